@@ -1,0 +1,221 @@
+// Object storage on any S3-compatible server (AWS S3, MinIO, Ceph RGW, …).
+//
+// Path-style addressing and checksums only WHEN_REQUIRED: non-AWS servers differ in
+// their support of aws-chunked uploads with trailing checksums, and one of them stores
+// the framing verbatim (../shared/reference/toolchain.md). Streams go through
+// lib-storage's multipart Upload, whose memory is bounded by partSize × queueSize.
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { NotFoundError, UnavailableError } from '../errors.js';
+import {
+  clampLimit,
+  validateKey,
+  validatePrefix,
+  type GetOptions,
+  type ListOptions,
+  type ListPage,
+  type ObjectInfo,
+  type ObjectStorage,
+  type PutBody,
+  type PutOptions,
+} from './objectstorage.js';
+
+export interface S3Options {
+  bucket: string;
+  /** Prepended to every key, e.g. "configstore/" (a trailing '/' is added if missing). */
+  prefix?: string;
+  endpoint?: string;
+  region?: string;
+  /** Defaults to the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, …). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  forcePathStyle?: boolean;
+  /** Multipart part size in bytes (min 5 MiB). */
+  partSize?: number;
+  /** Parts uploaded in parallel. */
+  queueSize?: number;
+}
+
+const deleteBatch = 1000;
+
+export class S3ObjectStorage implements ObjectStorage {
+  readonly location: string;
+  readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3Options) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ? options.prefix.replace(/\/?$/, '/') : '';
+    this.partSize = options.partSize ?? 8 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 2;
+    this.location = `s3://${this.bucket}/${this.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+    const config: S3ClientConfig = {
+      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      forcePathStyle: options.forcePathStyle ?? true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    };
+    if (options.endpoint) config.endpoint = options.endpoint;
+    if (options.credentials) config.credentials = options.credentials;
+    this.client = new S3Client(config);
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<{ size: number }> {
+    validateKey(key);
+    const Key = this.prefix + key;
+    try {
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        const buf = Buffer.from(body);
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: buf, ContentLength: buf.length }),
+          options.signal ? { abortSignal: options.signal } : {},
+        );
+        return { size: buf.length };
+      }
+      let size = 0;
+      const counted = Readable.from(countBytes(body, (n) => (size += n)));
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key, Body: counted },
+        partSize: this.partSize,
+        queueSize: this.queueSize,
+        leavePartsOnError: false,
+        ...(options.signal ? { abortController: abortControllerFor(options.signal) } : {}),
+      });
+      await upload.done();
+      return { size };
+    } catch (err) {
+      throw this.wrap(err, `writing object ${JSON.stringify(key)}`);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    validateKey(key);
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      if (!(res.Body instanceof Readable)) throw new Error('S3 GetObject returned no stream body');
+      return res.Body;
+    } catch (err) {
+      throw this.wrap(err, `reading object ${JSON.stringify(key)}`, key);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    validateKey(key);
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0) };
+    } catch (err) {
+      throw this.wrap(err, `reading object ${JSON.stringify(key)}`, key);
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
+    validatePrefix(prefix);
+    const limit = clampLimit(options.limit);
+    try {
+      const res = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          MaxKeys: limit,
+          ...(options.startAfter === undefined ? {} : { StartAfter: this.prefix + options.startAfter }),
+          ...(options.cursor === undefined ? {} : { ContinuationToken: options.cursor }),
+        }),
+      );
+      const items = (res.Contents ?? []).map((o) => ({
+        key: (o.Key ?? '').slice(this.prefix.length),
+        size: o.Size ?? 0,
+        lastModified: o.LastModified ?? new Date(0),
+      }));
+      return res.IsTruncated && res.NextContinuationToken ? { items, nextCursor: res.NextContinuationToken } : { items };
+    } catch (err) {
+      throw this.wrap(err, `listing ${JSON.stringify(prefix)}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    } catch (err) {
+      throw this.wrap(err, `deleting object ${JSON.stringify(key)}`);
+    }
+  }
+
+  async deleteMany(keys: Iterable<string>): Promise<void> {
+    const all = [...keys];
+    all.forEach(validateKey);
+    for (let i = 0; i < all.length; i += deleteBatch) {
+      const batch = all.slice(i, i + deleteBatch);
+      try {
+        const res = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Quiet: true, Objects: batch.map((k) => ({ Key: this.prefix + k })) },
+          }),
+        );
+        const failed = res.Errors?.[0];
+        if (failed) throw new Error(`S3 refused to delete ${JSON.stringify(failed.Key)}: ${failed.Code} ${failed.Message}`);
+      } catch (err) {
+        throw this.wrap(err, `deleting ${batch.length} objects`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  /** Missing objects become NotFound, an unreachable server Unavailable; the rest stays untyped. */
+  private wrap(err: unknown, doing: string, key?: string): Error {
+    const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+    const name = (err as { name?: string } | undefined)?.name;
+    if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket'))) {
+      return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: 'objectNotFound', cause: err });
+    }
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new UnavailableError(`object storage ${this.location} is unreachable`, { code: 'objectStorageUnavailable', cause: err });
+    }
+    return new Error(`${doing} in ${this.location}`, { cause: err });
+  }
+}
+
+async function* countBytes(source: AsyncIterable<Uint8Array> | Readable, add: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    const buf = asBuffer(chunk as Uint8Array | string);
+    add(buf.length);
+    yield buf;
+  }
+}
+
+/** A Buffer view of a chunk, without copying bytes. */
+function asBuffer(chunk: Uint8Array | string): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const ac = new AbortController();
+  if (signal.aborted) ac.abort(signal.reason);
+  else signal.addEventListener('abort', () => ac.abort(signal.reason), { once: true });
+  return ac;
+}

