@@ -1,9 +1,11 @@
 // Error kinds shared by the configstore server, its client, the CLI and the operator.
 // Exported module: it imports nothing from the server's internals.
 //
-// Rules (DESIGN §2): errors wrap with `cause`; the API finds the first typed error
-// anywhere in the cause chain and answers with its status and message only; anything
-// untyped is a 500 "internal server error" whose details stay in the logs.
+// Rules (DESIGN §2 and the seed): errors wrap with `cause`; the API finds the first typed
+// error anywhere in the cause chain and answers with its status and message only (never
+// the messages of its causes); anything untyped is a 500 "internal server error" whose
+// details stay in the logs. A typed InternalError is a 500 whose message is meant for the
+// caller ("etcd is unreachable"), as Agola's ErrInternal.
 
 export const errorKinds = {
   BadRequest: 400,
@@ -136,11 +138,11 @@ export const internalErrorMessage = 'internal server error';
 
 /**
  * What the API answers for `err`: the typed error's status, message and code, or a
- * 500 that leaks nothing. Internal-kind errors never show their message either.
+ * 500 that leaks nothing when no typed error is in the chain.
  */
 export function toHttpResponse(err: unknown): HttpErrorResponse {
   const typed = findTypedError(err);
-  if (!typed || typed.kind === 'Internal') {
+  if (!typed) {
     return { status: 500, body: { message: internalErrorMessage, code: 'internal' }, headers: {} };
   }
   const headers: Record<string, string> = {};

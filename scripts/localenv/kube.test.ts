@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, localEnv, uniqueName } from './testenv.js';
+import { isolatedNamespace, localEnv } from './testenv.js';
 
 const run = promisify(execFile);
 const group = 'smoke.configstore.io';
@@ -53,6 +53,54 @@ const crd = {
   },
 };
 
+type Watched = { metadata: { name: string; resourceVersion: string }; status?: { phase?: string } };
+
+/**
+ * Watches `path` from `resourceVersion` until `done` accepts an event. A new resource's
+ * watch cache answers 429 while it initializes, and client-node reports that after the
+ * watch started: restart from the last revision seen, with a pause, like an informer.
+ */
+async function watchUntil(kc: KubeConfig, path: string, resourceVersion: string, done: (event: string) => boolean): Promise<string[]> {
+  const events: string[] = [];
+  let rv = resourceVersion;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const finished = await new Promise<boolean>((resolve) => {
+      let ac: AbortController | undefined;
+      new Watch(kc)
+        .watch(
+          path,
+          { resourceVersion: rv },
+          (phase, obj: Watched) => {
+            rv = obj.metadata.resourceVersion;
+            const event = `${phase}:${obj.metadata.name}:${obj.status?.phase ?? '-'}`;
+            events.push(event);
+            if (done(event)) {
+              ac?.abort();
+              resolve(true);
+            }
+          },
+          () => resolve(false),
+        )
+        .then((c) => (ac = c), () => resolve(false));
+    });
+    if (finished) return events;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`watch of ${path} never delivered the expected event; saw ${events.join(', ')}`);
+}
+
+/** client-go retries 429 "storage is (re)initializing" (a new CRD's cache) on its own; client-node does not. */
+async function retryWhileInitializing<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 429 || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 async function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   const env = localEnv();
   const child = run(join(env.binDir, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: env.kube!.kubeconfig } });
@@ -66,13 +114,13 @@ describe('local Kubernetes control plane', () => {
   let kc: KubeConfig;
   let namespace: string;
 
+  let cleanup: () => Promise<void>;
+
   beforeAll(async () => {
-    kc = adminKubeConfig();
-    namespace = uniqueName('kube-smoke');
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    ({ kc, namespace, cleanup } = await isolatedNamespace('kube-smoke'));
   });
   afterAll(async () => {
-    await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
+    await cleanup();
   });
 
   it('applies a CRD with kubectl and serves it, watches, status subresource and CEL included', async () => {
@@ -83,42 +131,21 @@ describe('local Kubernetes control plane', () => {
     await kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=30s']);
 
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const events: string[] = [];
-    let ready!: () => void;
-    const sawReady = new Promise<void>((resolve) => (ready = resolve));
-    const path = `/apis/${group}/v1/namespaces/${namespace}/widgets`;
-    // A new resource's watch cache answers 429 while it initializes: retry as informers do.
-    let abort: AbortController | undefined;
-    for (let attempt = 0; !abort; attempt++) {
-      abort = await new Watch(kc)
-        .watch(path, {}, (phase, obj: { metadata: { name: string }; status?: { phase?: string } }) => {
-          events.push(`${phase}:${obj.metadata.name}:${obj.status?.phase ?? '-'}`);
-          if (obj.status?.phase === 'Ready') ready();
-        }, () => undefined)
-        .catch((err: { statusCode?: number }) => {
-          if (err.statusCode !== 429 || attempt > 50) throw err;
-          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 200));
-        });
-    }
-    afterAll(() => abort?.abort());
-    await new Promise((r) => setTimeout(r, 200)); // let the watch start before the writes
-
+    const coords = { group, version: 'v1', namespace, plural: 'widgets' };
+    // list-then-watch, as informers do: the watch replays everything after the list's revision
+    const listed = (await retryWhileInitializing(() => custom.listNamespacedCustomObject(coords))) as { metadata: { resourceVersion: string } };
     await custom.createNamespacedCustomObject({
-      group,
-      version: 'v1',
-      namespace,
-      plural: 'widgets',
+      ...coords,
       body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } },
     });
     // status is written through its subresource, as controllers do
     await custom.patchNamespacedCustomObjectStatus(
-      { group, version: 'v1', namespace, plural: 'widgets', name: 'w1', body: { status: { phase: 'Ready' } } },
+      { ...coords, name: 'w1', body: { status: { phase: 'Ready' } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await sawReady;
-    expect(events[0]).toBe('ADDED:w1:-');
-    expect(events.at(-1)).toBe('MODIFIED:w1:Ready');
-    const got = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace, plural: 'widgets', name: 'w1' })) as {
+    const events = await watchUntil(kc, `/apis/${group}/v1/namespaces/${namespace}/widgets`, listed.metadata.resourceVersion, (e) => e.endsWith(':Ready'));
+    expect(events).toEqual(['ADDED:w1:-', 'MODIFIED:w1:Ready']);
+    const got = (await custom.getNamespacedCustomObject({ ...coords, name: 'w1' })) as {
       spec: { size: number };
       status: { phase: string };
     };

@@ -1,7 +1,7 @@
 // What a test suite takes from the local environment: its own etcd prefix, S3 bucket
 // and Kubernetes namespace, so suites never see each other's data.
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { inject } from 'vitest';
@@ -74,4 +74,19 @@ export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kube.kubeconfig);
   return kc;
+}
+
+/** A fresh namespace on the local control plane; `cleanup` deletes it (and all in it). */
+export async function isolatedNamespace(name: string): Promise<{ namespace: string; kc: KubeConfig; cleanup: () => Promise<void> }> {
+  const kc = adminKubeConfig();
+  const namespace = uniqueName(name).slice(0, 63);
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'configstore.io/test': 'true' } } } });
+  return {
+    namespace,
+    kc,
+    cleanup: async () => {
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    },
+  };
 }
