@@ -1,0 +1,49 @@
+// Every error answer is JSON {message, code}. Typed errors keep their status and message;
+// fastify's own 4xx (bad JSON, too large, wrong content type, schema) become messages a
+// user can act on; anything else is a 500 that leaks nothing, logged with its whole chain.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { describeChain, toHttpResponse } from '../errors.js';
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function validationMessage(context: string | undefined, issues: ValidationIssue[]): string {
+  const issue = issues[0]!;
+  const where = `${context ?? 'request'}${issue.instancePath.replaceAll('/', '.')}`;
+  if (issue.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify(issue.params.additionalProperty)}`;
+  if (issue.keyword === 'required') return `${where}: missing field ${JSON.stringify(issue.params.missingProperty)}`;
+  return `${where} ${issue.message ?? 'is invalid'}`;
+}
+
+const fastifyCodes: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'emptyBody',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalidJson',
+};
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
+    if (err.validation) {
+      return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: 'invalidRequest' });
+    }
+    if (typeof err.code === 'string' && err.code.startsWith('FST_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json` : err.message;
+      return reply.status(err.statusCode).send({ message, code: fastifyCodes[err.code] ?? 'badRequest' });
+    }
+    if (err instanceof SyntaxError) {
+      return reply.status(400).send({ message: `body is not valid JSON: ${err.message}`, code: 'invalidJson' });
+    }
+    const res = toHttpResponse(err);
+    if (res.status >= 500) request.log.error({ err, chain: describeChain(err) }, 'request failed');
+    return reply.status(res.status).headers(res.headers).send(res.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.status(404).send({ message: `no route ${request.method} ${request.url.split('?')[0]}`, code: 'routeNotFound' });
+  });
+}

@@ -1,0 +1,2 @@
+export { ConfigStoreClient, type ClientOptions } from './client.js';
+export { RemoteError } from '../errors.js';

@@ -1,0 +1,69 @@
+// The write side: one etcd transaction per write, which
+//   (a) checks that no change group it names changed after the revision the caller
+//       validated against (optimistic concurrency, as Agola's change groups),
+//   (b) checks that the maintenance key is absent (the fence: once it exists no write
+//       commits, whichever instance tries),
+//   (c) appends the WAL entry and bumps the change groups.
+// Readers (readdb) apply WAL entries in etcd revision order.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { ConflictError, UnavailableError } from '../errors.js';
+import { etcdKeys } from '../types/etcd.js';
+import { encodeWal, type Action } from './wal.js';
+
+export class ConcurrentUpdateError extends ConflictError {
+  /** `changedAt`: the newest revision that touched one of the write's change groups. */
+  constructor(readonly changedAt: bigint) {
+    super('the data changed while this request was processed; retry it', { code: 'concurrentUpdate' });
+  }
+}
+
+export class DataManager {
+  readonly keys: ReturnType<typeof etcdKeys>;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    prefix: string,
+  ) {
+    this.keys = etcdKeys(prefix);
+  }
+
+  /** Key of a change group: a hash, so any string (names with '/', long paths) is safe. */
+  changeGroupKey(group: string): string {
+    return this.keys.changeGroupPrefix + createHash('sha256').update(group).digest('hex');
+  }
+
+  /**
+   * Commits `actions` if none of `changeGroups` changed after `readRevision` and
+   * maintenance is off. Resolves with the revision of the commit.
+   */
+  async write(actions: Action[], changeGroups: string[], readRevision: bigint): Promise<bigint> {
+    const groups = [...new Set(changeGroups)].map((g) => this.changeGroupKey(g));
+    const walKey = this.keys.walPrefix + randomUUID();
+    const notAfter = String(readRevision + 1n);
+    let txn = this.etcd.if(this.keys.maintenance, 'Create', '==', 0);
+    for (const g of groups) txn = txn.and(g, 'Mod', '<', notAfter);
+    const result = await txn
+      .then(this.etcd.put(walKey).value(encodeWal({ actions })), ...groups.map((g) => this.etcd.put(g).value('')))
+      .else(this.etcd.get(this.keys.maintenance), ...groups.map((g) => this.etcd.get(g)))
+      .commit()
+      .catch((err: unknown) => {
+        throw new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
+      });
+    const revision = BigInt(result.header.revision);
+    if (result.succeeded) return revision;
+    const maintenance = result.responses[0]?.response_range?.kvs?.length;
+    if (maintenance) {
+      throw new UnavailableError('configstore is in maintenance mode; writes are refused until it ends', {
+        code: 'maintenanceMode',
+        retryAfterSeconds: 5,
+      });
+    }
+    // the change-group bump came with a WAL entry at the same revision: readers reach it
+    let changedAt = 0n;
+    for (const r of result.responses.slice(1)) {
+      for (const kv of r.response_range?.kvs ?? []) if (BigInt(kv.mod_revision) > changedAt) changedAt = BigInt(kv.mod_revision);
+    }
+    throw new ConcurrentUpdateError(changedAt || revision);
+  }
+}

@@ -1,0 +1,20 @@
+// The etcd key layout under a configstore prefix. Exported: the operator reads and
+// writes some of these keys directly (the maintenance key, the instance registry).
+
+/** Normalises a prefix to end with exactly one '/'. */
+export function normalizePrefix(prefix: string): string {
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+export function etcdKeys(prefix: string) {
+  const p = normalizePrefix(prefix);
+  return {
+    prefix: p,
+    /** One key per committed write: its value is the WAL entry (JSON). */
+    walPrefix: `${p}wals/`,
+    /** Optimistic-concurrency tokens: only their ModRevision matters. */
+    changeGroupPrefix: `${p}changegroups/`,
+    /** Presence means maintenance mode: every write transaction checks it is absent. */
+    maintenance: `${p}maintenance`,
+  };
+}

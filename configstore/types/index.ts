@@ -1,0 +1,6 @@
+// Exported API types and their JSON schemas (TypeBox: one definition gives the static
+// type, the fastify validation and the OpenAPI document).
+export * from './names.js';
+export * from './user.js';
+export * from './etcd.js';
+export * from './list.js';
