@@ -13,8 +13,16 @@ export function ensureTools(tools: Tool[]): void {
   execFileSync(installTools, tools, { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+const dirs = new Map<Tool, string>();
+
+/** The cache directory of a tool (asked once per process: it hashes the pins). */
 export function toolDir(tool: Tool): string {
-  return execFileSync(installTools, ['--print-dir', tool], { encoding: 'utf8' }).trim();
+  let dir = dirs.get(tool);
+  if (dir === undefined) {
+    dir = execFileSync(installTools, ['--print-dir', tool], { encoding: 'utf8' }).trim();
+    dirs.set(tool, dir);
+  }
+  return dir;
 }
 
 export function binary(tool: Tool, name: string = tool): string {
