@@ -61,7 +61,6 @@ async function sha256Of(stream: AsyncIterable<Uint8Array>): Promise<{ hex: strin
 
 /** Runs `fn` while sampling RSS; resolves with the peak growth in bytes. */
 async function peakRssGrowth(fn: () => Promise<void>): Promise<number> {
-  globalThis.gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
@@ -181,9 +180,11 @@ describe.each(backends)('object storage contract: $name', (backend) => {
     });
     expect(read).toEqual(expected);
     expect((await ost.head('big/blob.bin')).size).toBe(size);
-    // the whole object would be 100 MB; parts and buffers stay far below that
-    expect(putGrowth).toBeLessThan(60 * 1024 * 1024);
-    expect(getGrowth).toBeLessThan(40 * 1024 * 1024);
+    // Buffering the object would grow RSS by more than its 100 MB. Streaming measured
+    // 9-12 MB for a put and ~0 for a get, but RSS also holds garbage the GC has not
+    // reclaimed yet (up to 52 MB seen once), hence the margin.
+    expect(putGrowth).toBeLessThan(80 * 1024 * 1024);
+    expect(getGrowth).toBeLessThan(80 * 1024 * 1024);
     await ost.delete('big/blob.bin');
   });
 
