@@ -5,14 +5,17 @@ import { Etcd3 } from 'etcd3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Stores } from '../action/write.js';
 import { DataManager } from '../datamanager/datamanager.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { ReadDB } from '../readdb/readdb.js';
 import { registerErrorHandlers } from './errors.js';
-import { usersRoutes } from './users.js';
+import { registerResourceRoutes } from './routes.js';
 import { registerValidators } from './validation.js';
 
 export interface ServerOptions {
   etcdEndpoints: string[];
   etcdPrefix: string;
+  /** Where snapshots live (posix directory or S3). */
+  objectStorage: ObjectStorage;
   /** pino options or false; JSON logs by default. */
   logger?: boolean | object;
   bodyLimit?: number;
@@ -37,7 +40,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerValidators(app);
   registerErrorHandlers(app);
-  await app.register(usersRoutes, { prefix: '/api/v1alpha', stores });
+  await registerResourceRoutes(app, stores);
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   return {

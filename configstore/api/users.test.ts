@@ -1,42 +1,24 @@
 // Users end to end on the real etcd: two instances share one prefix; the exported client
 // talks to them over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigStoreClient, RemoteError } from '../client/index.js';
-import { etcdClient, isolatedEtcdPrefix, localEnv } from '../../scripts/localenv/testenv.js';
+import type { RemoteError } from '../client/index.js';
+import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
-import { createServer, type ConfigStoreServer } from './server.js';
-
-async function startInstance(prefix: string): Promise<{ server: ConfigStoreServer; url: string; client: ConfigStoreClient }> {
-  const server = await createServer({ etcdEndpoints: [localEnv().etcd.endpoint], etcdPrefix: prefix, logger: process.env.DEBUG_LOG ? true : false, bodyLimit: 64 * 1024 });
-  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  return { server, url, client: new ConfigStoreClient(url) };
-}
-
-async function remoteError(p: Promise<unknown>): Promise<RemoteError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RemoteError);
-  return err as RemoteError;
-}
-
-async function raw(url: string, method: string, path: string, body?: string, contentType = 'application/json') {
-  const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }) });
-  return { status: res.status, body: (await res.json()) as { message: string; code: string } };
-}
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
 describe('users API on two instances', () => {
-  const { prefix, cleanup } = isolatedEtcdPrefix('users-api');
-  let a: Awaited<ReturnType<typeof startInstance>>;
-  let b: Awaited<ReturnType<typeof startInstance>>;
+  let cluster: TestCluster;
+  let prefix: string;
+  let a: TestInstance;
+  let b: TestInstance;
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([startInstance(prefix), startInstance(prefix)]);
+    cluster = await testCluster('users-api');
+    prefix = cluster.prefix;
+    [a, b] = await Promise.all([cluster.start(), cluster.start()]);
   });
   afterAll(async () => {
-    await Promise.all([a?.server.close(), b?.server.close()]);
-    await cleanup();
+    await cluster?.cleanup();
   });
 
   it('creates a user on one instance and reads it back at once there and soon on the other', async () => {

@@ -27,7 +27,10 @@ export interface ReadTx {
   readonly revision: bigint;
   get(type: string, id: string): StoredObject | undefined;
   getByName(type: string, name: string, parent?: string | null): StoredObject | undefined;
+  /** Objects of `type` under `parent` (null: top level) in name order, after `afterName`. */
   list(type: string, options: { afterName?: string; limit: number; parent?: string | null }): StoredObject[];
+  /** How many objects of `type` have `parent`. */
+  count(type: string, parent: string | null): number;
 }
 
 export class ReadDB {
@@ -59,6 +62,7 @@ export class ReadDB {
       get: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id = ?'),
       byName: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name = ?'),
       list: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name > ? ORDER BY name LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM objects WHERE type = ? AND parent IS ?'),
       put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
       delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
     };
@@ -120,12 +124,13 @@ export class ReadDB {
   /** Runs `fn` on one consistent state; refuses to start for an aborted request. */
   do<T>(ctx: RequestContext, fn: (tx: ReadTx) => T): T {
     ctx.signal?.throwIfAborted();
-    const { get, byName, list } = this.stmts;
+    const { get, byName, list, count } = this.stmts;
     const tx: ReadTx = {
       revision: this.applied,
       get: (type, id) => row(get.get(type, id)),
       getByName: (type, name, parent = null) => row(byName.get(type, parent, name)),
       list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent, afterName, limit).map((r) => row(r)!),
+      count: (type, parent) => Number((count.get(type, parent) as { n: number }).n),
     };
     return fn(tx);
   }
