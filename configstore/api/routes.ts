@@ -6,4 +6,6 @@ import { usersRoutes } from './users.js';
 export async function registerResourceRoutes(app: FastifyInstance, stores: Stores): Promise<void> {
   const opts = { prefix: '/api/v1alpha', stores };
   await app.register(usersRoutes, opts);
+  // orgs, members, remote sources, tokens, linked accounts
+  // project groups, projects, secrets, variables
 }

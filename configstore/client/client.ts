@@ -35,6 +35,12 @@ export class ConfigStoreClient {
     return this.request('DELETE', `/users/${encodeURIComponent(ref)}`, undefined, signal);
   }
 
+  // --- users (update, tokens, linked accounts), orgs, members, remote sources ---
+
+  // --- project groups, projects, secrets, variables ---
+
+  // --- maintenance, export, import ---
+
   private async request<T>(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

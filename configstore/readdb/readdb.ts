@@ -68,6 +68,12 @@ export class ReadDB {
     };
   }
 
+  /** True once the first full sync finished and while the model follows etcd (readiness). */
+  get synced(): boolean {
+    return this.isSynced;
+  }
+  private isSynced = false;
+
   /** The etcd revision whose state this read model holds. */
   get revision(): bigint {
     return this.applied;
@@ -96,9 +102,11 @@ export class ReadDB {
       const last = resp.events.at(-1);
       if (last) this.advance(BigInt(last.kv.mod_revision));
     });
+    this.isSynced = true;
   }
 
   async stop(): Promise<void> {
+    this.isSynced = false;
     await this.watcher?.cancel();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];

@@ -4,3 +4,5 @@ export * from './names.js';
 export * from './user.js';
 export * from './etcd.js';
 export * from './list.js';
+// users (tokens, linked accounts), orgs, members, remote sources
+// project groups, projects, secrets, variables
