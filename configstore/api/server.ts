@@ -1,13 +1,23 @@
 // The configstore HTTP server: one fastify app per instance, over its read model and
-// the shared datamanager.
+// the shared datamanager, with its probes, metrics, OpenAPI document and admin guard.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
 import type { Stores } from '../action/write.js';
+import { Checkpointer, type CheckpointOptions } from '../datamanager/checkpoint.js';
 import { DataManager } from '../datamanager/datamanager.js';
+import { etcdKeys } from '../types/etcd.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { ReadDB } from '../readdb/readdb.js';
+import { registerAdminAuth } from './auth.js';
 import { registerErrorHandlers } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { registerResourceRoutes } from './routes.js';
 import { registerValidators } from './validation.js';
 
@@ -19,37 +29,127 @@ export interface ServerOptions {
   /** pino options or false; JSON logs by default. */
   logger?: boolean | object;
   bodyLimit?: number;
+  /** Directory of the read model's SQLite file; in memory when unset. */
+  dataDir?: string;
+  /** Bearer token required by routes marked `config: { admin: true }`; open when unset. */
+  adminToken?: string;
+  /** This instance's id (POD_NAME), bound to every log line. */
+  instanceId?: string;
+  /** Checkpoint settings, or false to never checkpoint from this instance. */
+  checkpoint?: CheckpointOptions | false;
+  /**
+   * true: return at once and sync the read model in the background, retrying with backoff
+   * while etcd is unreachable (/readyz says when it is done). false (default): wait for
+   * the first sync and fail if it fails.
+   */
+  startInBackground?: boolean;
 }
 
 export interface ConfigStoreServer {
   app: FastifyInstance;
   stores: Stores;
-  close(): Promise<void>;
+  /** Folds WAL entries into snapshots (tests force a round with `run({force: true})`). */
+  checkpointer: Checkpointer;
+  /** True once the read model is synced, until close() starts. */
+  ready(): boolean;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes the stores. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const etcdCallTimeoutMs = 5000;
+
+// An incoming x-request-id is kept when it is short and plain (it lands in every log line).
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
 }
 
 export async function createServer(options: ServerOptions): Promise<ConfigStoreServer> {
-  const etcd = new Etcd3({ hosts: options.etcdEndpoints });
-  const readdb = new ReadDB(etcd, options.etcdPrefix);
-  await readdb.start();
-  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix) };
-
+  const logger = options.logger ?? true;
   const app = Fastify({
-    logger: options.logger ?? true,
+    logger: logger && options.instanceId ? { ...(typeof logger === 'object' ? logger : {}), base: { instance: options.instanceId } } : logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId: requestId,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // a deadline on every unary call: an unreachable etcd becomes a 503 in seconds, not a hang
+  const etcd = new Etcd3({
+    hosts: options.etcdEndpoints,
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + etcdCallTimeoutMs }),
+  });
+  const readdb = new ReadDB(etcd, options.objectStorage, options.etcdPrefix, { log: app.log as Logger, dataDir: options.dataDir });
+  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix) };
+  const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});
+  let closing = false;
+  const ready = () => !closing && readdb.synced;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   registerValidators(app);
   registerErrorHandlers(app);
+  registerAdminAuth(app, options.adminToken);
+  registerHealthRoutes(app, {
+    notReadyReason: () => (closing ? 'shutting down' : readdb.synced ? undefined : 'the read model is not synced with etcd yet'),
+  });
+  registerMetrics(app, { readdbRevision: () => readdb.revision, ready });
+  await registerOpenApi(app); // before the routes: it collects the schemas of routes registered after it
   await registerResourceRoutes(app, stores);
-  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  const stopStarting = new AbortController();
+  let starting: Promise<void> = Promise.resolve();
+  if (options.startInBackground) {
+    starting = syncInBackground(stopStarting.signal).catch((err: unknown) => {
+      if (!stopStarting.signal.aborted) app.log.error({ err }, 'read model sync gave up');
+    });
+  } else {
+    try {
+      await readdb.start();
+    } catch (err) {
+      etcd.close();
+      throw err;
+    }
+  }
+
+  if (options.checkpoint !== false) checkpointer.start();
 
   return {
     app,
     stores,
-    close: async () => {
-      await app.close();
-      await readdb.stop();
-      etcd.close();
+    checkpointer,
+    ready,
+    close: async (graceMs = 10_000) => {
+      closing = true;
+      stopStarting.abort();
+      // fastify stops accepting, answers 503 on kept-alive connections and waits for the
+      // requests in flight; past the grace period their connections are cut
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+        await checkpointer.stop();
+        await readdb.stop().catch(() => undefined);
+        etcd.close(); // also fails a sync attempt still waiting on etcd
+        await starting;
+      }
     },
   };
+
+  /** Retries the first sync with backoff while etcd (or the object storage) is unreachable. */
+  async function syncInBackground(signal: AbortSignal): Promise<void> {
+    const policy = retry(handleAll, { maxAttempts: Infinity, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 10_000 }) });
+    policy.onRetry(({ delay, attempt, ...reason }) => {
+      if (signal.aborted) return;
+      const err = 'error' in reason ? reason.error : undefined;
+      app.log.warn({ err, attempt, retryInMs: Math.round(delay) }, 'read model sync failed (is etcd reachable?); retrying');
+    });
+    await policy.execute(async () => {
+      signal.throwIfAborted();
+      await readdb.start();
+    }, signal);
+    app.log.info({ revision: String(readdb.revision) }, 'ready');
+  }
 }

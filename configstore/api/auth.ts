@@ -1,0 +1,35 @@
+// Admin routes (maintenance, export, import) are marked `config: { admin: true }`. When the
+// server has an admin token (CONFIGSTORE_ADMIN_TOKEN_FILE), they need
+// `Authorization: Bearer <token>`: none → 401, a wrong one → 403. Without a token they are open.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Needs the admin token when the server has one. */
+    admin?: boolean;
+    /** Answers in every state (starting, maintenance, stopping): health, metrics, OpenAPI. */
+    alwaysOn?: boolean;
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function registerAdminAuth(app: FastifyInstance, adminToken: string | undefined): void {
+  if (adminToken === undefined) return;
+  const expected = digest(adminToken);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.config.admin) return;
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new UnauthorizedError('this route needs the admin token: send "Authorization: Bearer <token>"', { code: 'adminTokenRequired' });
+    }
+    // compare digests: constant time whatever the length of the token sent
+    if (!timingSafeEqual(digest(match[1]!), expected)) {
+      throw new ForbiddenError('the admin token sent is not valid', { code: 'adminTokenInvalid' });
+    }
+  });
+}

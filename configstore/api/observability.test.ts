@@ -1,0 +1,133 @@
+// Probes, metrics, request ids, the OpenAPI document and the admin-token guard, on a real
+// server over the local etcd.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localEnv } from '../../scripts/localenv/testenv.js';
+import { createServer, type ConfigStoreServer } from './server.js';
+import { testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+
+describe('observability and admin guard', () => {
+  let cluster: TestCluster;
+  let a: TestInstance;
+
+  beforeAll(async () => {
+    cluster = await testCluster('observability');
+    a = await cluster.start();
+  });
+  afterAll(async () => {
+    await cluster?.cleanup();
+  });
+
+  it('answers the probes', async () => {
+    const health = await fetch(`${a.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${a.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('counts requests in a histogram by route pattern, method and status', async () => {
+    await a.client.createUser({ name: 'metric-user' });
+    await a.client.getUser('metric-user');
+    await fetch(`${a.url}/api/v1alpha/users/nobody`);
+    const res = await fetch(`${a.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toContain('# TYPE configstore_http_request_duration_seconds histogram');
+    expect(text).toMatch(/configstore_http_request_duration_seconds_count\{route="\/api\/v1alpha\/users",method="POST",status_code="201"\} 1/);
+    expect(text).toMatch(/configstore_http_request_duration_seconds_count\{route="\/api\/v1alpha\/users\/:ref",method="GET",status_code="200"\} 1/);
+    expect(text).toMatch(/configstore_http_request_duration_seconds_count\{route="\/api\/v1alpha\/users\/:ref",method="GET",status_code="404"\} 1/);
+    const revision = /^configstore_readdb_applied_revision (\d+)$/m.exec(text);
+    expect(Number(revision?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^configstore_ready 1$/m);
+    expect(text).toContain('process_cpu_user_seconds_total'); // default metrics
+  });
+
+  it('echoes a plain incoming x-request-id and makes a UUID otherwise', async () => {
+    const given = await fetch(`${a.url}/api/v1alpha/users`, { headers: { 'x-request-id': 'trace-42.abc' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-42.abc');
+    const made = await fetch(`${a.url}/api/v1alpha/users`);
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // not echoed verbatim when it could forge log lines
+    const odd = await fetch(`${a.url}/api/v1alpha/users`, { headers: { 'x-request-id': 'a b "c"' } });
+    expect(odd.headers.get('x-request-id')).not.toBe('a b "c"');
+    // errors carry it too
+    const missing = await fetch(`${a.url}/api/v1alpha/users/nobody`, { headers: { 'x-request-id': 'err-1' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-request-id')).toBe('err-1');
+  });
+
+  it('serves an OpenAPI document generated from the route schemas', async () => {
+    const res = await fetch(`${a.url}/api/v1alpha/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, unknown> }>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const users = doc.paths['/api/v1alpha/users'];
+    expect(users).toBeDefined();
+    const body = users!.post!.requestBody!.content['application/json']!.schema as { properties: Record<string, { pattern?: string }>; required: string[] };
+    expect(body.required).toEqual(['name']);
+    expect(body.properties.name!.pattern).toBeTypeOf('string');
+    expect(Object.keys(users!.post!.responses)).toContain('201');
+    expect(doc.paths['/api/v1alpha/users/{ref}']).toBeDefined();
+    expect(doc.paths['/metrics']).toBeUndefined(); // operational routes are not part of the API
+  });
+});
+
+describe('admin token guard', () => {
+  let cluster: TestCluster;
+  const servers: ConfigStoreServer[] = [];
+  let guarded: string;
+  let open: string;
+
+  // a server with an admin route, as the maintenance routes will be (added before listen)
+  async function serverWithAdminRoute(adminToken?: string): Promise<string> {
+    const server = await createServer({
+      etcdEndpoints: [localEnv().etcd.endpoint],
+      etcdPrefix: cluster.prefix,
+      objectStorage: cluster.storage,
+      logger: false,
+      checkpoint: false,
+      ...(adminToken ? { adminToken } : {}),
+    });
+    servers.push(server);
+    server.app.get('/api/v1alpha/test-admin', { config: { admin: true } }, async () => ({ ok: true }));
+    return server.app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  beforeAll(async () => {
+    cluster = await testCluster('admin-guard');
+    guarded = await serverWithAdminRoute('s3cret-token');
+    open = await serverWithAdminRoute();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await cluster?.cleanup();
+  });
+
+  const call = (url: string, authorization?: string) =>
+    fetch(`${url}/api/v1alpha/test-admin`, authorization ? { headers: { authorization } } : {});
+
+  it('answers 401 without a token, 403 with a wrong one, 200 with the right one', async () => {
+    const none = await call(guarded);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await none.json()).toEqual({ message: 'this route needs the admin token: send "Authorization: Bearer <token>"', code: 'adminTokenRequired' });
+    const malformed = await call(guarded, 'Basic czNjcmV0');
+    expect(malformed.status).toBe(401);
+    const wrong = await call(guarded, 'Bearer not-the-token');
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toEqual({ message: 'the admin token sent is not valid', code: 'adminTokenInvalid' });
+    const right = await call(guarded, 'Bearer s3cret-token');
+    expect(right.status).toBe(200);
+    expect(await right.json()).toEqual({ ok: true });
+  });
+
+  it('leaves other routes alone, and admin routes open when no token is set', async () => {
+    expect((await fetch(`${guarded}/api/v1alpha/users`)).status).toBe(200);
+    expect((await call(open)).status).toBe(200);
+  });
+});
