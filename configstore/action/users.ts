@@ -1,37 +1,37 @@
-// Users: unique names; refs are ids or names.
+// Users: unique names; refs are ids or names. A user owns a root project group (created
+// with it), tokens and linked accounts (parented by the user) and org memberships.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { isUuid, nameProblem } from '../types/names.js';
-import type { CreateUserRequest, User } from '../types/user.js';
+import { ConflictError } from '../errors.js';
+import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { memberGroup } from './members.js';
+import { allLinkedAccounts, membershipsOf } from './scans.js';
+import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { createRootGroupAction, rootGroupDeletion } from './rootgroups.js';
 import { runWrite, type Stores } from './write.js';
 
-const dataType = 'user';
-const nameGroup = (name: string) => `username/${name}`;
-const idGroup = (id: string) => `userid/${id}`;
+export const userKind: NamedKind = { type: DataType.user, label: 'user', code: 'user' };
 
-function findUser(tx: ReadTx, ref: string): User {
-  if (!isUuid(ref) && nameProblem(ref)) {
-    throw new BadRequestError(`invalid user ref ${JSON.stringify(ref)}: give the user's id or name`, { code: 'invalidRef' });
-  }
-  const found = isUuid(ref) ? tx.get(dataType, ref) : tx.getByName(dataType, ref);
-  if (!found) throw new NotFoundError(`user ${JSON.stringify(ref)} does not exist`, { code: 'userNotFound' });
-  return found.data as unknown as User;
+export function findUser(tx: ReadTx, ref: string): User {
+  return findNamed<User>(tx, userKind, ref);
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: 'userExists' });
 }
 
 export async function createUser(ctx: RequestContext, stores: Stores, req: CreateUserRequest): Promise<User> {
-  const problem = nameProblem(req.name);
-  if (problem) throw new BadRequestError(`invalid user name ${JSON.stringify(req.name)}: ${problem}`, { code: 'invalidName' });
+  checkName(userKind, req.name);
   return runWrite(ctx, stores, (tx) => {
-    if (tx.getByName(dataType, req.name)) {
-      throw new ConflictError(`user ${JSON.stringify(req.name)} already exists`, { code: 'userExists' });
-    }
+    if (tx.getByName(DataType.user, req.name)) throw nameTaken(req.name);
     const user: User = { id: randomUUID(), name: req.name, createdAt: new Date().toISOString() };
     return {
-      actions: [{ type: 'put', dataType, id: user.id, data: { ...user } }],
-      changeGroups: [nameGroup(user.name), idGroup(user.id)],
+      actions: [{ type: 'put', dataType: DataType.user, id: user.id, data: { ...user } }, createRootGroupAction('user', user.id, 'public')],
+      changeGroups: [nameGroup(DataType.user, '', user.name), idGroup(user.id)],
       result: user,
     };
   });
@@ -45,19 +45,57 @@ export function listUsers(ctx: RequestContext, stores: Stores, query: { limit?: 
   const limit = query.limit ?? 50;
   const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
   return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(dataType, { afterName, limit: limit + 1 });
+    const rows = tx.list(DataType.user, { afterName, limit: limit + 1 });
     const items = rows.slice(0, limit).map((r) => r.data as unknown as User);
     return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
   });
 }
 
+/** Renames a user. Its id, and so everything that refers to it, stays. */
+export async function updateUser(ctx: RequestContext, stores: Stores, ref: string, req: UpdateUserRequest): Promise<User> {
+  checkName(userKind, req.name);
+  return runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, ref);
+    const other = tx.getByName(DataType.user, req.name);
+    if (other && other.id !== user.id) throw nameTaken(req.name);
+    const updated: User = { ...user, name: req.name };
+    return {
+      actions: [{ type: 'put', dataType: DataType.user, id: user.id, data: { ...updated } }],
+      changeGroups: [idGroup(user.id), nameGroup(DataType.user, '', user.name), nameGroup(DataType.user, '', req.name)],
+      result: updated,
+    };
+  });
+}
+
+/**
+ * Deletes a user with everything it owns, in one write: its root project group (refused
+ * with 409 while that holds project groups or projects), tokens, linked accounts and org
+ * memberships. Creating any of those names the user's id group, so a concurrent creation
+ * either lands before (and is deleted here) or fails.
+ */
 export async function deleteUser(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, ref);
-    return {
-      actions: [{ type: 'delete', dataType, id: user.id }],
-      changeGroups: [nameGroup(user.name), idGroup(user.id)],
-      result: undefined,
-    };
+    const root = rootGroupDeletion(tx, user.id);
+    if (root.blockedBy) {
+      throw new ConflictError(
+        `user ${JSON.stringify(user.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`,
+        { code: 'userHasProjects' },
+      );
+    }
+    const actions: Action[] = [{ type: 'delete', dataType: DataType.user, id: user.id }, ...root.actions];
+    const changeGroups = [idGroup(user.id), nameGroup(DataType.user, '', user.name), ...root.changeGroups];
+    for (const t of tx.list(DataType.userToken, { parent: user.id, limit: 100_000 })) {
+      actions.push({ type: 'delete', dataType: DataType.userToken, id: t.id });
+    }
+    for (const la of allLinkedAccounts(tx, user.id)) {
+      actions.push({ type: 'delete', dataType: DataType.linkedAccount, id: la.id });
+      changeGroups.push(idGroup(la.id));
+    }
+    for (const m of membershipsOf(tx, user.id)) {
+      actions.push({ type: 'delete', dataType: DataType.orgMember, id: m.member.id });
+      changeGroups.push(memberGroup(m.org.id, user.id));
+    }
+    return { actions, changeGroups, result: undefined };
   });
 }

@@ -16,6 +16,7 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
   const where = `${context ?? 'request'}${issue.instancePath.replaceAll('/', '.')}`;
   if (issue.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify(issue.params.additionalProperty)}`;
   if (issue.keyword === 'required') return `${where}: missing field ${JSON.stringify(issue.params.missingProperty)}`;
+  if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) return `${where} must be one of ${issue.params.allowedValues.join(', ')}`;
   return `${where} ${issue.message ?? 'is invalid'}`;
 }
 

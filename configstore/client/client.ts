@@ -1,8 +1,12 @@
 // The exported configstore client. Imports only types/ and errors.ts. Every failure is a
 // RemoteError carrying the server's status, code and message unchanged.
 import { RemoteError, UnavailableError } from '../errors.js';
-import type { ListResult } from '../types/list.js';
-import type { CreateUserRequest, User } from '../types/user.js';
+import type { ListQuery, ListResult } from '../types/list.js';
+import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
+import type { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../types/token.js';
+import type { CreateLinkedAccountRequest, LinkedAccount, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
+import type { CreateOrgRequest, MemberRole, Org, OrgMember, SetOrgMemberRequest, UpdateOrgRequest, UserOrg } from '../types/org.js';
+import type { CreateRemoteSourceRequest, RemoteSource, UpdateRemoteSourceRequest } from '../types/remotesource.js';
 
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <token>` (admin routes). */
@@ -36,6 +40,82 @@ export class ConfigStoreClient {
   }
 
   // --- users (update, tokens, linked accounts), orgs, members, remote sources ---
+
+  updateUser(ref: string, req: UpdateUserRequest, signal?: AbortSignal): Promise<User> {
+    return this.request('PUT', `/users/${encodeURIComponent(ref)}`, req, signal);
+  }
+  /** The answer holds the token itself: the only time it is returned. */
+  createUserToken(userRef: string, req: CreateUserTokenRequest, signal?: AbortSignal): Promise<CreatedUserToken> {
+    return this.request('POST', `/users/${encodeURIComponent(userRef)}/tokens`, req, signal);
+  }
+  listUserTokens(userRef: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<UserToken>> {
+    return this.request('GET', `/users/${encodeURIComponent(userRef)}/tokens${queryString(query)}`, undefined, signal);
+  }
+  deleteUserToken(userRef: string, name: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/users/${encodeURIComponent(userRef)}/tokens/${encodeURIComponent(name)}`, undefined, signal);
+  }
+  createLinkedAccount(userRef: string, req: CreateLinkedAccountRequest, signal?: AbortSignal): Promise<LinkedAccount> {
+    return this.request('POST', `/users/${encodeURIComponent(userRef)}/linkedaccounts`, req, signal);
+  }
+  listLinkedAccounts(userRef: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<LinkedAccount>> {
+    return this.request('GET', `/users/${encodeURIComponent(userRef)}/linkedaccounts${queryString(query)}`, undefined, signal);
+  }
+  getLinkedAccount(userRef: string, id: string, signal?: AbortSignal): Promise<LinkedAccount> {
+    return this.request('GET', `/users/${encodeURIComponent(userRef)}/linkedaccounts/${encodeURIComponent(id)}`, undefined, signal);
+  }
+  updateLinkedAccount(userRef: string, id: string, req: UpdateLinkedAccountRequest, signal?: AbortSignal): Promise<LinkedAccount> {
+    return this.request('PUT', `/users/${encodeURIComponent(userRef)}/linkedaccounts/${encodeURIComponent(id)}`, req, signal);
+  }
+  deleteLinkedAccount(userRef: string, id: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/users/${encodeURIComponent(userRef)}/linkedaccounts/${encodeURIComponent(id)}`, undefined, signal);
+  }
+  listUserOrgs(userRef: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<UserOrg>> {
+    return this.request('GET', `/users/${encodeURIComponent(userRef)}/orgs${queryString(query)}`, undefined, signal);
+  }
+
+  createOrg(req: CreateOrgRequest, signal?: AbortSignal): Promise<Org> {
+    return this.request('POST', '/orgs', req, signal);
+  }
+  getOrg(ref: string, signal?: AbortSignal): Promise<Org> {
+    return this.request('GET', `/orgs/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  listOrgs(query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<Org>> {
+    return this.request('GET', `/orgs${queryString(query)}`, undefined, signal);
+  }
+  updateOrg(ref: string, req: UpdateOrgRequest, signal?: AbortSignal): Promise<Org> {
+    return this.request('PUT', `/orgs/${encodeURIComponent(ref)}`, req, signal);
+  }
+  deleteOrg(ref: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/orgs/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  listOrgMembers(orgRef: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<OrgMember>> {
+    return this.request('GET', `/orgs/${encodeURIComponent(orgRef)}/members${queryString(query)}`, undefined, signal);
+  }
+  /** Adds the user to the org with `role`, or changes its role there. */
+  setOrgMember(orgRef: string, userRef: string, role: MemberRole, signal?: AbortSignal): Promise<OrgMember> {
+    const req: SetOrgMemberRequest = { role };
+    return this.request('PUT', `/orgs/${encodeURIComponent(orgRef)}/members/${encodeURIComponent(userRef)}`, req, signal);
+  }
+  removeOrgMember(orgRef: string, userRef: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/orgs/${encodeURIComponent(orgRef)}/members/${encodeURIComponent(userRef)}`, undefined, signal);
+  }
+
+  createRemoteSource(req: CreateRemoteSourceRequest, signal?: AbortSignal): Promise<RemoteSource> {
+    return this.request('POST', '/remotesources', req, signal);
+  }
+  getRemoteSource(ref: string, signal?: AbortSignal): Promise<RemoteSource> {
+    return this.request('GET', `/remotesources/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  listRemoteSources(query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<RemoteSource>> {
+    return this.request('GET', `/remotesources${queryString(query)}`, undefined, signal);
+  }
+  /** Replaces every setting; the source keeps its id. */
+  updateRemoteSource(ref: string, req: UpdateRemoteSourceRequest, signal?: AbortSignal): Promise<RemoteSource> {
+    return this.request('PUT', `/remotesources/${encodeURIComponent(ref)}`, req, signal);
+  }
+  deleteRemoteSource(ref: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/remotesources/${encodeURIComponent(ref)}`, undefined, signal);
+  }
 
   // --- project groups, projects, secrets, variables ---
 

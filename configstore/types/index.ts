@@ -5,4 +5,8 @@ export * from './user.js';
 export * from './etcd.js';
 export * from './list.js';
 // users (tokens, linked accounts), orgs, members, remote sources
+export * from './token.js';
+export * from './linkedaccount.js';
+export * from './org.js';
+export * from './remotesource.js';
 // project groups, projects, secrets, variables

@@ -13,3 +13,7 @@ export type User = Static<typeof User>;
 
 export const CreateUserRequest = Type.Object({ name: Name }, { additionalProperties: false });
 export type CreateUserRequest = Static<typeof CreateUserRequest>;
+
+/** Renames a user: the new name must be free. */
+export const UpdateUserRequest = Type.Object({ name: Name }, { additionalProperties: false });
+export type UpdateUserRequest = Static<typeof UpdateUserRequest>;

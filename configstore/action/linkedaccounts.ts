@@ -1,0 +1,106 @@
+// Linked accounts: a user's account on a remote source. Stored with parentId = the user,
+// so a user's accounts list by parent. One account per (remote source, remote user id)
+// across all users: checked by a scan (scans.ts) and guarded by a change group on that
+// pair, so concurrent creations of the same pair conflict and exactly one wins.
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { isUuid } from '../types/names.js';
+import type { CreateLinkedAccountRequest, LinkedAccount, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
+import type { ListResult } from '../types/list.js';
+import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { findRemoteSource } from './remotesources.js';
+import { everyLinkedAccount } from './scans.js';
+import { findUser } from './users.js';
+import { runWrite, type Stores } from './write.js';
+
+/** As stored: `name` (= id) and `parentId` (= user id) are what readdb indexes. */
+type StoredLinkedAccount = LinkedAccount & { name: string; parentId: string };
+
+const remoteUserGroup = (remoteSourceId: string, remoteUserId: string) => nameGroup(DataType.linkedAccount, remoteSourceId, remoteUserId);
+
+function toApi(stored: StoredLinkedAccount): LinkedAccount {
+  const { name: _name, parentId: _parentId, ...la } = stored;
+  return la;
+}
+
+function findLinkedAccount(tx: ReadTx, userId: string, id: string): StoredLinkedAccount {
+  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
+  const found = tx.get(DataType.linkedAccount, id);
+  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
+  return found.data as unknown as StoredLinkedAccount;
+}
+
+function checkRemoteUserFree(tx: ReadTx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
+  for (const la of everyLinkedAccount(tx)) {
+    if (la.id !== exceptId && la.data.remoteSourceId === remoteSourceId && la.data.remoteUserId === remoteUserId) {
+      throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
+        code: 'linkedAccountExists',
+      });
+    }
+  }
+}
+
+export async function createLinkedAccount(ctx: RequestContext, stores: Stores, userRef: string, req: CreateLinkedAccountRequest): Promise<LinkedAccount> {
+  return runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, userRef);
+    const rs = findRemoteSource(tx, req.remoteSourceRef);
+    checkRemoteUserFree(tx, rs.id, req.remoteUserId, rs.name);
+    const { remoteSourceRef: _ref, ...fields } = req;
+    const id = randomUUID();
+    const la: LinkedAccount = { id, userId: user.id, remoteSourceId: rs.id, ...fields, createdAt: new Date().toISOString() };
+    return {
+      actions: [{ type: 'put', dataType: DataType.linkedAccount, id, data: { ...la, name: id, parentId: user.id } }],
+      // the user's and the source's id groups: a concurrent deletion of either conflicts
+      changeGroups: [idGroup(user.id), idGroup(rs.id), idGroup(id), remoteUserGroup(rs.id, req.remoteUserId)],
+      result: la,
+    };
+  });
+}
+
+export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<LinkedAccount> {
+  const limit = query.limit ?? 50;
+  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+  return stores.readdb.do(ctx, (tx) => {
+    const user = findUser(tx, userRef);
+    const rows = tx.list(DataType.linkedAccount, { parent: user.id, afterName, limit: limit + 1 });
+    const items = rows.slice(0, limit).map((r) => toApi(r.data as unknown as StoredLinkedAccount));
+    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.id) } : { items };
+  });
+}
+
+export function getLinkedAccount(ctx: RequestContext, stores: Stores, userRef: string, id: string): LinkedAccount {
+  return stores.readdb.do(ctx, (tx) => toApi(findLinkedAccount(tx, findUser(tx, userRef).id, id)));
+}
+
+export async function updateLinkedAccount(ctx: RequestContext, stores: Stores, userRef: string, id: string, req: UpdateLinkedAccountRequest): Promise<LinkedAccount> {
+  return runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, userRef);
+    const current = findLinkedAccount(tx, user.id, id);
+    const changeGroups = [idGroup(current.id)];
+    if (req.remoteUserId !== undefined && req.remoteUserId !== current.remoteUserId) {
+      const rs = tx.get(DataType.remoteSource, current.remoteSourceId);
+      checkRemoteUserFree(tx, current.remoteSourceId, req.remoteUserId, rs?.name ?? current.remoteSourceId, current.id);
+      changeGroups.push(remoteUserGroup(current.remoteSourceId, current.remoteUserId), remoteUserGroup(current.remoteSourceId, req.remoteUserId));
+    }
+    const updated: StoredLinkedAccount = { ...current, ...req };
+    return {
+      actions: [{ type: 'put', dataType: DataType.linkedAccount, id: current.id, data: { ...updated } }],
+      changeGroups,
+      result: toApi(updated),
+    };
+  });
+}
+
+export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, userRef: string, id: string): Promise<void> {
+  await runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, userRef);
+    const current = findLinkedAccount(tx, user.id, id);
+    return {
+      actions: [{ type: 'delete', dataType: DataType.linkedAccount, id: current.id }],
+      changeGroups: [idGroup(current.id), remoteUserGroup(current.remoteSourceId, current.remoteUserId)],
+      result: undefined,
+    };
+  });
+}

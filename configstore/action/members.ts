@@ -1,0 +1,104 @@
+// Org members: stored with parentId = the org and name = the user's id, so "is this user
+// a member" is one lookup and members list by org. Every change names the org's and the
+// user's id groups (a concurrent deletion of either conflicts) and the membership's group.
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../errors.js';
+import type { ListResult } from '../types/list.js';
+import type { MemberRole, Org, OrgMember, UserOrg } from '../types/org.js';
+import type { User } from '../types/user.js';
+import type { RequestContext } from '../readdb/readdb.js';
+import type { PutAction } from '../datamanager/wal.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { findOrg } from './orgs.js';
+import { membershipsOf } from './scans.js';
+import { findUser } from './users.js';
+import { runWrite, type Stores } from './write.js';
+
+interface StoredMember {
+  id: string;
+  name: string;
+  parentId: string;
+  orgId: string;
+  userId: string;
+  role: MemberRole;
+  createdAt: string;
+}
+
+export const memberGroup = (orgId: string, userId: string) => nameGroup(DataType.orgMember, orgId, userId);
+
+/** The put action making `userId` a member of `orgId` (a new one, or `existing` with a new role). */
+export function memberAction(orgId: string, userId: string, role: MemberRole, existing?: StoredMember): PutAction {
+  const data: StoredMember = existing
+    ? { ...existing, role }
+    : { id: randomUUID(), name: userId, parentId: orgId, orgId, userId, role, createdAt: new Date().toISOString() };
+  return { type: 'put', dataType: DataType.orgMember, id: data.id, data: { ...data } };
+}
+
+export function listOrgMembers(ctx: RequestContext, stores: Stores, orgRef: string, query: { limit?: number; cursor?: string }): ListResult<OrgMember> {
+  const limit = query.limit ?? 50;
+  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+  return stores.readdb.do(ctx, (tx) => {
+    const org = findOrg(tx, orgRef);
+    const rows = tx.list(DataType.orgMember, { parent: org.id, afterName, limit: limit + 1 });
+    const items: OrgMember[] = [];
+    for (const r of rows.slice(0, limit)) {
+      const m = r.data as unknown as StoredMember;
+      const user = tx.get(DataType.user, m.userId);
+      if (user) items.push({ user: user.data as unknown as User, role: m.role });
+    }
+    // the cursor is the last member's user id (the stored name), whatever was skipped
+    return rows.length > limit ? { items, nextCursor: encodeCursor(rows[limit - 1]!.name ?? '') } : { items };
+  });
+}
+
+/** Adds the user with `role`, or changes its role. `created` tells which (201 or 200). */
+export async function setOrgMember(
+  ctx: RequestContext,
+  stores: Stores,
+  orgRef: string,
+  userRef: string,
+  role: MemberRole,
+): Promise<{ member: OrgMember; created: boolean }> {
+  return runWrite(ctx, stores, (tx) => {
+    const org = findOrg(tx, orgRef);
+    const user = findUser(tx, userRef);
+    const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as StoredMember | undefined;
+    return {
+      actions: [memberAction(org.id, user.id, role, existing)],
+      changeGroups: [idGroup(org.id), idGroup(user.id), memberGroup(org.id, user.id)],
+      result: { member: { user, role }, created: !existing },
+    };
+  });
+}
+
+export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRef: string, userRef: string): Promise<void> {
+  await runWrite(ctx, stores, (tx) => {
+    const org = findOrg(tx, orgRef);
+    const user = findUser(tx, userRef);
+    const existing = tx.getByName(DataType.orgMember, user.id, org.id);
+    if (!existing) {
+      throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: 'memberNotFound' });
+    }
+    return {
+      actions: [{ type: 'delete', dataType: DataType.orgMember, id: existing.id }],
+      changeGroups: [memberGroup(org.id, user.id)],
+      result: undefined,
+    };
+  });
+}
+
+/** The orgs a user belongs to, in org name order (a scan of the orgs: see scans.ts). */
+export function listUserOrgs(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<UserOrg> {
+  const limit = query.limit ?? 50;
+  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+  return stores.readdb.do(ctx, (tx) => {
+    const user = findUser(tx, userRef);
+    const items: UserOrg[] = [];
+    for (const { org, member } of membershipsOf(tx, user.id, afterName)) {
+      if (items.length === limit) return { items, nextCursor: encodeCursor(items.at(-1)!.org.name) };
+      items.push({ org: org.data as unknown as Org, role: (member.data as unknown as StoredMember).role });
+    }
+    return { items };
+  });
+}

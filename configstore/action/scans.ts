@@ -1,0 +1,57 @@
+// Lookups the read model has no index for, done by walking what it does index (objects
+// by parent, in name order). Each is bounded by the number of users, orgs or project
+// groups, and is used only on rare writes (creating a linked account, deleting a user
+// or a remote source). A `ReadTx` query by field would make them single lookups.
+import type { ReadTx, StoredObject } from '../readdb/readdb.js';
+import { DataType } from './datatypes.js';
+import { findRootGroup } from './rootgroups.js';
+
+const page = 500;
+
+/** Every top-level object of `type` (users, orgs), in name order. */
+export function* everyTopLevel(tx: ReadTx, type: DataType, after = ''): Generator<StoredObject> {
+  for (let afterName = after; ; ) {
+    const rows = tx.list(type, { afterName, limit: page });
+    yield* rows;
+    if (rows.length < page) return;
+    afterName = rows.at(-1)!.name ?? '';
+  }
+}
+
+/** Every object of `type` whose parent is `parent`. */
+export function childrenOf(tx: ReadTx, type: DataType, parent: string): StoredObject[] {
+  return tx.list(type, { parent, limit: 1_000_000 });
+}
+
+/** A user's linked accounts. */
+export function allLinkedAccounts(tx: ReadTx, userId: string): StoredObject[] {
+  return childrenOf(tx, DataType.linkedAccount, userId);
+}
+
+/** Every linked account of every user. */
+export function* everyLinkedAccount(tx: ReadTx): Generator<StoredObject> {
+  for (const user of everyTopLevel(tx, DataType.user)) yield* allLinkedAccounts(tx, user.id);
+}
+
+/** The orgs `userId` belongs to, in org name order, with the membership objects. */
+export function* membershipsOf(tx: ReadTx, userId: string, afterOrgName = ''): Generator<{ org: StoredObject; member: StoredObject }> {
+  for (const org of everyTopLevel(tx, DataType.org, afterOrgName)) {
+    const member = tx.getByName(DataType.orgMember, userId, org.id);
+    if (member) yield { org, member };
+  }
+}
+
+/** Every project of every user and org (walks each owner's project group tree). */
+export function* everyProject(tx: ReadTx): Generator<StoredObject> {
+  for (const ownerType of [DataType.user, DataType.org]) {
+    for (const owner of everyTopLevel(tx, ownerType)) {
+      const root = findRootGroup(tx, owner.id);
+      const groups = root ? [root.id] : [];
+      while (groups.length) {
+        const group = groups.pop()!;
+        yield* childrenOf(tx, DataType.project, group);
+        for (const g of childrenOf(tx, DataType.projectGroup, group)) groups.push(g.id);
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// User tokens: a name unique per user and a random secret returned once, at creation.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { nameProblem } from '../types/names.js';
+import type { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../types/token.js';
+import type { ListResult } from '../types/list.js';
+import type { RequestContext } from '../readdb/readdb.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { findUser } from './users.js';
+import { runWrite, type Stores } from './write.js';
+
+/** As stored: only the token's sha256, never the token. */
+interface StoredToken {
+  id: string;
+  name: string;
+  parentId: string;
+  tokenSha256: string;
+  createdAt: string;
+}
+
+/**
+ * Only a hash is stored, so the read model, exports and backups hold nothing that
+ * authenticates. A plain sha256 is enough (no salt or slow KDF): the token is 256 random
+ * bits, not a password, so guessing it from its hash is as hard as guessing it.
+ */
+export function tokenSha256(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function checkTokenName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem) throw new BadRequestError(`invalid token name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
+}
+
+export async function createUserToken(ctx: RequestContext, stores: Stores, userRef: string, req: CreateUserTokenRequest): Promise<CreatedUserToken> {
+  checkTokenName(req.name);
+  const token = randomBytes(32).toString('base64url');
+  return runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, userRef);
+    if (tx.getByName(DataType.userToken, req.name, user.id)) {
+      throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: 'tokenExists' });
+    }
+    const stored: StoredToken = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
+    return {
+      actions: [{ type: 'put', dataType: DataType.userToken, id: stored.id, data: { ...stored } }],
+      changeGroups: [idGroup(user.id), nameGroup(DataType.userToken, user.id, req.name)],
+      result: { name: req.name, token },
+    };
+  });
+}
+
+export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<UserToken> {
+  const limit = query.limit ?? 50;
+  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+  return stores.readdb.do(ctx, (tx) => {
+    const user = findUser(tx, userRef);
+    const rows = tx.list(DataType.userToken, { parent: user.id, afterName, limit: limit + 1 });
+    const items = rows.slice(0, limit).map((r) => {
+      const t = r.data as unknown as StoredToken;
+      return { name: t.name, createdAt: t.createdAt };
+    });
+    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+  });
+}
+
+export async function deleteUserToken(ctx: RequestContext, stores: Stores, userRef: string, name: string): Promise<void> {
+  checkTokenName(name);
+  await runWrite(ctx, stores, (tx) => {
+    const user = findUser(tx, userRef);
+    const found = tx.getByName(DataType.userToken, name, user.id);
+    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: 'tokenNotFound' });
+    return {
+      actions: [{ type: 'delete', dataType: DataType.userToken, id: found.id }],
+      changeGroups: [nameGroup(DataType.userToken, user.id, name)],
+      result: undefined,
+    };
+  });
+}
