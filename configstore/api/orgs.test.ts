@@ -1,0 +1,151 @@
+// Orgs and org members end to end on the real etcd, on two instances sharing one prefix.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RemoteError } from '../client/index.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+
+describe('orgs API on two instances', () => {
+  let cluster: TestCluster;
+  let a: TestInstance;
+  let b: TestInstance;
+
+  beforeAll(async () => {
+    cluster = await testCluster('orgs-api');
+    [a, b] = await Promise.all([cluster.start(), cluster.start()]);
+    for (const name of ['ann', 'ben', 'cat']) await a.client.createUser({ name });
+  });
+  afterAll(async () => {
+    await cluster?.cleanup();
+  });
+
+  it('creates an org with its creator as owner, reads it by id and name', async () => {
+    const org = await a.client.createOrg({ name: 'acme', visibility: 'public', creatorUserRef: 'ann' });
+    const ann = await a.client.getUser('ann');
+    expect(org).toMatchObject({ name: 'acme', visibility: 'public', creatorUserId: ann.id });
+    expect(await a.client.getOrg('acme')).toEqual(org);
+    expect(await a.client.getOrg(org.id)).toEqual(org);
+    expect(await a.client.listOrgMembers('acme')).toEqual({ items: [{ user: ann, role: 'owner' }] });
+    expect(await a.client.listUserOrgs('ann')).toEqual({ items: [{ org, role: 'owner' }] });
+  });
+
+  it('creates an org without a creator, with no members', async () => {
+    const org = await a.client.createOrg({ name: 'lonely', visibility: 'private' });
+    expect(org.creatorUserId).toBeUndefined();
+    expect((await a.client.listOrgMembers(org.id)).items).toEqual([]);
+  });
+
+  it('refuses a missing creator with 404 and creates nothing', async () => {
+    const err = await remoteError(a.client.createOrg({ name: 'ghost-org', visibility: 'public', creatorUserRef: 'nobody' }));
+    expect(err.status).toBe(404);
+    expect(err.message).toBe('user "nobody" does not exist');
+    expect((await remoteError(a.client.getOrg('ghost-org'))).status).toBe(404);
+  });
+
+  it('answers 409 for a taken name, also from the other instance', async () => {
+    const err = await remoteError(b.client.createOrg({ name: 'acme', visibility: 'private' }));
+    expect(err.status).toBe(409);
+    expect(err.message).toBe('org "acme" already exists');
+    expect(err.code).toBe('orgExists');
+  });
+
+  it('lets exactly one of concurrent creations of an org name win', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).client.createOrg({ name: 'racy-org', visibility: 'public', creatorUserRef: 'ben' })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as RemoteError).status).toBe(409);
+    expect((await a.client.listOrgs({ limit: 500 })).items.filter((o) => o.name === 'racy-org')).toHaveLength(1);
+    expect((await a.client.listOrgMembers('racy-org')).items).toHaveLength(1);
+  });
+
+  it('lists orgs with a cursor', async () => {
+    const all = (await a.client.listOrgs({ limit: 500 })).items.map((o) => o.name);
+    expect(all).toEqual([...all].sort());
+    const first = await a.client.listOrgs({ limit: 2 });
+    const second = await a.client.listOrgs({ limit: 2, cursor: first.nextCursor! });
+    expect([...first.items, ...second.items].map((o) => o.name)).toEqual(all.slice(0, 4));
+  });
+
+  it('renames and changes visibility; a taken name is a 409 that changes nothing', async () => {
+    const org = await a.client.createOrg({ name: 'renamable', visibility: 'public' });
+    const updated = await a.client.updateOrg('renamable', { name: 'renamed', visibility: 'private' });
+    expect(updated).toEqual({ ...org, name: 'renamed', visibility: 'private' });
+    expect((await remoteError(a.client.getOrg('renamable'))).status).toBe(404);
+    const err = await remoteError(a.client.updateOrg('renamed', { name: 'acme' }));
+    expect(err.status).toBe(409);
+    expect(err.message).toBe('org "acme" already exists');
+    expect(await a.client.getOrg(org.id)).toEqual(updated);
+  });
+
+  it('adds members (201), changes roles (200) and removes them (204, then 404)', async () => {
+    await a.client.createOrg({ name: 'team', visibility: 'public' });
+    const add = await raw(a.url, 'PUT', '/api/v1alpha/orgs/team/members/ben', JSON.stringify({ role: 'member' }));
+    expect(add.status).toBe(201);
+    expect(add.body).toMatchObject({ user: { name: 'ben' }, role: 'member' });
+    const change = await raw(b.url, 'PUT', '/api/v1alpha/orgs/team/members/ben', JSON.stringify({ role: 'owner' }));
+    expect(change.status).toBe(200);
+    const same = await raw(a.url, 'PUT', '/api/v1alpha/orgs/team/members/ben', JSON.stringify({ role: 'owner' }));
+    expect(same.status).toBe(200);
+    expect(await a.client.setOrgMember('team', 'cat', 'member')).toMatchObject({ user: { name: 'cat' }, role: 'member' });
+    expect((await a.client.listOrgMembers('team')).items.map((m) => [m.user.name, m.role]).sort()).toEqual([
+      ['ben', 'owner'],
+      ['cat', 'member'],
+    ]);
+    const page = await a.client.listOrgMembers('team', { limit: 1 });
+    expect(page.items).toHaveLength(1);
+    const rest = await a.client.listOrgMembers('team', { limit: 1, cursor: page.nextCursor! });
+    expect(rest.items).toHaveLength(1);
+    expect(rest.items[0]!.user.name).not.toBe(page.items[0]!.user.name);
+
+    await a.client.removeOrgMember('team', 'cat');
+    expect((await a.client.listOrgMembers('team')).items.map((m) => m.user.name)).toEqual(['ben']);
+    const err = await remoteError(a.client.removeOrgMember('team', 'cat'));
+    expect(err.status).toBe(404);
+    expect(err.message).toBe('user "cat" is not a member of org "team"');
+    expect((await remoteError(a.client.setOrgMember('team', 'nobody', 'member'))).status).toBe(404);
+    expect((await remoteError(a.client.setOrgMember('no-team', 'ben', 'member'))).message).toBe('org "no-team" does not exist');
+  });
+
+  it('deletes an org with its members and root project group', async () => {
+    const org = await a.client.createOrg({ name: 'doomed', visibility: 'public', creatorUserRef: 'cat' });
+    await a.client.setOrgMember('doomed', 'ben', 'member');
+    const del = await raw(a.url, 'DELETE', '/api/v1alpha/orgs/doomed');
+    expect(del.status).toBe(204);
+    expect((await remoteError(a.client.getOrg(org.id))).status).toBe(404);
+    expect((await a.client.listUserOrgs('cat')).items.map((o) => o.org.name)).not.toContain('doomed');
+    expect((await a.client.listUserOrgs('ben')).items.map((o) => o.org.name)).not.toContain('doomed');
+    // the name is free again, and the new org starts empty
+    await a.client.createOrg({ name: 'doomed', visibility: 'public' });
+    expect((await a.client.listOrgMembers('doomed')).items).toEqual([]);
+    expect((await remoteError(a.client.deleteOrg(org.id))).status).toBe(404);
+  });
+
+  it('lists the orgs of a user with a cursor', async () => {
+    for (const name of ['u-org-1', 'u-org-2', 'u-org-3']) await a.client.createOrg({ name, visibility: 'public', creatorUserRef: 'cat' });
+    const first = await a.client.listUserOrgs('cat', { limit: 2 });
+    expect(first.items.map((o) => o.org.name)).toEqual(['u-org-1', 'u-org-2']);
+    const second = await a.client.listUserOrgs('cat', { limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((o) => o.org.name)).toEqual(['u-org-3']);
+    expect(second.nextCursor).toBeUndefined();
+  });
+
+  it.each([
+    ['a bad visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x","visibility":"secret"}', 400, /body\.visibility must be one of public, private/],
+    ['a missing visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x"}', 400, /missing field "visibility"/],
+    ['a bad name', 'POST', '/api/v1alpha/orgs', '{"name":"x--y","visibility":"public"}', 400, /body\.name must match pattern/],
+    ['a bad role', 'PUT', '/api/v1alpha/orgs/acme/members/ben', '{"role":"admin"}', 400, /body\.role must be one of owner, member/],
+    ['a bad org ref', 'GET', '/api/v1alpha/orgs/a%2F..', undefined, 400, /invalid org ref "a\/.."/],
+    ['a bad user ref', 'PUT', '/api/v1alpha/orgs/acme/members/b%20n', '{"role":"member"}', 400, /invalid user ref "b n"/],
+    ['a missing org', 'GET', '/api/v1alpha/orgs/nope', undefined, 404, /org "nope" does not exist/],
+    ['members of a missing org', 'GET', '/api/v1alpha/orgs/nope/members', undefined, 404, /org "nope" does not exist/],
+    ['a bad org update', 'PUT', '/api/v1alpha/orgs/acme', '{"visibility":"hidden"}', 400, /must be one of public, private/],
+  ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, status, message) => {
+    const before = await a.client.listOrgs({ limit: 500 });
+    const members = await a.client.listOrgMembers('acme');
+    const res = await raw(a.url, method, path, body);
+    expect(res.status).toBe(status);
+    expect(res.body.message).toMatch(message);
+    expect(typeof res.body.code).toBe('string');
+    expect(await a.client.listOrgs({ limit: 500 })).toEqual(before);
+    expect(await a.client.listOrgMembers('acme')).toEqual(members);
+  });
+});
