@@ -1,9 +1,11 @@
 // Users end to end on the real etcd: two instances share one prefix; the exported client
 // talks to them over HTTP.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteError } from '../client/index.js';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
+import type { RemoteSource } from '../types/remotesource.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
 describe('users API on two instances', () => {
@@ -103,5 +105,195 @@ describe('users API on two instances', () => {
     expect(res.body.message).toMatch(message);
     expect(typeof res.body.code).toBe('string');
     expect((await a.client.listUsers({ limit: 500 })).items.length).toBe(before);
+  });
+});
+
+describe('user rename, tokens, linked accounts and deletion on two instances', () => {
+  let cluster: TestCluster;
+  let a: TestInstance;
+  let b: TestInstance;
+  let gitea: RemoteSource;
+
+  beforeAll(async () => {
+    cluster = await testCluster('users-more-api');
+    [a, b] = await Promise.all([cluster.start(), cluster.start()]);
+    gitea = await a.client.createRemoteSource({ name: 'gitea', type: 'gitea', apiUrl: 'https://gitea.example.com', authType: 'password' });
+  });
+  afterAll(async () => {
+    await cluster?.cleanup();
+  });
+
+  it('renames a user, keeping its id; the old name is free; a taken name is a 409 that changes nothing', async () => {
+    const u = await a.client.createUser({ name: 'before' });
+    const renamed = await a.client.updateUser('before', { name: 'after' });
+    expect(renamed).toEqual({ ...u, name: 'after' });
+    expect(await a.client.getUser(u.id)).toEqual(renamed);
+    expect((await remoteError(a.client.getUser('before'))).status).toBe(404);
+    // renaming to its own name is a no-op
+    expect(await a.client.updateUser(u.id, { name: 'after' })).toEqual(renamed);
+    await a.client.createUser({ name: 'before' });
+    const err = await remoteError(b.client.updateUser('after', { name: 'before' }));
+    expect(err.status).toBe(409);
+    expect(err.message).toBe('user "before" already exists');
+    expect(await a.client.getUser(u.id)).toEqual(renamed);
+    expect((await remoteError(a.client.updateUser('nobody', { name: 'x' }))).status).toBe(404);
+    const bad = await raw(a.url, 'PUT', `/api/v1alpha/users/${u.id}`, '{"name":"bad name"}');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/body\.name must match pattern/);
+  });
+
+  it('lets exactly one of concurrent renames to the same name win', async () => {
+    const users = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => a.client.createUser({ name })));
+    const results = await Promise.allSettled(users.map((u, i) => (i % 2 ? a : b).client.updateUser(u.id, { name: 'winner' })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as RemoteError).status).toBe(409);
+  });
+
+  it('creates tokens returned once, lists them without secrets, and deletes them', async () => {
+    await a.client.createUser({ name: 'tok' });
+    const t1 = await a.client.createUserToken('tok', { name: 'ci' });
+    expect(t1.name).toBe('ci');
+    expect(t1.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const t2 = await a.client.createUserToken('tok', { name: 'laptop' });
+    expect(t2.token).not.toBe(t1.token);
+    const listed = await a.client.listUserTokens('tok');
+    expect(listed.items.map((t) => Object.keys(t).sort())).toEqual([
+      ['createdAt', 'name'],
+      ['createdAt', 'name'],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(t1.token);
+    const page = await a.client.listUserTokens('tok', { limit: 1 });
+    expect(page.items.map((t) => t.name)).toEqual(['ci']);
+    expect((await a.client.listUserTokens('tok', { limit: 1, cursor: page.nextCursor! })).items.map((t) => t.name)).toEqual(['laptop']);
+
+    const dup = await remoteError(b.client.createUserToken('tok', { name: 'ci' }));
+    expect(dup.status).toBe(409);
+    expect(dup.message).toBe('token "ci" of user "tok" already exists');
+    // another user may use the same token name
+    await a.client.createUser({ name: 'tok2' });
+    expect((await a.client.createUserToken('tok2', { name: 'ci' })).name).toBe('ci');
+
+    const del = await raw(a.url, 'DELETE', '/api/v1alpha/users/tok/tokens/ci');
+    expect(del.status).toBe(204);
+    expect((await a.client.listUserTokens('tok')).items.map((t) => t.name)).toEqual(['laptop']);
+    const gone = await remoteError(a.client.deleteUserToken('tok', 'ci'));
+    expect(gone.status).toBe(404);
+    expect(gone.message).toBe('token "ci" of user "tok" does not exist');
+    expect((await remoteError(a.client.createUserToken('nobody', { name: 'x' }))).status).toBe(404);
+    expect((await raw(a.url, 'DELETE', '/api/v1alpha/users/tok/tokens/..%2Fx')).status).toBe(400);
+    expect((await raw(a.url, 'POST', '/api/v1alpha/users/tok/tokens', '{"name":"a b"}')).status).toBe(400);
+  });
+
+  it('stores only the sha256 of a token', async () => {
+    await a.client.createUser({ name: 'hashed' });
+    const { token } = await a.client.createUserToken('hashed', { name: 'secret' });
+    const etcd = etcdClient();
+    try {
+      const wals = await etcd.getAll().prefix(etcdKeys(cluster.prefix).walPrefix).strings();
+      const all = Object.values(wals).join('\n');
+      expect(all).not.toContain(token);
+      expect(all).toContain(createHash('sha256').update(token).digest('hex'));
+    } finally {
+      etcd.close();
+    }
+  });
+
+  it('links accounts, one per remote user across all users, and updates and deletes them', async () => {
+    await a.client.createUser({ name: 'linker' });
+    await a.client.createUser({ name: 'other' });
+    const la = await a.client.createLinkedAccount('linker', { remoteSourceRef: 'gitea', remoteUserId: '7', remoteUserName: 'seven', userAccessToken: 'pat' });
+    const linker = await a.client.getUser('linker');
+    expect(la).toMatchObject({ userId: linker.id, remoteSourceId: gitea.id, remoteUserId: '7', remoteUserName: 'seven', userAccessToken: 'pat' });
+    expect(await a.client.getLinkedAccount('linker', la.id)).toEqual(la);
+    expect(await a.client.listLinkedAccounts(linker.id)).toEqual({ items: [la] });
+
+    const dup = await remoteError(b.client.createLinkedAccount('other', { remoteSourceRef: gitea.id, remoteUserId: '7', remoteUserName: 'x' }));
+    expect(dup.status).toBe(409);
+    expect(dup.message).toBe('linked account for remote user "7" of remote source "gitea" already exists');
+    expect((await a.client.listLinkedAccounts('other')).items).toEqual([]);
+
+    const noSource = await remoteError(a.client.createLinkedAccount('linker', { remoteSourceRef: 'gitlab', remoteUserId: '1', remoteUserName: 'x' }));
+    expect(noSource.status).toBe(404);
+    expect(noSource.message).toBe('remote source "gitlab" does not exist');
+
+    const updated = await a.client.updateLinkedAccount('linker', la.id, { oauth2AccessToken: 'at', oauth2AccessTokenExpiresAt: '2030-01-01T00:00:00Z' });
+    expect(updated).toEqual({ ...la, oauth2AccessToken: 'at', oauth2AccessTokenExpiresAt: '2030-01-01T00:00:00Z' });
+    // another user's account is not reachable under this user
+    expect((await remoteError(a.client.getLinkedAccount('other', la.id))).status).toBe(404);
+    expect((await remoteError(a.client.updateLinkedAccount('other', la.id, { remoteUserName: 'y' }))).status).toBe(404);
+    // changing the remote user id checks it is free
+    const second = await a.client.createLinkedAccount('other', { remoteSourceRef: 'gitea', remoteUserId: '8', remoteUserName: 'eight' });
+    expect((await remoteError(a.client.updateLinkedAccount('other', second.id, { remoteUserId: '7' }))).status).toBe(409);
+    expect(await a.client.getLinkedAccount('other', second.id)).toEqual(second);
+
+    expect((await raw(a.url, 'DELETE', `/api/v1alpha/users/linker/linkedaccounts/${la.id}`)).status).toBe(204);
+    expect((await remoteError(a.client.deleteLinkedAccount('linker', la.id))).status).toBe(404);
+    // the remote user is free again
+    expect((await a.client.createLinkedAccount('linker', { remoteSourceRef: 'gitea', remoteUserId: '7', remoteUserName: 'seven' })).remoteUserId).toBe('7');
+  });
+
+  it('lets exactly one of concurrent links of one remote user win', async () => {
+    const users = await Promise.all(['l1', 'l2', 'l3', 'l4'].map((name) => a.client.createUser({ name })));
+    const results = await Promise.allSettled(
+      users.map((u, i) => (i % 2 ? a : b).client.createLinkedAccount(u.id, { remoteSourceRef: 'gitea', remoteUserId: 'racy', remoteUserName: 'r' })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as RemoteError).status).toBe(409);
+  });
+
+  it.each([
+    ['a bad linked account id', 'GET', '/api/v1alpha/users/linker/linkedaccounts/nope', undefined, 400, /invalid linked account id "nope"/],
+    ['a missing linked account', 'GET', '/api/v1alpha/users/linker/linkedaccounts/00000000-0000-4000-8000-000000000000', undefined, 404, /does not exist/],
+    ['a missing remote user id', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"gitea","remoteUserName":"x"}', 400, /missing field "remoteUserId"/],
+    ['a bad expiry', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"gitea","remoteUserId":"9","remoteUserName":"x","oauth2AccessTokenExpiresAt":"soon"}', 400, /must match format "date-time"/],
+    ['a bad remote source ref', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"../x","remoteUserId":"9","remoteUserName":"x"}', 400, /invalid remote source ref/],
+    ['an unknown field in an update', 'PUT', '/api/v1alpha/users/linker/linkedaccounts/00000000-0000-4000-8000-000000000000', '{"remoteSourceId":"x"}', 400, /unknown field "remoteSourceId"/],
+  ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, status, message) => {
+    const before = await a.client.listLinkedAccounts('linker');
+    const res = await raw(a.url, method, path, body);
+    expect(res.status).toBe(status);
+    expect(res.body.message).toMatch(message);
+    expect(await a.client.listLinkedAccounts('linker')).toEqual(before);
+  });
+
+  it('deletes a user with its tokens, linked accounts and memberships, in one write', async () => {
+    const u = await a.client.createUser({ name: 'leaver' });
+    await a.client.createUserToken('leaver', { name: 't' });
+    const la = await a.client.createLinkedAccount('leaver', { remoteSourceRef: 'gitea', remoteUserId: 'leaver-1', remoteUserName: 'l' });
+    await a.client.createOrg({ name: 'club', visibility: 'public', creatorUserRef: 'leaver' });
+    await a.client.createOrg({ name: 'guild', visibility: 'private' });
+    await a.client.setOrgMember('guild', 'leaver', 'member');
+    await a.client.setOrgMember('guild', 'other', 'owner');
+
+    expect((await raw(b.url, 'DELETE', `/api/v1alpha/users/leaver`)).status).toBe(204);
+    expect((await remoteError(b.client.getUser(u.id))).status).toBe(404);
+    expect((await b.client.listOrgMembers('club')).items).toEqual([]);
+    expect((await b.client.listOrgMembers('guild')).items.map((m) => m.user.name)).toEqual(['other']);
+    // the linked account is gone: its remote user can be linked again, and the source deleted after
+    const again = await b.client.createLinkedAccount('other', { remoteSourceRef: 'gitea', remoteUserId: 'leaver-1', remoteUserName: 'l' });
+    expect(again.id).not.toBe(la.id);
+    // a user with the same name starts with nothing
+    await b.client.createUser({ name: 'leaver' });
+    expect((await b.client.listUserTokens('leaver')).items).toEqual([]);
+    expect((await b.client.listLinkedAccounts('leaver')).items).toEqual([]);
+    expect((await b.client.listUserOrgs('leaver')).items).toEqual([]);
+    // the WAL entry of the deletion holds every delete
+    const etcd = etcdClient();
+    try {
+      const wals = Object.values(await etcd.getAll().prefix(etcdKeys(cluster.prefix).walPrefix).strings()).map(
+        (v) => JSON.parse(v) as { actions: Array<{ type: string; dataType: string; id: string }> },
+      );
+      const deletion = wals.find((w) => w.actions.some((x) => x.type === 'delete' && x.dataType === 'user' && x.id === u.id))!;
+      expect(deletion.actions.map((x) => `${x.type} ${x.dataType}`).sort()).toEqual([
+        'delete linkedaccount',
+        'delete orgmember',
+        'delete orgmember',
+        'delete projectgroup',
+        'delete user',
+        'delete usertoken',
+      ]);
+    } finally {
+      etcd.close();
+    }
   });
 });
