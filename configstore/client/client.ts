@@ -7,6 +7,10 @@ import type { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../typ
 import type { CreateLinkedAccountRequest, LinkedAccount, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import type { CreateOrgRequest, MemberRole, Org, OrgMember, SetOrgMemberRequest, UpdateOrgRequest, UserOrg } from '../types/org.js';
 import type { CreateRemoteSourceRequest, RemoteSource, UpdateRemoteSourceRequest } from '../types/remotesource.js';
+import type { CreateProjectGroupRequest, ProjectGroup, UpdateProjectGroupRequest } from '../types/projectgroup.js';
+import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
+import type { ConfigListQuery, ConfigParentType, CreateSecretRequest, Secret, UpdateSecretRequest } from '../types/secret.js';
+import type { CreateVariableRequest, UpdateVariableRequest, Variable } from '../types/variable.js';
 
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <token>` (admin routes). */
@@ -118,6 +122,69 @@ export class ConfigStoreClient {
   }
 
   // --- project groups, projects, secrets, variables ---
+  // Refs are ids or paths (org/<org>/<group>/…); `org/<org>` alone is the org's root group.
+
+  createProjectGroup(req: CreateProjectGroupRequest, signal?: AbortSignal): Promise<ProjectGroup> {
+    return this.request('POST', '/projectgroups', req, signal);
+  }
+  getProjectGroup(ref: string, signal?: AbortSignal): Promise<ProjectGroup> {
+    return this.request('GET', `/projectgroups/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  /** Changes the fields given; `parentRef` moves the group. */
+  updateProjectGroup(ref: string, req: UpdateProjectGroupRequest, signal?: AbortSignal): Promise<ProjectGroup> {
+    return this.request('PUT', `/projectgroups/${encodeURIComponent(ref)}`, req, signal);
+  }
+  /** Refused (409) while the group has subgroups or projects; deletes its secrets and variables. */
+  deleteProjectGroup(ref: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/projectgroups/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  listSubgroups(ref: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<ProjectGroup>> {
+    return this.request('GET', `/projectgroups/${encodeURIComponent(ref)}/subgroups${queryString(query)}`, undefined, signal);
+  }
+  listGroupProjects(ref: string, query: ListQuery = {}, signal?: AbortSignal): Promise<ListResult<Project>> {
+    return this.request('GET', `/projectgroups/${encodeURIComponent(ref)}/projects${queryString(query)}`, undefined, signal);
+  }
+
+  createProject(req: CreateProjectRequest, signal?: AbortSignal): Promise<Project> {
+    return this.request('POST', '/projects', req, signal);
+  }
+  getProject(ref: string, signal?: AbortSignal): Promise<Project> {
+    return this.request('GET', `/projects/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+  /** Changes the fields given; `parentRef` moves the project. */
+  updateProject(ref: string, req: UpdateProjectRequest, signal?: AbortSignal): Promise<Project> {
+    return this.request('PUT', `/projects/${encodeURIComponent(ref)}`, req, signal);
+  }
+  deleteProject(ref: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/projects/${encodeURIComponent(ref)}`, undefined, signal);
+  }
+
+  /** `tree: true` adds the secrets inherited from every ancestor group, nearest first. */
+  listSecrets(parentType: ConfigParentType, parentRef: string, query: ConfigListQuery = {}, signal?: AbortSignal): Promise<ListResult<Secret>> {
+    return this.request('GET', `${configPath(parentType, parentRef)}/secrets${configQuery(query)}`, undefined, signal);
+  }
+  createSecret(parentType: ConfigParentType, parentRef: string, req: CreateSecretRequest, signal?: AbortSignal): Promise<Secret> {
+    return this.request('POST', `${configPath(parentType, parentRef)}/secrets`, req, signal);
+  }
+  updateSecret(parentType: ConfigParentType, parentRef: string, name: string, req: UpdateSecretRequest, signal?: AbortSignal): Promise<Secret> {
+    return this.request('PUT', `${configPath(parentType, parentRef)}/secrets/${encodeURIComponent(name)}`, req, signal);
+  }
+  deleteSecret(parentType: ConfigParentType, parentRef: string, name: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `${configPath(parentType, parentRef)}/secrets/${encodeURIComponent(name)}`, undefined, signal);
+  }
+  /** `tree: true` adds the variables inherited from every ancestor group, nearest first. */
+  listVariables(parentType: ConfigParentType, parentRef: string, query: ConfigListQuery = {}, signal?: AbortSignal): Promise<ListResult<Variable>> {
+    return this.request('GET', `${configPath(parentType, parentRef)}/variables${configQuery(query)}`, undefined, signal);
+  }
+  createVariable(parentType: ConfigParentType, parentRef: string, req: CreateVariableRequest, signal?: AbortSignal): Promise<Variable> {
+    return this.request('POST', `${configPath(parentType, parentRef)}/variables`, req, signal);
+  }
+  updateVariable(parentType: ConfigParentType, parentRef: string, name: string, req: UpdateVariableRequest, signal?: AbortSignal): Promise<Variable> {
+    return this.request('PUT', `${configPath(parentType, parentRef)}/variables/${encodeURIComponent(name)}`, req, signal);
+  }
+  deleteVariable(parentType: ConfigParentType, parentRef: string, name: string, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `${configPath(parentType, parentRef)}/variables/${encodeURIComponent(name)}`, undefined, signal);
+  }
 
   // --- maintenance, export, import ---
 
@@ -140,6 +207,14 @@ export class ConfigStoreClient {
     if (!res.ok) throw RemoteError.fromResponse(res.status, text, { statusText: res.statusText, retryAfter: res.headers.get('retry-after') });
     return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+/** The route of a project or project group holding secrets and variables. */
+function configPath(parentType: ConfigParentType, ref: string): string {
+  return `/${parentType === 'project' ? 'projects' : 'projectgroups'}/${encodeURIComponent(ref)}`;
+}
+function configQuery({ tree, ...rest }: ConfigListQuery): string {
+  return queryString({ ...rest, tree: tree === undefined ? undefined : String(tree) });
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

@@ -10,3 +10,7 @@ export * from './linkedaccount.js';
 export * from './org.js';
 export * from './remotesource.js';
 // project groups, projects, secrets, variables
+export * from './projectgroup.js';
+export * from './project.js';
+export * from './secret.js';
+export * from './variable.js';

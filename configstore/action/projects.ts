@@ -1,0 +1,149 @@
+// Projects: leaves of the project group tree, linked to a repository through a remote
+// source and a linked account of that source. Names share one scope per parent with groups.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { isUuid, nameProblem } from '../types/names.js';
+import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
+import type { ListResult } from '../types/list.js';
+import type { ReadTx, RequestContext, StoredObject } from '../readdb/readdb.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { DataType, idGroup } from './datatypes.js';
+import { childLocation, groupLocation, projectLocation, resolveGroup, resolveProject, type Location, type ProjectData } from './paths.js';
+import { checkName, checkTreeNameFree, configItemsDeletion, treeNameGroup } from './projectgroups.js';
+import { runWrite, type Stores } from './write.js';
+
+export function projectView(project: ProjectData, loc: Location): Project {
+  return { ...project, path: loc.path, parentPath: loc.parentPath!, ownerType: loc.ownerType, ownerId: loc.ownerId, globalVisibility: loc.globalVisibility };
+}
+
+function checkConfigType(type: string): void {
+  if (type !== 'remotesource') {
+    throw new BadRequestError(`remoteRepositoryConfigType ${JSON.stringify(type)} is not supported: the only supported type is "remotesource"`, {
+      code: 'unsupportedRemoteRepositoryConfigType',
+    });
+  }
+}
+
+function findRemoteSource(tx: ReadTx, ref: string): StoredObject {
+  if (!isUuid(ref) && nameProblem(ref)) {
+    throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: 'invalidRef' });
+  }
+  const found = isUuid(ref) ? tx.get(DataType.remoteSource, ref.toLowerCase()) : tx.getByName(DataType.remoteSource, ref, null);
+  if (!found) throw new NotFoundError(`remote source ${JSON.stringify(ref)} does not exist`, { code: 'remoteSourceNotFound' });
+  return found;
+}
+
+/** The linked account, which must belong to `remoteSource` (else it does not exist for it: 404). */
+function findLinkedAccount(tx: ReadTx, id: string, remoteSource: StoredObject): StoredObject {
+  if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: 'invalidRef' });
+  const found = tx.get(DataType.linkedAccount, id.toLowerCase());
+  if (!found || found.data.remoteSourceId !== remoteSource.id) {
+    throw new NotFoundError(`linked account ${JSON.stringify(id)} does not exist for remote source ${JSON.stringify(remoteSource.data.name)}`, {
+      code: 'linkedAccountNotFound',
+    });
+  }
+  return found;
+}
+
+export async function createProject(ctx: RequestContext, stores: Stores, req: CreateProjectRequest): Promise<Project> {
+  checkName('project', req.name);
+  checkConfigType(req.remoteRepositoryConfigType);
+  return runWrite(ctx, stores, (tx) => {
+    const parent = resolveGroup(tx, req.parentRef);
+    const parentLoc = groupLocation(tx, parent);
+    checkTreeNameFree(tx, parent.id, parentLoc.path, req.name);
+    const remoteSource = findRemoteSource(tx, req.remoteSourceRef);
+    const linkedAccount = findLinkedAccount(tx, req.linkedAccountId, remoteSource);
+    const project: ProjectData = {
+      id: randomUUID(),
+      name: req.name,
+      parentType: 'projectgroup',
+      parentId: parent.id,
+      visibility: req.visibility,
+      remoteRepositoryConfigType: 'remotesource',
+      remoteSourceId: remoteSource.id,
+      linkedAccountId: linkedAccount.id,
+      repositoryId: req.repositoryId,
+      repositoryPath: req.repositoryPath,
+      sshPrivateKey: req.sshPrivateKey ?? '',
+      skipSshHostKeyCheck: req.skipSshHostKeyCheck ?? false,
+      passVarsToForkedPR: req.passVarsToForkedPR ?? false,
+      webhookSecret: randomBytes(24).toString('base64url'),
+      createdAt: new Date().toISOString(),
+    };
+    return {
+      actions: [{ type: 'put', dataType: DataType.project, id: project.id, data: { ...project } }],
+      changeGroups: [idGroup(parent.id), treeNameGroup(parent.id, project.name), idGroup(project.id), idGroup(remoteSource.id), idGroup(linkedAccount.id)],
+      result: projectView(project, childLocation(parent, parentLoc, project.name, project.visibility)),
+    };
+  });
+}
+
+export function getProject(ctx: RequestContext, stores: Stores, ref: string): Project {
+  return stores.readdb.do(ctx, (tx) => {
+    const project = resolveProject(tx, ref);
+    return projectView(project, projectLocation(tx, project));
+  });
+}
+
+export async function updateProject(ctx: RequestContext, stores: Stores, ref: string, req: UpdateProjectRequest): Promise<Project> {
+  if (req.name !== undefined) checkName('project', req.name);
+  if (req.remoteRepositoryConfigType !== undefined) checkConfigType(req.remoteRepositoryConfigType);
+  return runWrite(ctx, stores, (tx) => {
+    const project = resolveProject(tx, ref);
+    const loc = projectLocation(tx, project);
+    const { parentRef, remoteSourceRef, ...fields } = req;
+    const updated: ProjectData = { ...project, ...fields };
+    const changeGroups = [idGroup(project.id)];
+    const parent = parentRef === undefined ? loc.ancestors[0]! : resolveGroup(tx, parentRef);
+    const parentLoc = groupLocation(tx, parent);
+    if (parentLoc.ownerId !== loc.ownerId) {
+      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+    }
+    if (parent.id !== project.parentId || updated.name !== project.name) {
+      checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);
+      changeGroups.push(treeNameGroup(project.parentId, project.name), treeNameGroup(parent.id, updated.name), idGroup(parent.id));
+      updated.parentId = parent.id;
+    }
+    if (remoteSourceRef !== undefined || req.linkedAccountId !== undefined) {
+      const remoteSource = findRemoteSource(tx, remoteSourceRef ?? project.remoteSourceId);
+      const linkedAccount = findLinkedAccount(tx, req.linkedAccountId ?? project.linkedAccountId, remoteSource);
+      updated.remoteSourceId = remoteSource.id;
+      updated.linkedAccountId = linkedAccount.id;
+      changeGroups.push(idGroup(remoteSource.id), idGroup(linkedAccount.id));
+    }
+    return {
+      actions: [{ type: 'put', dataType: DataType.project, id: project.id, data: { ...updated } }],
+      changeGroups,
+      result: projectView(updated, childLocation(parent, parentLoc, updated.name, updated.visibility)),
+    };
+  });
+}
+
+export async function deleteProject(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
+  await runWrite(ctx, stores, (tx) => {
+    const project = resolveProject(tx, ref);
+    const items = configItemsDeletion(tx, project.id);
+    return {
+      actions: [{ type: 'delete', dataType: DataType.project, id: project.id }, ...items.actions],
+      changeGroups: [idGroup(project.id), treeNameGroup(project.parentId, project.name), ...items.changeGroups],
+      result: undefined,
+    };
+  });
+}
+
+/** The projects directly in a group, in name order. */
+export function listGroupProjects(ctx: RequestContext, stores: Stores, ref: string, query: { limit?: number; cursor?: string }): ListResult<Project> {
+  const limit = query.limit ?? 50;
+  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+  return stores.readdb.do(ctx, (tx) => {
+    const parent = resolveGroup(tx, ref);
+    const parentLoc = groupLocation(tx, parent);
+    const rows = tx.list(DataType.project, { parent: parent.id, afterName, limit: limit + 1 });
+    const items = rows.slice(0, limit).map((r) => {
+      const p = r.data as unknown as ProjectData;
+      return projectView(p, childLocation(parent, parentLoc, p.name, p.visibility));
+    });
+    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+  });
+}
