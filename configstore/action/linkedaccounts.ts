@@ -11,7 +11,7 @@ import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
-import { everyLinkedAccount } from './scans.js';
+import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
 import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
@@ -27,7 +27,7 @@ function toApi(stored: StoredLinkedAccount): LinkedAccount {
 
 function findLinkedAccount(tx: ReadTx, userId: string, id: string): StoredLinkedAccount {
   if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
-  const found = tx.get(DataType.linkedAccount, id);
+  const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
   return found.data as unknown as StoredLinkedAccount;
 }
@@ -97,6 +97,13 @@ export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, u
   await runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     const current = findLinkedAccount(tx, user.id, id);
+    // projects act on their repository through the account: move them to another first
+    const projects = projectsUsingLinkedAccounts(tx, new Set([current.id]));
+    if (projects) {
+      throw new ConflictError(`linked account ${JSON.stringify(current.id)} is used by ${projects} project(s); give them another linked account or delete them first`, {
+        code: 'linkedAccountInUse',
+      });
+    }
     return {
       actions: [{ type: 'delete', dataType: DataType.linkedAccount, id: current.id }],
       changeGroups: [idGroup(current.id), remoteUserGroup(current.remoteSourceId, current.remoteUserId)],

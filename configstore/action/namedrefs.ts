@@ -23,7 +23,7 @@ export function checkNamedRef(kind: NamedKind, ref: string): void {
 /** The object `ref` names, or a 404. */
 export function findNamed<T>(tx: ReadTx, kind: NamedKind, ref: string): T {
   checkNamedRef(kind, ref);
-  const found = isUuid(ref) ? tx.get(kind.type, ref) : tx.getByName(kind.type, ref);
+  const found = isUuid(ref) ? tx.get(kind.type, ref.toLowerCase()) : tx.getByName(kind.type, ref);
   if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(ref)} does not exist`, { code: `${kind.code}NotFound` });
   return found.data as T;
 }

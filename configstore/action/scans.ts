@@ -55,3 +55,11 @@ export function* everyProject(tx: ReadTx): Generator<StoredObject> {
     }
   }
 }
+
+/** How many projects use each of `linkedAccountIds` (a full project scan; none when the set is empty). */
+export function projectsUsingLinkedAccounts(tx: ReadTx, linkedAccountIds: Set<string>): number {
+  if (linkedAccountIds.size === 0) return 0;
+  let n = 0;
+  for (const p of everyProject(tx)) if (linkedAccountIds.has(p.data.linkedAccountId as string)) n++;
+  return n;
+}

@@ -9,7 +9,7 @@ import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { DataType, idGroup, nameGroup } from './datatypes.js';
 import { memberGroup } from './members.js';
-import { allLinkedAccounts, membershipsOf } from './scans.js';
+import { allLinkedAccounts, membershipsOf, projectsUsingLinkedAccounts } from './scans.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
 import { createRootGroupAction, rootGroupDeletion } from './rootgroups.js';
 import { runWrite, type Stores } from './write.js';
@@ -69,8 +69,8 @@ export async function updateUser(ctx: RequestContext, stores: Stores, ref: strin
 
 /**
  * Deletes a user with everything it owns, in one write: its root project group (refused
- * with 409 while that holds project groups or projects), tokens, linked accounts and org
- * memberships. Creating any of those names the user's id group, so a concurrent creation
+ * with 409 while that holds project groups or projects), tokens, linked accounts (refused
+ * while projects, maybe of orgs, use them) and org memberships. Creating any of those names the user's id group, so a concurrent creation
  * either lands before (and is deleted here) or fails.
  */
 export async function deleteUser(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
@@ -88,7 +88,15 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     for (const t of tx.list(DataType.userToken, { parent: user.id, limit: 100_000 })) {
       actions.push({ type: 'delete', dataType: DataType.userToken, id: t.id });
     }
-    for (const la of allLinkedAccounts(tx, user.id)) {
+    const accounts = allLinkedAccounts(tx, user.id);
+    const projects = projectsUsingLinkedAccounts(tx, new Set(accounts.map((la) => la.id)));
+    if (projects) {
+      throw new ConflictError(
+        `user ${JSON.stringify(user.name)} has linked accounts used by ${projects} project(s); give them another linked account or delete them first`,
+        { code: 'linkedAccountInUse' },
+      );
+    }
+    for (const la of accounts) {
       actions.push({ type: 'delete', dataType: DataType.linkedAccount, id: la.id });
       changeGroups.push(idGroup(la.id));
     }

@@ -128,6 +128,53 @@ describe('orgs API on two instances', () => {
     expect(second.nextCursor).toBeUndefined();
   });
 
+  it('gives an org a root project group with its visibility, which follows visibility changes', async () => {
+    const org = await a.client.createOrg({ name: 'rooted', visibility: 'private' });
+    const root = await raw(a.url, 'GET', '/api/v1alpha/projectgroups/org%2Frooted');
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({ name: '', parentType: 'org', parentId: org.id, visibility: 'private' });
+    await a.client.updateOrg('rooted', { visibility: 'public' });
+    expect((await raw(a.url, 'GET', '/api/v1alpha/projectgroups/org%2Frooted')).body).toMatchObject({ visibility: 'public' });
+  });
+
+  it('refuses to delete an org while its root group holds a project group, then deletes it with the root group', async () => {
+    const org = await a.client.createOrg({ name: 'busy', visibility: 'public', creatorUserRef: 'ann' });
+    const root = (await raw(a.url, 'GET', '/api/v1alpha/projectgroups/org%2Fbusy')).body as unknown as { id: string };
+    const child = await raw(a.url, 'POST', '/api/v1alpha/projectgroups', JSON.stringify({ name: 'web', parentRef: 'org/busy', visibility: 'public' }));
+    expect(child.status).toBe(201);
+    const err = await remoteError(b.client.deleteOrg('busy'));
+    expect(err.status).toBe(409);
+    expect(err.code).toBe('orgHasProjects');
+    expect(err.message).toBe('org "busy" still owns 1 project group(s) or project(s) at its top level; delete them first');
+    expect(await a.client.getOrg(org.id)).toEqual(org);
+    expect((await a.client.listOrgMembers('busy')).items).toHaveLength(1);
+
+    const childId = (child.body as unknown as { id: string }).id;
+    expect((await raw(a.url, 'DELETE', `/api/v1alpha/projectgroups/${childId}`)).status).toBe(204);
+    await a.client.deleteOrg('busy');
+    expect((await raw(a.url, 'GET', `/api/v1alpha/projectgroups/${root.id}`)).status).toBe(404);
+    expect((await raw(a.url, 'GET', '/api/v1alpha/projectgroups/org%2Fbusy')).status).toBe(404);
+  });
+
+  it('never leaves a member behind when an org deletion races member additions', async () => {
+    for (let round = 0; round < 4; round++) {
+      const org = await a.client.createOrg({ name: `race-${round}`, visibility: 'public' });
+      const results = await Promise.allSettled([
+        b.client.setOrgMember(org.id, 'ben', 'member'),
+        a.client.deleteOrg(org.id),
+        b.client.setOrgMember(org.id, 'cat', 'owner'),
+      ]);
+      for (const r of results) if (r.status === 'rejected') expect([404, 409]).toContain((r.reason as RemoteError).status);
+      // a deletion that lost every retry (409) is allowed: then the org simply stays
+      if (results[1]!.status === 'rejected') continue;
+      // both instances hold no member of the deleted org (b may lag: wait for its read model)
+      for (const i of [a, b]) {
+        await i.server.stores.readdb.waitFor(a.server.stores.readdb.revision);
+        expect(i.server.stores.readdb.do({}, (tx) => tx.count('orgmember', org.id))).toBe(0);
+      }
+    }
+  });
+
   it.each([
     ['a bad visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x","visibility":"secret"}', 400, /body\.visibility must be one of public, private/],
     ['a missing visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x"}', 400, /missing field "visibility"/],

@@ -130,4 +130,42 @@ describe('remote sources API on two instances', () => {
     expect(res.status).toBe(204);
     expect((await remoteError(a.client.getRemoteSource('in-use'))).status).toBe(404);
   });
+
+  it('refuses to delete a source while a project uses it', async () => {
+    const rs = await a.client.createRemoteSource(gitea('for-projects'));
+    const user = await a.client.createUser({ name: 'proj-user' });
+    await a.client.createOrg({ name: 'proj-org', visibility: 'public', creatorUserRef: user.id });
+    expect((await a.client.getRemoteSource(rs.id.toUpperCase())).id).toBe(rs.id);
+    const la = await a.client.createLinkedAccount(user.id, { remoteSourceRef: rs.id, remoteUserId: '1', remoteUserName: 'p' });
+    const project = await raw(
+      a.url,
+      'POST',
+      '/api/v1alpha/projects',
+      JSON.stringify({
+        name: 'app',
+        parentRef: 'org/proj-org',
+        visibility: 'public',
+        remoteRepositoryConfigType: 'remotesource',
+        remoteSourceRef: rs.name,
+        linkedAccountId: la.id,
+        repositoryId: '99',
+        repositoryPath: 'p/app',
+      }),
+    );
+    expect(project.status).toBe(201);
+    expect((await remoteError(a.client.deleteRemoteSource(rs.name))).message).toBe(
+      'remote source "for-projects" is used by 1 linked account(s) and 1 project(s); delete or move them first',
+    );
+    // neither the linked account nor its user can go while the project uses the account
+    const inUse = await remoteError(b.client.deleteLinkedAccount(user.id, la.id));
+    expect(inUse.status).toBe(409);
+    expect(inUse.message).toBe(`linked account "${la.id}" is used by 1 project(s); give them another linked account or delete them first`);
+    const userErr = await remoteError(b.client.deleteUser(user.id));
+    expect(userErr.code).toBe('linkedAccountInUse');
+    expect(userErr.message).toBe('user "proj-user" has linked accounts used by 1 project(s); give them another linked account or delete them first');
+    expect((await raw(a.url, 'DELETE', `/api/v1alpha/projects/${(project.body as unknown as { id: string }).id}`)).status).toBe(204);
+    await a.client.deleteLinkedAccount(user.id, la.id);
+    await a.client.deleteRemoteSource(rs.name);
+    expect((await remoteError(a.client.getRemoteSource(rs.id))).status).toBe(404);
+  });
 });

@@ -116,7 +116,8 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
 
   beforeAll(async () => {
     cluster = await testCluster('users-more-api');
-    [a, b] = await Promise.all([cluster.start(), cluster.start()]);
+    // no checkpoints: a test reads the WAL entries back from etcd
+    [a, b] = await Promise.all([cluster.start({ checkpoint: false }), cluster.start({ checkpoint: false })]);
     gitea = await a.client.createRemoteSource({ name: 'gitea', type: 'gitea', apiUrl: 'https://gitea.example.com', authType: 'password' });
   });
   afterAll(async () => {
@@ -254,6 +255,43 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
     expect(res.status).toBe(status);
     expect(res.body.message).toMatch(message);
     expect(await a.client.listLinkedAccounts('linker')).toEqual(before);
+  });
+
+  it('refuses to delete a user while its root group holds a project group, then deletes it with the root group', async () => {
+    const u = await a.client.createUser({ name: 'owner' });
+    const root = await raw(a.url, 'GET', '/api/v1alpha/projectgroups/user%2Fowner');
+    expect(root.body).toMatchObject({ name: '', parentType: 'user', parentId: u.id, visibility: 'public' });
+    const child = await raw(a.url, 'POST', '/api/v1alpha/projectgroups', JSON.stringify({ name: 'stuff', parentRef: 'user/owner', visibility: 'public' }));
+    expect(child.status).toBe(201);
+    const err = await remoteError(b.client.deleteUser('owner'));
+    expect(err.status).toBe(409);
+    expect(err.code).toBe('userHasProjects');
+    expect(err.message).toBe('user "owner" still owns 1 project group(s) or project(s) at its top level; delete them first');
+    expect(await a.client.getUser(u.id)).toEqual(u);
+    expect((await raw(a.url, 'DELETE', `/api/v1alpha/projectgroups/${(child.body as unknown as { id: string }).id}`)).status).toBe(204);
+    await a.client.deleteUser('owner');
+    expect((await raw(a.url, 'GET', `/api/v1alpha/projectgroups/${(root.body as unknown as { id: string }).id}`)).status).toBe(404);
+  });
+
+  it('never leaves a token or linked account behind when a user deletion races their creation', async () => {
+    for (let round = 0; round < 4; round++) {
+      const u = await a.client.createUser({ name: `racer-${round}` });
+      const results = await Promise.allSettled([
+        b.client.createUserToken(u.id, { name: 't' }),
+        a.client.deleteUser(u.id),
+        b.client.createLinkedAccount(u.id, { remoteSourceRef: 'gitea', remoteUserId: `racer-${round}`, remoteUserName: 'r' }),
+      ]);
+      for (const r of results) if (r.status === 'rejected') expect([404, 409]).toContain((r.reason as RemoteError).status);
+      if (results[1]!.status === 'rejected') continue;
+      for (const i of [a, b]) {
+        await i.server.stores.readdb.waitFor(a.server.stores.readdb.revision);
+        i.server.stores.readdb.do({}, (tx) => {
+          expect(tx.count('usertoken', u.id)).toBe(0);
+          expect(tx.count('linkedaccount', u.id)).toBe(0);
+          expect(tx.getByName('projectgroup', '', u.id)).toBeUndefined();
+        });
+      }
+    }
   });
 
   it('deletes a user with its tokens, linked accounts and memberships, in one write', async () => {
