@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../types/names.js';
-import type { CreateLinkedAccountRequest, LinkedAccount, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
+import type { CreateLinkedAccountRequest, LinkedAccount, LinkedAccountData, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -15,21 +15,18 @@ import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
 import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
-/** As stored: `name` (= id) and `parentId` (= user id) are what readdb indexes. */
-type StoredLinkedAccount = LinkedAccount & { name: string; parentId: string };
-
 const remoteUserGroup = (remoteSourceId: string, remoteUserId: string) => nameGroup(DataType.linkedAccount, remoteSourceId, remoteUserId);
 
-function toApi(stored: StoredLinkedAccount): LinkedAccount {
+function toApi(stored: LinkedAccountData): LinkedAccount {
   const { name: _name, parentId: _parentId, ...la } = stored;
   return la;
 }
 
-function findLinkedAccount(tx: ReadTx, userId: string, id: string): StoredLinkedAccount {
+function findLinkedAccount(tx: ReadTx, userId: string, id: string): LinkedAccountData {
   if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
-  return found.data as unknown as StoredLinkedAccount;
+  return found.data as unknown as LinkedAccountData;
 }
 
 function checkRemoteUserFree(tx: ReadTx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
@@ -65,7 +62,7 @@ export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef:
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
     const rows = tx.list(DataType.linkedAccount, { parent: user.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => toApi(r.data as unknown as StoredLinkedAccount));
+    const items = rows.slice(0, limit).map((r) => toApi(r.data as unknown as LinkedAccountData));
     return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.id) } : { items };
   });
 }
@@ -84,7 +81,7 @@ export async function updateLinkedAccount(ctx: RequestContext, stores: Stores, u
       checkRemoteUserFree(tx, current.remoteSourceId, req.remoteUserId, rs?.name ?? current.remoteSourceId, current.id);
       changeGroups.push(remoteUserGroup(current.remoteSourceId, current.remoteUserId), remoteUserGroup(current.remoteSourceId, req.remoteUserId));
     }
-    const updated: StoredLinkedAccount = { ...current, ...req };
+    const updated: LinkedAccountData = { ...current, ...req };
     return {
       actions: [{ type: 'put', dataType: DataType.linkedAccount, id: current.id, data: { ...updated } }],
       changeGroups,

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
-import type { MemberRole, Org, OrgMember, UserOrg } from '../types/org.js';
+import type { MemberRole, Org, OrgMember, OrgMemberData, UserOrg } from '../types/org.js';
 import type { User } from '../types/user.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import type { PutAction } from '../datamanager/wal.js';
@@ -15,21 +15,11 @@ import { membershipsOf } from './scans.js';
 import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
-interface StoredMember {
-  id: string;
-  name: string;
-  parentId: string;
-  orgId: string;
-  userId: string;
-  role: MemberRole;
-  createdAt: string;
-}
-
 export const memberGroup = (orgId: string, userId: string) => nameGroup(DataType.orgMember, orgId, userId);
 
 /** The put action making `userId` a member of `orgId` (a new one, or `existing` with a new role). */
-export function memberAction(orgId: string, userId: string, role: MemberRole, existing?: StoredMember): PutAction {
-  const data: StoredMember = existing
+export function memberAction(orgId: string, userId: string, role: MemberRole, existing?: OrgMemberData): PutAction {
+  const data: OrgMemberData = existing
     ? { ...existing, role }
     : { id: randomUUID(), name: userId, parentId: orgId, orgId, userId, role, createdAt: new Date().toISOString() };
   return { type: 'put', dataType: DataType.orgMember, id: data.id, data: { ...data } };
@@ -43,7 +33,7 @@ export function listOrgMembers(ctx: RequestContext, stores: Stores, orgRef: stri
     const rows = tx.list(DataType.orgMember, { parent: org.id, afterName, limit: limit + 1 });
     const items: OrgMember[] = [];
     for (const r of rows.slice(0, limit)) {
-      const m = r.data as unknown as StoredMember;
+      const m = r.data as unknown as OrgMemberData;
       const user = tx.get(DataType.user, m.userId);
       if (user) items.push({ user: user.data as unknown as User, role: m.role });
     }
@@ -63,7 +53,7 @@ export async function setOrgMember(
   return runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, orgRef);
     const user = findUser(tx, userRef);
-    const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as StoredMember | undefined;
+    const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as OrgMemberData | undefined;
     return {
       actions: [memberAction(org.id, user.id, role, existing)],
       changeGroups: [idGroup(org.id), idGroup(user.id), memberGroup(org.id, user.id)],
@@ -97,7 +87,7 @@ export function listUserOrgs(ctx: RequestContext, stores: Stores, userRef: strin
     const items: UserOrg[] = [];
     for (const { org, member } of membershipsOf(tx, user.id, afterName)) {
       if (items.length === limit) return { items, nextCursor: encodeCursor(items.at(-1)!.org.name) };
-      items.push({ org: org.data as unknown as Org, role: (member.data as unknown as StoredMember).role });
+      items.push({ org: org.data as unknown as Org, role: (member.data as unknown as OrgMemberData).role });
     }
     return { items };
   });

@@ -2,22 +2,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { nameProblem } from '../types/names.js';
-import type { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../types/token.js';
+import type { CreatedUserToken, CreateUserTokenRequest, UserToken, UserTokenData } from '../types/token.js';
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { DataType, idGroup, nameGroup } from './datatypes.js';
 import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
-
-/** As stored: only the token's sha256, never the token. */
-interface StoredToken {
-  id: string;
-  name: string;
-  parentId: string;
-  tokenSha256: string;
-  createdAt: string;
-}
 
 /**
  * Only a hash is stored, so the read model, exports and backups hold nothing that
@@ -41,7 +32,7 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
     if (tx.getByName(DataType.userToken, req.name, user.id)) {
       throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: 'tokenExists' });
     }
-    const stored: StoredToken = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
+    const stored: UserTokenData = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
     return {
       actions: [{ type: 'put', dataType: DataType.userToken, id: stored.id, data: { ...stored } }],
       changeGroups: [idGroup(user.id), nameGroup(DataType.userToken, user.id, req.name)],
@@ -57,7 +48,7 @@ export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: str
     const user = findUser(tx, userRef);
     const rows = tx.list(DataType.userToken, { parent: user.id, afterName, limit: limit + 1 });
     const items = rows.slice(0, limit).map((r) => {
-      const t = r.data as unknown as StoredToken;
+      const t = r.data as unknown as UserTokenData;
       return { name: t.name, createdAt: t.createdAt };
     });
     return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteError } from '../client/index.js';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
-import type { RemoteSource } from '../types/remotesource.js';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { TSchema } from 'typebox';
+import { LinkedAccountData } from '../types/linkedaccount.js';
+import { Org, OrgMemberData } from '../types/org.js';
+import { RemoteSource as RemoteSourceSchema, type RemoteSource } from '../types/remotesource.js';
+import { UserTokenData } from '../types/token.js';
+import { User } from '../types/user.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
 describe('users API on two instances', () => {
@@ -333,5 +340,29 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
     } finally {
       etcd.close();
     }
+  });
+
+  it('stores objects that match their exported schemas', async () => {
+    const ajv = (addFormats as unknown as (a: Ajv) => Ajv)(new Ajv({ strict: false }));
+    const schemas: Record<string, TSchema> = { user: User, usertoken: UserTokenData, linkedaccount: LinkedAccountData, org: Org, orgmember: OrgMemberData, remotesource: RemoteSourceSchema };
+    const seen: Record<string, number> = {};
+    a.server.stores.readdb.do({}, (tx) => {
+      const check = (type: string, data: unknown) => {
+        seen[type] = (seen[type] ?? 0) + 1;
+        const validate = ajv.compile(schemas[type]!);
+        expect(validate(data), `${type} ${JSON.stringify(data)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      };
+      for (const rs of tx.list('remotesource', { limit: 500 })) check('remotesource', rs.data);
+      for (const u of tx.list('user', { limit: 500 })) {
+        check('user', u.data);
+        for (const t of tx.list('usertoken', { parent: u.id, limit: 500 })) check('usertoken', t.data);
+        for (const la of tx.list('linkedaccount', { parent: u.id, limit: 500 })) check('linkedaccount', la.data);
+      }
+      for (const o of tx.list('org', { limit: 500 })) {
+        check('org', o.data);
+        for (const m of tx.list('orgmember', { parent: o.id, limit: 500 })) check('orgmember', m.data);
+      }
+    });
+    expect(Object.keys(seen).sort()).toEqual(['linkedaccount', 'org', 'orgmember', 'remotesource', 'user', 'usertoken']);
   });
 });

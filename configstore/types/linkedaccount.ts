@@ -19,17 +19,22 @@ const accountFields = {
  * Returned with its credentials: configstore is an internal service and its callers (the
  * gateway) need them to act on the remote source for the user, as in Agola.
  */
-export const LinkedAccount = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    userId: Type.String({ format: 'uuid' }),
-    remoteSourceId: Type.String({ format: 'uuid' }),
-    ...accountFields,
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'LinkedAccount', additionalProperties: false },
-);
+const linkedAccountFields = {
+  id: Type.String({ format: 'uuid' }),
+  userId: Type.String({ format: 'uuid' }),
+  remoteSourceId: Type.String({ format: 'uuid' }),
+  ...accountFields,
+  createdAt: Type.String({ format: 'date-time' }),
+};
+export const LinkedAccount = Type.Object(linkedAccountFields, { $id: 'LinkedAccount', additionalProperties: false });
 export type LinkedAccount = Static<typeof LinkedAccount>;
+
+/** As stored (and exported): `name` = the id and `parentId` = the user, which the read model indexes. */
+export const LinkedAccountData = Type.Object(
+  { ...linkedAccountFields, name: Type.String({ format: 'uuid' }), parentId: Type.String({ format: 'uuid' }) },
+  { $id: 'LinkedAccountData', additionalProperties: false },
+);
+export type LinkedAccountData = Static<typeof LinkedAccountData>;
 
 export const CreateLinkedAccountRequest = Type.Object(
   { remoteSourceRef: Type.String({ minLength: 1, maxLength: 256 }), ...accountFields },

@@ -41,6 +41,21 @@ export type UpdateOrgRequest = Static<typeof UpdateOrgRequest>;
 export const OrgMember = Type.Object({ user: User, role: MemberRole }, { $id: 'OrgMember', additionalProperties: false });
 export type OrgMember = Static<typeof OrgMember>;
 
+/** A membership as stored (and exported): parented by the org, named by the user's id (unique per org). */
+export const OrgMemberData = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String({ format: 'uuid', description: 'the user id' }),
+    parentId: Type.String({ format: 'uuid', description: 'the org id' }),
+    orgId: Type.String({ format: 'uuid' }),
+    userId: Type.String({ format: 'uuid' }),
+    role: MemberRole,
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'OrgMemberData', additionalProperties: false },
+);
+export type OrgMemberData = Static<typeof OrgMemberData>;
+
 export const SetOrgMemberRequest = Type.Object({ role: MemberRole }, { additionalProperties: false });
 export type SetOrgMemberRequest = Static<typeof SetOrgMemberRequest>;
 

@@ -15,3 +15,16 @@ export const UserToken = Type.Object(
   { $id: 'UserToken', additionalProperties: false },
 );
 export type UserToken = Static<typeof UserToken>;
+
+/** A token as stored (and exported): parented by its user, holding only the token's sha256. */
+export const UserTokenData = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Name,
+    parentId: Type.String({ format: 'uuid', description: 'the user' }),
+    tokenSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'UserTokenData', additionalProperties: false },
+);
+export type UserTokenData = Static<typeof UserTokenData>;
