@@ -168,6 +168,26 @@ describe('secrets and variables API on two instances', () => {
     expect([stored(DataType.secret, gs.id), stored(DataType.variable, gv.id)]).toEqual([undefined, undefined]);
   });
 
+  it('never lets a secret creation and its project deletion both commit', async () => {
+    for (let i = 0; i < 3; i++) {
+      const p = await createApp(`short${i}`, 'org/acme/team');
+      const [created, deleted] = await Promise.allSettled([
+        b.client.createSecret('project', p.id, { name: 's', ...internal({ k: 'v' }) }),
+        a.client.deleteProject(p.id),
+      ]);
+      expect(deleted.status).toBe('fulfilled');
+      if (created.status === 'fulfilled') expect(stored(DataType.secret, created.value.id)).toBeUndefined();
+      else expect((created.reason as RemoteError).status).toBe(404);
+    }
+  });
+
+  it('publishes the routes in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${a.url}/api/v1alpha/openapi.json`)).json()) as { paths: Record<string, object> };
+    for (const path of ['/api/v1alpha/projectgroups/{ref}/subgroups', '/api/v1alpha/projects/{ref}', '/api/v1alpha/projects/{ref}/secrets/{name}', '/api/v1alpha/projectgroups/{ref}/variables']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+  });
+
   it.each([
     ['".." in a project ref', 'GET', '/projects/org%2Facme%2F..%2Fapp/secrets', undefined, 400, /".." is not allowed in a path/],
     ['a name that is not an id', 'GET', '/projectgroups/team/variables', undefined, 400, /not an id and not a path/],
