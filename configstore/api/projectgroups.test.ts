@@ -192,7 +192,7 @@ describe('project groups API on two instances', () => {
     ['an unknown owner type', 'GET', '/projectgroups/team%2Facme', undefined, /a path starts with "org\/" or "user\/"/],
     ['an odd character', 'GET', '/projectgroups/org%2Fac%20me', undefined, /path segment "ac me" must start with a letter/],
     ['".." in a parentRef', 'POST', '/projectgroups', JSON.stringify({ name: 'q', parentRef: 'org/acme/..', visibility: 'public' }), /".." is not allowed/],
-    ['a bad visibility', 'POST', '/projectgroups', JSON.stringify({ name: 'q', parentRef: 'org/acme', visibility: 'secret' }), /visibility/],
+    ['a bad visibility', 'POST', '/projectgroups', JSON.stringify({ name: 'q', parentRef: 'org/acme', visibility: 'secret' }), /^body\.visibility must be one of public, private$/],
     ['an invalid name', 'POST', '/projectgroups', JSON.stringify({ name: 'a b', parentRef: 'org/acme', visibility: 'public' }), /body\.name must match pattern/],
     ['an unknown field', 'PUT', '/projectgroups/org%2Facme%2Fteam', JSON.stringify({ owner: 'x' }), /unknown field "owner"/],
     ['a bad cursor', 'GET', '/projectgroups/org%2Facme/subgroups?cursor=zzz', undefined, /invalid list cursor/],

@@ -194,7 +194,7 @@ describe('secrets and variables API on two instances', () => {
     ['an invalid secret name', 'PUT', `/projects/${encodeURIComponent(appPath)}/secrets/%2E%2E%2Fx`, JSON.stringify({ data: { k: 'v' } }), 400, /invalid secret name "\.\.\/x"/],
     ['a bad tree flag', 'GET', `/projects/${encodeURIComponent(appPath)}/secrets?tree=maybe`, undefined, 400, /tree must be boolean/],
     ['a bad cursor', 'GET', `/projects/${encodeURIComponent(appPath)}/secrets?cursor=zzz`, undefined, 400, /invalid list cursor/],
-    ['a bad when type', 'POST', '/projectgroups/org%2Facme/variables', JSON.stringify({ name: 'W', values: [{ secretName: 's', secretVar: 'k', when: { branch: { include: [{ type: 'glob', match: '*' }] } } }] }), 400, /type/],
+    ['a bad when type', 'POST', '/projectgroups/org%2Facme/variables', JSON.stringify({ name: 'W', values: [{ secretName: 's', secretVar: 'k', when: { branch: { include: [{ type: 'glob', match: '*' }] } } }] }), 400, /^body\.values\.0\.when\.branch\.include\.0\.type must be one of simple, regexp$/],
     ['a missing project', 'POST', '/projects/org%2Facme%2Fteam%2Fnope/secrets', JSON.stringify({ name: 'x', type: 'internal', data: { k: 'v' } }), 404, /project "org\/acme\/team\/nope" does not exist/],
     ['a missing group', 'GET', '/projectgroups/org%2Facme%2Fnope/secrets', undefined, 404, /project group "org\/acme\/nope" does not exist/],
   ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, status, message) => {

@@ -3,7 +3,7 @@
 import Type, { type Static } from 'typebox';
 import { Name } from './names.js';
 
-export const ProjectVisibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
+export const ProjectVisibility = Type.Enum(['public', 'private'], { description: 'public or private' });
 export type ProjectVisibility = Static<typeof ProjectVisibility>;
 
 /** An id, or a path `org/<org>/…` / `user/<user>/…` (URL-encoded in paths). */

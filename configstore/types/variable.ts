@@ -5,7 +5,7 @@ import { ConfigParentType } from './secret.js';
 
 export const WhenCondition = Type.Object(
   {
-    type: Type.Union([Type.Literal('simple'), Type.Literal('regexp')]),
+    type: Type.Enum(['simple', 'regexp'], { description: 'simple or regexp' }),
     match: Type.String({ minLength: 1, maxLength: 1024 }),
   },
   { additionalProperties: false },
