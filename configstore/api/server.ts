@@ -99,9 +99,9 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   await registerResourceRoutes(app, stores);
 
   const stopStarting = new AbortController();
-  let starting: Promise<void> = Promise.resolve();
+  let syncAttempt: Promise<void> | undefined; // the background attempt in flight, if any
   if (options.startInBackground) {
-    starting = syncInBackground(stopStarting.signal).catch((err: unknown) => {
+    syncInBackground(stopStarting.signal).catch((err: unknown) => {
       if (!stopStarting.signal.aborted) app.log.error({ err }, 'read model sync gave up');
     });
   } else {
@@ -133,22 +133,29 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
         await checkpointer.stop();
         await readdb.stop().catch(() => undefined);
         etcd.close(); // also fails a sync attempt still waiting on etcd
-        await starting;
+        await syncAttempt?.catch(() => undefined);
       }
     },
   };
 
   /** Retries the first sync with backoff while etcd (or the object storage) is unreachable. */
   async function syncInBackground(signal: AbortSignal): Promise<void> {
-    const policy = retry(handleAll, { maxAttempts: Infinity, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 10_000 }) });
+    // unref: a pending backoff never holds the process; close() does not wait for it either
+    const backoff = new ExponentialBackoff({ initialDelay: 250, maxDelay: 10_000 });
+    const policy = retry(handleAll, { maxAttempts: Infinity, backoff }).dangerouslyUnref();
     policy.onRetry(({ delay, attempt, ...reason }) => {
       if (signal.aborted) return;
-      const err = 'error' in reason ? reason.error : undefined;
-      app.log.warn({ err, attempt, retryInMs: Math.round(delay) }, 'read model sync failed (is etcd reachable?); retrying');
+      const error = 'error' in reason ? String(reason.error instanceof Error ? reason.error.message : reason.error) : undefined;
+      app.log.warn({ error, attempt, retryInMs: Math.round(delay) }, 'read model sync failed (is etcd reachable?); retrying');
     });
     await policy.execute(async () => {
       signal.throwIfAborted();
-      await readdb.start();
+      syncAttempt = readdb.start();
+      try {
+        await syncAttempt;
+      } finally {
+        syncAttempt = undefined;
+      }
     }, signal);
     app.log.info({ revision: String(readdb.revision) }, 'ready');
   }

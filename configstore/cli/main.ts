@@ -1,0 +1,24 @@
+// The `configstore` command. Run it as `npm run configstore -- serve`, `scripts/configstore serve`
+// or `npx tsx configstore/cli/main.ts serve`. Bad usage or settings: one line on stderr,
+// exit code 2; a failure while running: one line, exit code 1 (details in the JSON logs).
+import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
+import { addServeCommand } from './serve.js';
+import { oneLine, UsageError, usageExitCode } from './usage.js';
+
+const program = new Command('configstore')
+  .description('clustered configuration service over etcd and object storage')
+  .version(packageJson.version)
+  .exitOverride()
+  .showSuggestionAfterError()
+  .configureOutput({ outputError: (text, write) => write(`configstore: ${text.replace(/^error: /, '').trimEnd().replaceAll('\n', ' ')}\n`) });
+addServeCommand(program);
+// maintenance, export, import and status come with issue #4
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : usageExitCode); // commander printed it
+  process.stderr.write(`configstore: ${oneLine(err)}\n`);
+  process.exit(err instanceof UsageError ? usageExitCode : 1);
+}
