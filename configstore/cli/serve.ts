@@ -1,7 +1,7 @@
 // `configstore serve`: one configstore instance. Listens at once; /readyz turns 200 when the
 // read model is synced (etcd unreachable at start: retried with backoff, logged). SIGTERM or
 // SIGINT: stop accepting, let requests in flight finish (bounded), close, exit 0.
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { createServer } from '../api/server.js';
 import { openObjectStorage } from '../objectstorage/index.js';
 import { parseServeSettings, type Raw, type ServeSettings } from './settings.js';
