@@ -1,0 +1,101 @@
+// What the benchmarks share: a throwaway etcd, servers as child processes (so the load
+// generator and the server under test each get their own core), autocannon runs, a table.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startEtcd, type EtcdServer } from '../scripts/localenv/etcd.js';
+import { freePort, stopProcess } from '../scripts/localenv/process.js';
+import { binary, ensureTools, repoRoot } from '../scripts/localenv/tools.js';
+
+export const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+/** Both servers log at this level (pino JSON to /dev/null): info is what production runs. */
+export const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+
+export interface Env {
+  dir: string;
+  etcd: EtcdServer;
+  cleanup(): Promise<void>;
+}
+
+export async function benchEnv(name: string): Promise<Env> {
+  ensureTools(['etcd']);
+  const dir = mkdtempSync(join(tmpdir(), `configstore-bench-${name}-`));
+  const etcd = await startEtcd(binary('etcd'), dir, 'etcd');
+  return {
+    dir,
+    etcd,
+    async cleanup() {
+      await stopProcess(etcd.process);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Child {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(args: string[], env: Record<string, string>, port: number): Promise<Child> {
+  // BENCH_CPU_PROF=DIR: the servers write V8 CPU profiles there (open them in Chrome DevTools)
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise((r) => child.once('exit', r));
+  process.once('exit', () => child.kill('SIGKILL'));
+  for (const deadline = Date.now() + 60_000; !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false)); await sleep(100)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(' ')} did not start`);
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function startConfigstore(env: Env): Promise<Child> {
+  const port = await freePort();
+  return spawnServer(['configstore/cli/main.ts', 'serve'], {
+    CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
+    CONFIGSTORE_ETCD_ENDPOINTS: env.etcd.endpoint,
+    CONFIGSTORE_ETCD_PREFIX: '/bench/',
+    CONFIGSTORE_OBJECT_STORAGE: pathToFileURL(join(env.dir, 'objects')).href,
+    CONFIGSTORE_LOG_LEVEL: logLevel,
+  }, port);
+}
+
+/** The baseline: a fastify hello world with the same logger settings. */
+export async function startHello(): Promise<Child> {
+  const port = await freePort();
+  return spawnServer(['bench/hello.ts'], { PORT: String(port), BENCH_LOG_LEVEL: logLevel }, port);
+}
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(options: autocannon.Options): Promise<Load> {
+  const r = await autocannon({ connections, duration: seconds, ...options });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+export const warmup = (options: autocannon.Options) => autocannon({ connections, duration: 2, ...options });
+
+export function table(rows: Array<[string, ...Array<string | number>]>, header: string[]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
