@@ -25,11 +25,14 @@ export interface TestCluster {
   cleanup(): Promise<void>;
 }
 
-/** A fresh etcd prefix and posix object storage, shared by the instances it starts. */
-export async function testCluster(name: string): Promise<TestCluster> {
+/**
+ * A fresh etcd prefix and object storage (posix in a temp dir unless given), shared by
+ * the instances it starts.
+ */
+export async function testCluster(name: string, options: { storage?: ObjectStorage } = {}): Promise<TestCluster> {
   const { prefix, cleanup } = isolatedEtcdPrefix(name);
   const dir = await mkdtemp(join(tmpdir(), `configstore-${name}-`));
-  const storage = new PosixObjectStorage(dir);
+  const storage = options.storage ?? new PosixObjectStorage(dir);
   const started: TestInstance[] = [];
   return {
     prefix,

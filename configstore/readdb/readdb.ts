@@ -1,116 +1,92 @@
-// The per-instance read model: SQLite (node:sqlite), rebuilt from etcd's WAL entries on
-// start and kept current by a watch. Queries go through `do(ctx, fn)`: the request's
-// context (abort signal) is passed once and checked by the transaction (seed).
+// The per-instance read model: SQLite (node:sqlite), rebuilt from the newest snapshot in
+// object storage plus the WAL entries after it, then kept current by one etcd watch on
+// the whole prefix. Queries go through `do(ctx, fn)`: the request's context (abort
+// signal) is passed once and checked by the transaction (seed).
 //
-// Issue #3 slice: WAL replay + watch; snapshots from object storage, epochs and
-// compaction recovery come next.
-import { DatabaseSync } from 'node:sqlite';
-import type { Etcd3, Watcher } from 'etcd3';
+// It rebuilds from scratch (a "resync") when the watch cannot continue: the epoch changed
+// (an import replaced the data), or etcd compacted the revisions the watch needed.
+import { join } from 'node:path';
+import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+import type { Log } from '../log.js';
 import { UnavailableError } from '../errors.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
-import { decodeWal, type Action } from '../datamanager/wal.js';
+import { decodeWal } from '../datamanager/wal.js';
+import { readDataFile, readManifest } from '../datamanager/snapshot.js';
+import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
+import { ObjectTable, type ReadTx } from './table.js';
+
+export type { ReadTx, StoredObject } from './table.js';
+
+let tableFiles = 0;
 
 export interface RequestContext {
   signal?: AbortSignal;
 }
 
-export interface StoredObject {
-  type: string;
-  id: string;
-  name: string | null;
-  parent: string | null;
-  data: Record<string, unknown>;
-}
-
-/** The read side of a transaction: synchronous, so it sees one consistent state. */
-export interface ReadTx {
-  readonly revision: bigint;
-  get(type: string, id: string): StoredObject | undefined;
-  getByName(type: string, name: string, parent?: string | null): StoredObject | undefined;
-  /** Objects of `type` under `parent` (null: top level) in name order, after `afterName`. */
-  list(type: string, options: { afterName?: string; limit: number; parent?: string | null }): StoredObject[];
-  /** How many objects of `type` have `parent`. */
-  count(type: string, parent: string | null): number;
+export interface ReadDBOptions {
+  log: Log;
+  /** Directory for the SQLite file; in memory by default (the model is always rebuilt on start). */
+  dataDir?: string;
 }
 
 export class ReadDB {
-  private readonly db: DatabaseSync;
+  private table: ObjectTable;
   private readonly keys: ReturnType<typeof etcdKeys>;
   private applied = 0n;
+  private epoch = 0;
   private waiters: Array<{ revision: bigint; resolve: () => void }> = [];
   private watcher: Watcher | undefined;
-  private readonly stmts: ReturnType<ReadDB['prepare']>;
+  private isSynced = false;
+  private stopped = false;
+  private resyncing: Promise<void> | undefined;
+  private watchGeneration = 0;
+  /** How many full rebuilds ran (the first sync counts); for metrics and tests. */
+  syncCount = 0;
 
   constructor(
     private readonly etcd: Etcd3,
+    private readonly ost: ObjectStorage,
     prefix: string,
-    path = ':memory:',
+    private readonly options: ReadDBOptions,
   ) {
     this.keys = etcdKeys(prefix);
-    this.db = new DatabaseSync(path);
-    this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      DROP TABLE IF EXISTS objects;
-      CREATE TABLE objects (type TEXT NOT NULL, id TEXT NOT NULL, name TEXT, parent TEXT, data TEXT NOT NULL, PRIMARY KEY (type, id));
-      CREATE INDEX objects_by_name ON objects (type, parent, name);
-    `);
-    this.stmts = this.prepare();
+    this.table = this.newTable();
   }
 
-  private prepare() {
-    return {
-      get: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id = ?'),
-      byName: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name = ?'),
-      list: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name > ? ORDER BY name LIMIT ?'),
-      count: this.db.prepare('SELECT count(*) AS n FROM objects WHERE type = ? AND parent IS ?'),
-      put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
-      delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
-    };
+  /** A fresh table; on disk each rebuild gets its own file (the old one serves until the swap). */
+  private newTable(): ObjectTable {
+    if (!this.options.dataDir) return new ObjectTable();
+    return new ObjectTable(join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`));
   }
 
   /** True once the first full sync finished and while the model follows etcd (readiness). */
   get synced(): boolean {
     return this.isSynced;
   }
-  private isSynced = false;
 
   /** The etcd revision whose state this read model holds. */
   get revision(): bigint {
     return this.applied;
   }
 
-  /** Loads every WAL entry, then follows new ones. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Full sync, then follows etcd. Rejects if the first sync fails (the caller retries). */
   async start(): Promise<void> {
-    const res = await this.etcd.getAll().prefix(this.keys.walPrefix).exec();
-    const kvs = [...res.kvs].sort((a, b) => (BigInt(a.mod_revision) < BigInt(b.mod_revision) ? -1 : 1));
-    this.transaction(() => {
-      for (const kv of kvs) this.applyActions(decodeWal(kv.value).actions);
-    });
-    this.advance(BigInt(res.header.revision));
-    this.watcher = await this.etcd
-      .watch()
-      .prefix(this.keys.walPrefix)
-      .startRevision(String(this.applied + 1n))
-      .create();
-    this.watcher.on('data', (resp) => {
-      const puts = resp.events.filter((e) => e.type === 'Put');
-      if (puts.length) {
-        this.transaction(() => {
-          for (const e of puts) this.applyActions(decodeWal(e.kv.value).actions);
-        });
-      }
-      const last = resp.events.at(-1);
-      if (last) this.advance(BigInt(last.kv.mod_revision));
-    });
-    this.isSynced = true;
+    await this.sync();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.isSynced = false;
-    await this.watcher?.cancel();
+    await this.resyncing?.catch(() => undefined);
+    await this.watcher?.cancel().catch(() => undefined);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
-    this.db.close();
+    this.table.close();
   }
 
   /** Resolves once `revision` is applied (read-your-writes); Unavailable after `timeoutMs`. */
@@ -119,7 +95,7 @@ export class ReadDB {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: 'readdbBehind' }));
+        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: 'readdbBehind', retryAfterSeconds: 1 }));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -132,52 +108,110 @@ export class ReadDB {
   /** Runs `fn` on one consistent state; refuses to start for an aborted request. */
   do<T>(ctx: RequestContext, fn: (tx: ReadTx) => T): T {
     ctx.signal?.throwIfAborted();
-    const { get, byName, list, count } = this.stmts;
-    const tx: ReadTx = {
-      revision: this.applied,
-      get: (type, id) => row(get.get(type, id)),
-      getByName: (type, name, parent = null) => row(byName.get(type, parent, name)),
-      list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent, afterName, limit).map((r) => row(r)!),
-      count: (type, parent) => Number((count.get(type, parent) as { n: number }).n),
-    };
-    return fn(tx);
+    return this.table.read(this.applied, fn);
   }
 
-  private advance(revision: bigint): void {
-    if (revision <= this.applied) return;
-    this.applied = revision;
-    const ready = this.waiters.filter((w) => w.revision <= revision);
-    this.waiters = this.waiters.filter((w) => w.revision > revision);
-    for (const w of ready) w.resolve();
-  }
-
-  private transaction(fn: () => void): void {
-    this.db.exec('BEGIN');
+  /** Rebuilds from etcd + object storage into a fresh table, swaps it in, then watches. */
+  private async sync(): Promise<void> {
+    const state = await readCommittedState(this.etcd, this.keys);
+    const table = this.newTable();
     try {
-      fn();
-      this.db.exec('COMMIT');
+      if (state.pointer) {
+        const manifest = await readManifest(this.ost, state.pointer.manifest);
+        for (const file of Object.values(manifest.files)) {
+          const type = file.key.split('/').at(-2)!;
+          await table.load(type, readDataFile(this.ost, file));
+        }
+      }
+      table.transaction(() => {
+        for (const w of state.wals) table.apply(w.entry.actions);
+      });
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      table.close();
       throw err;
     }
+    const old = this.table;
+    this.table = table;
+    old.close();
+    this.epoch = epochOf(state.pointer);
+    this.applied = state.revision;
+    this.syncCount++;
+    await this.watchFrom(state.revision + 1n);
+    this.isSynced = true;
+    this.options.log.info({ revision: String(state.revision), epoch: this.epoch, wals: state.wals.length }, 'read model synced');
+    this.release(state.revision);
   }
 
-  private applyActions(actions: Action[]): void {
-    const { put, delete: del } = this.stmts;
-    for (const a of actions) {
-      if (a.type === 'put') {
-        const name = typeof a.data.name === 'string' ? a.data.name : null;
-        const parent = typeof a.data.parentId === 'string' ? a.data.parentId : null;
-        put.run(a.dataType, a.id, name, parent, JSON.stringify(a.data));
-      } else {
-        del.run(a.dataType, a.id);
+  private async watchFrom(revision: bigint): Promise<void> {
+    const generation = ++this.watchGeneration;
+    await this.watcher?.cancel().catch(() => undefined);
+    const watcher = await this.etcd.watch().prefix(this.keys.prefix).startRevision(String(revision)).create();
+    if (generation !== this.watchGeneration || this.stopped) {
+      // a resync or a newer resume took over while this one was connecting
+      await watcher.cancel().catch(() => undefined);
+      return;
+    }
+    this.watcher = watcher;
+    watcher.on('data', (resp: IWatchResponse) => {
+      if (this.watcher === watcher) this.onEvents(resp);
+    });
+    // compaction of the revisions it needs, or any cancellation: rebuild from scratch
+    watcher.on('error', (err: unknown) => {
+      if (this.watcher === watcher) this.resync(`watch failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    // etcd3 resumes a watch from the last header it saw, which can skip events still in
+    // flight when the stream broke; make it resume from what this model applied
+    watcher.on('disconnected', () => {
+      (watcher as unknown as { request: { start_revision?: string } }).request.start_revision = String(this.applied + 1n);
+    });
+  }
+
+  private onEvents(resp: IWatchResponse): void {
+    if (this.resyncing) return;
+    const puts: IKeyValue[] = [];
+    for (const e of resp.events) {
+      const key = e.kv.key.toString();
+      if (e.type === 'Put' && key.startsWith(this.keys.walPrefix)) puts.push(e.kv);
+      if (e.type === 'Put' && key === this.keys.snapshot && parsePointer(e.kv.value).epoch !== this.epoch) {
+        this.resync('the epoch changed (the data was imported)');
+        return;
       }
     }
+    if (puts.length) {
+      this.table.transaction(() => {
+        for (const kv of puts) if (BigInt(kv.mod_revision) > this.applied) this.table.apply(decodeWal(kv.value).actions);
+      });
+    }
+    const last = resp.events.at(-1);
+    if (last) this.release(BigInt(last.kv.mod_revision));
   }
-}
 
-function row(r: unknown): StoredObject | undefined {
-  if (!r) return undefined;
-  const o = r as { type: string; id: string; name: string | null; parent: string | null; data: string };
-  return { type: o.type, id: o.id, name: o.name, parent: o.parent, data: JSON.parse(o.data) as Record<string, unknown> };
+  /** Rebuilds in the background, retrying with backoff until it succeeds or stops. */
+  private resync(reason: string): void {
+    if (this.stopped || this.resyncing) return;
+    this.options.log.warn({ reason }, 'read model resyncing');
+    this.isSynced = false;
+    this.watchGeneration++;
+    const cancelling = this.watcher?.cancel().catch(() => undefined);
+    this.watcher = undefined;
+    this.resyncing = (async () => {
+      await cancelling;
+      for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 5000)) {
+        try {
+          await this.sync();
+          return;
+        } catch (err) {
+          this.options.log.warn({ err }, 'read model resync failed; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })().finally(() => (this.resyncing = undefined));
+  }
+
+  private release(revision: bigint): void {
+    if (revision > this.applied) this.applied = revision;
+    const ready = this.waiters.filter((w) => w.revision <= this.applied);
+    this.waiters = this.waiters.filter((w) => w.revision > this.applied);
+    for (const w of ready) w.resolve();
+  }
 }

@@ -16,5 +16,9 @@ export function etcdKeys(prefix: string) {
     changeGroupPrefix: `${p}changegroups/`,
     /** Presence means maintenance mode: every write transaction checks it is absent. */
     maintenance: `${p}maintenance`,
+    /** JSON {epoch, revision, manifest, createdAt}: the newest snapshot in object storage. */
+    snapshot: `${p}snapshot`,
+    /** etcd lock held by the instance that writes checkpoints and collects old snapshots. */
+    checkpointLock: `${p}locks/checkpoint`,
   };
 }

@@ -1,0 +1,175 @@
+// Checkpoints: fold committed WAL entries into a new snapshot in object storage, move
+// etcd's snapshot pointer to it, then trim the folded entries from etcd. Every instance
+// runs the loop; an etcd lock makes one of them do the work at a time (the others skip
+// their turn). Old snapshots are kept (`keep`) and then garbage-collected.
+import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
+import type { Log } from '../log.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
+import { listAll } from '../objectstorage/objectstorage.js';
+import type { etcdKeys } from '../types/etcd.js';
+import {
+  mergeEntries,
+  readDataFile,
+  readManifest,
+  snapshotFormatVersion,
+  snapshotId,
+  snapshotLayout,
+  writeDataFile,
+  writeManifest,
+  type SnapshotFile,
+  type SnapshotManifest,
+} from './snapshot.js';
+import { epochOf, readCommittedState, type CommittedWal, type SnapshotPointer } from './state.js';
+
+export interface CheckpointOptions {
+  /** How often each instance tries (default 10 s). */
+  intervalMs?: number;
+  /** Checkpoint once this many WAL entries wait (default 100)… */
+  minWals?: number;
+  /** …or once the oldest snapshot is this old and any entry waits (default 60 s). */
+  maxAgeMs?: number;
+  /** Snapshots kept besides the newest (default 2). */
+  keep?: number;
+}
+
+export type CheckpointResult =
+  | { done: true; revision: bigint; wals: number; types: string[] }
+  | { done: false; reason: 'busy' | 'nothing to do' | 'superseded' };
+
+/** etcd's default --max-txn-ops is 128. */
+const deletesPerTxn = 100;
+const lockTtlSeconds = 30;
+
+export class Checkpointer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly opts: Required<CheckpointOptions>;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly ost: ObjectStorage,
+    private readonly keys: ReturnType<typeof etcdKeys>,
+    private readonly log: Log,
+    options: CheckpointOptions = {},
+  ) {
+    this.opts = { intervalMs: 10_000, minWals: 100, maxAgeMs: 60_000, keep: 2, ...options };
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.run({ force: false })
+        .catch((err: unknown) => this.log.warn({ err }, 'checkpoint failed; the next round retries'))
+        .finally(() => (this.running = undefined));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round under the lock: checkpoint (if due, or `force`), then collect garbage. */
+  async run({ force }: { force: boolean }): Promise<CheckpointResult> {
+    const lock = this.etcd.lock(this.keys.checkpointLock).ttl(lockTtlSeconds);
+    try {
+      await lock.acquire();
+    } catch (err) {
+      if (err instanceof EtcdLockFailedError) return { done: false, reason: 'busy' };
+      throw err;
+    }
+    try {
+      const result = await this.checkpoint(force);
+      await this.collectGarbage();
+      return result;
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
+  private async checkpoint(force: boolean): Promise<CheckpointResult> {
+    const state = await readCommittedState(this.etcd, this.keys);
+    const { pointer, wals, revision } = state;
+    if (wals.length === 0) return { done: false, reason: 'nothing to do' };
+    const age = pointer ? Date.now() - Date.parse(pointer.createdAt) : Infinity;
+    if (!force && wals.length < this.opts.minWals && age < this.opts.maxAgeMs) return { done: false, reason: 'nothing to do' };
+
+    const epoch = epochOf(pointer);
+    const previous = pointer ? await readManifest(this.ost, pointer.manifest) : undefined;
+    const files: Record<string, SnapshotFile> = { ...previous?.files };
+    const changes = changesByType(wals);
+    for (const [type, typeChanges] of changes) {
+      const old = previous?.files[type];
+      files[type] = await writeDataFile(this.ost, type, epoch, revision, mergeEntries(old ? readDataFile(this.ost, old) : undefined, typeChanges));
+    }
+    const manifest: SnapshotManifest = { formatVersion: snapshotFormatVersion, epoch, revision: String(revision), createdAt: new Date().toISOString(), files };
+    const manifestKey = await writeManifest(this.ost, manifest);
+
+    // switch the pointer only if nobody (another checkpoint, an import) moved it meanwhile
+    const next: SnapshotPointer = { epoch, revision: String(revision), manifest: manifestKey, createdAt: manifest.createdAt };
+    const switched = await this.etcd
+      .if(this.keys.snapshot, 'Mod', '==', String(state.pointerModRevision))
+      .then(this.etcd.put(this.keys.snapshot).value(JSON.stringify(next)))
+      .commit();
+    if (!switched.succeeded) return { done: false, reason: 'superseded' };
+
+    for (let i = 0; i < wals.length; i += deletesPerTxn) {
+      const batch = wals.slice(i, i + deletesPerTxn);
+      await this.etcd
+        .if(this.keys.snapshot, 'Mod', '>', 0)
+        .then(...batch.map((w) => this.etcd.delete().key(w.key)))
+        .commit();
+    }
+    this.log.info({ revision: String(revision), wals: wals.length, types: [...changes.keys()] }, 'checkpoint written');
+    return { done: true, revision, wals: wals.length, types: [...changes.keys()] };
+  }
+
+  /**
+   * Keeps the newest `keep + 1` manifests and the pointer's; deletes older manifests
+   * and every data file no kept manifest names, except files newer than the pointer
+   * (a checkpoint of a previous lock holder may still be writing them).
+   */
+  async collectGarbage(): Promise<{ manifests: number; files: number }> {
+    const head = await this.etcd.get(this.keys.snapshot).string();
+    if (!head) return { manifests: 0, files: 0 };
+    const pointer = JSON.parse(head) as SnapshotPointer;
+    const current = snapshotId(pointer.epoch, BigInt(pointer.revision));
+    const manifests: string[] = [];
+    for await (const o of listAll(this.ost, snapshotLayout.manifestsPrefix)) manifests.push(o.key);
+    manifests.sort();
+    const kept = new Set(manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-(this.opts.keep)));
+    kept.add(pointer.manifest);
+    const referenced = new Set<string>();
+    for (const key of kept) {
+      const m = await readManifest(this.ost, key).catch(() => undefined);
+      for (const f of Object.values(m?.files ?? {})) referenced.add(f.key);
+    }
+    const staleManifests = manifests.filter((k) => !kept.has(k) && snapshotIdOf(k) < current);
+    const staleFiles: string[] = [];
+    for await (const o of listAll(this.ost, snapshotLayout.dataPrefix)) {
+      const id = o.key.slice(o.key.lastIndexOf('/') + 1, o.key.lastIndexOf('/') + 1 + 31);
+      if (!referenced.has(o.key) && id < current) staleFiles.push(o.key);
+    }
+    await this.ost.deleteMany([...staleManifests, ...staleFiles]);
+    if (staleManifests.length || staleFiles.length) this.log.info({ manifests: staleManifests.length, files: staleFiles.length }, 'old snapshots collected');
+    return { manifests: staleManifests.length, files: staleFiles.length };
+  }
+}
+
+function snapshotIdOf(manifestKey: string): string {
+  return manifestKey.slice(snapshotLayout.manifestsPrefix.length, -'.json'.length);
+}
+
+/** The net change per type and id of WAL entries in commit order. */
+function changesByType(wals: CommittedWal[]): Map<string, Map<string, Record<string, unknown> | null>> {
+  const byType = new Map<string, Map<string, Record<string, unknown> | null>>();
+  for (const w of wals) {
+    for (const a of w.entry.actions) {
+      let m = byType.get(a.dataType);
+      if (!m) byType.set(a.dataType, (m = new Map()));
+      m.set(a.id, a.type === 'put' ? a.data : null);
+    }
+  }
+  return byType;
+}

@@ -1,0 +1,124 @@
+// The SQLite table behind the read model: every object as JSON, indexed by type + id and
+// by (type, parent, name). `name` and `parentId` come from the object's own JSON.
+import { rmSync } from 'node:fs';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Action } from '../datamanager/wal.js';
+import type { SnapshotEntry } from '../datamanager/snapshot.js';
+
+export interface StoredObject {
+  type: string;
+  id: string;
+  name: string | null;
+  parent: string | null;
+  data: Record<string, unknown>;
+}
+
+/** The read side of a transaction: synchronous, so it sees one consistent state. */
+export interface ReadTx {
+  readonly revision: bigint;
+  get(type: string, id: string): StoredObject | undefined;
+  getByName(type: string, name: string, parent?: string | null): StoredObject | undefined;
+  /** Objects of `type` under `parent` (null: top level) in name order, after `afterName`. */
+  list(type: string, options: { afterName?: string; limit: number; parent?: string | null }): StoredObject[];
+  /** How many objects of `type` have `parent`. */
+  count(type: string, parent: string | null): number;
+  /** Every object of `type` in id order, after `afterId` (export, scans). */
+  scan(type: string, options: { afterId?: string; limit: number }): StoredObject[];
+}
+
+const loadBatch = 1000;
+
+export class ObjectTable {
+  private readonly db: DatabaseSync;
+  private readonly path: string;
+  private readonly stmts: Record<'get' | 'byName' | 'list' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
+
+  constructor(path = ':memory:') {
+    this.path = path;
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = OFF;
+      DROP TABLE IF EXISTS objects;
+      CREATE TABLE objects (type TEXT NOT NULL, id TEXT NOT NULL, name TEXT, parent TEXT, data TEXT NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
+      CREATE INDEX objects_by_name ON objects (type, parent, name);
+    `);
+    this.stmts = {
+      get: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id = ?'),
+      byName: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name = ?'),
+      list: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name > ? ORDER BY name LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM objects WHERE type = ? AND parent IS ?'),
+      scan: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?'),
+      put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
+      delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
+    };
+  }
+
+  read<T>(revision: bigint, fn: (tx: ReadTx) => T): T {
+    const { get, byName, list, count, scan } = this.stmts;
+    const tx: ReadTx = {
+      revision,
+      get: (type, id) => row(get.get(type, id)),
+      getByName: (type, name, parent = null) => row(byName.get(type, parent, name)),
+      list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent, afterName, limit).map((r) => row(r)!),
+      count: (type, parent) => Number((count.get(type, parent) as { n: number }).n),
+      scan: (type, { afterId = '', limit }) => scan.all(type, afterId, limit).map((r) => row(r)!),
+    };
+    return fn(tx);
+  }
+
+  apply(actions: Action[]): void {
+    for (const a of actions) {
+      if (a.type === 'put') this.put(a.dataType, a.id, a.data);
+      else this.stmts.delete.run(a.dataType, a.id);
+    }
+  }
+
+  /** Loads a snapshot's entries of one type, in transactions of a bounded size. */
+  async load(type: string, entries: AsyncIterable<SnapshotEntry>): Promise<void> {
+    let n = 0;
+    this.db.exec('BEGIN');
+    try {
+      for await (const e of entries) {
+        this.put(type, e.id, e.data);
+        if (++n % loadBatch === 0) {
+          this.db.exec('COMMIT');
+          this.db.exec('BEGIN');
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  transaction(fn: () => void): void {
+    this.db.exec('BEGIN');
+    try {
+      fn();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (!this.db.isOpen) return;
+    this.db.close();
+    if (this.path !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(this.path + suffix, { force: true });
+  }
+
+  private put(type: string, id: string, data: Record<string, unknown>): void {
+    const name = typeof data.name === 'string' ? data.name : null;
+    const parent = typeof data.parentId === 'string' ? data.parentId : null;
+    this.stmts.put.run(type, id, name, parent, JSON.stringify(data));
+  }
+}
+
+function row(r: unknown): StoredObject | undefined {
+  if (!r) return undefined;
+  const o = r as { type: string; id: string; name: string | null; parent: string | null; data: string };
+  return { type: o.type, id: o.id, name: o.name, parent: o.parent, data: JSON.parse(o.data) as Record<string, unknown> };
+}
