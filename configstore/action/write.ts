@@ -14,23 +14,33 @@ export interface Stores {
 
 export interface WritePlan<T> {
   actions: Action[];
+  /** Checked and bumped: the written objects' ids, the names they take or free. */
   changeGroups: string[];
+  /** Checked only: objects that must not change meanwhile (a parent that must exist). */
+  checkGroups?: string[];
+  /** Bumped only: e.g. `childrenGroup(parent)`, which the parent's deletion checks. */
+  touchGroups?: string[];
   result: T;
 }
 
-const maxAttempts = 5;
+const maxAttempts = 8;
 
 export async function runWrite<T>(ctx: RequestContext, stores: Stores, plan: (tx: ReadTx) => WritePlan<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let readRevision = 0n;
     const planned = stores.readdb.do(ctx, (tx) => ((readRevision = tx.revision), plan(tx)));
     try {
-      const revision = await stores.dm.write(planned.actions, planned.changeGroups, readRevision);
+      const revision = await stores.dm.write(planned.actions, planned.changeGroups, readRevision, {
+        ...(planned.checkGroups ? { checkGroups: planned.checkGroups } : {}),
+        ...(planned.touchGroups ? { touchGroups: planned.touchGroups } : {}),
+      });
       await stores.readdb.waitFor(revision);
       return planned.result;
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError) || attempt >= maxAttempts) throw err;
       await stores.readdb.waitFor(err.changedAt);
+      // jitter, so writers that collided do not collide again in lockstep
+      if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
     }
   }
 }

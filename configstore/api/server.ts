@@ -1,7 +1,7 @@
 // The configstore HTTP server: one fastify app per instance, over its read model and
 // the shared datamanager, with its probes, metrics, OpenAPI document and admin guard.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import { ExponentialBackoff, handleAll, retry, type IBackoff } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -78,6 +78,10 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   const etcd = new Etcd3({
     hosts: options.etcdEndpoints,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + etcdCallTimeoutMs }),
+    // the watch feeds read-your-writes: after an outage it must be back within seconds
+    // (etcd3's default backoff grows to 30 s, longer than a write waits for its echo)
+    // (etcd3 calls `.next()` on it as on a factory, which cockatiel 3's backoff is; its d.ts lags)
+    faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown> },
   });
   const readdb = new ReadDB(etcd, options.objectStorage, options.etcdPrefix, { log: app.log as Logger, dataDir: options.dataDir });
   const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix) };

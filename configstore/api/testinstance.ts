@@ -79,10 +79,11 @@ export async function raw(url: string, method: string, path: string, body?: stri
 /** Polls `fn` until it returns a value (not undefined, no throw) or `timeoutMs` passes. */
 export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = await fn().catch(() => undefined);
+    const value = await fn().catch((err: unknown) => void (last = err));
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `; last error: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

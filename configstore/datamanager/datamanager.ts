@@ -34,18 +34,26 @@ export class DataManager {
   }
 
   /**
-   * Commits `actions` if none of `changeGroups` changed after `readRevision` and
-   * maintenance is off. Resolves with the revision of the commit.
+   * Commits `actions` if none of the checked change groups changed after `readRevision`
+   * and maintenance is off. Resolves with the revision of the commit.
+   *
+   * Three kinds of change groups, so that writes conflict only when they must:
+   * - `changeGroups`: checked and bumped (an object's own id, a name in its scope);
+   * - `checkGroups`: checked only (a parent that must still exist when a child is added);
+   * - `touchGroups`: bumped only (a parent's "children" group: siblings created at once do
+   *   not conflict with each other, but a parent's deletion, which checks it, does).
    */
-  async write(actions: Action[], changeGroups: string[], readRevision: bigint): Promise<bigint> {
-    const groups = [...new Set(changeGroups)].map((g) => this.changeGroupKey(g));
+  async write(actions: Action[], changeGroups: string[], readRevision: bigint, extra: { checkGroups?: string[]; touchGroups?: string[] } = {}): Promise<bigint> {
+    const bumped = new Set(changeGroups.map((g) => this.changeGroupKey(g)));
+    const checked = new Set([...bumped, ...(extra.checkGroups ?? []).map((g) => this.changeGroupKey(g))]);
+    for (const g of extra.touchGroups ?? []) bumped.add(this.changeGroupKey(g));
     const walKey = this.keys.walPrefix + randomUUID();
     const notAfter = String(readRevision + 1n);
     let txn = this.etcd.if(this.keys.maintenance, 'Create', '==', 0);
-    for (const g of groups) txn = txn.and(g, 'Mod', '<', notAfter);
+    for (const g of checked) txn = txn.and(g, 'Mod', '<', notAfter);
     const result = await txn
-      .then(this.etcd.put(walKey).value(encodeWal({ actions })), ...groups.map((g) => this.etcd.put(g).value('')))
-      .else(this.etcd.get(this.keys.maintenance), ...groups.map((g) => this.etcd.get(g)))
+      .then(this.etcd.put(walKey).value(encodeWal({ actions })), ...[...bumped].map((g) => this.etcd.put(g).value('')))
+      .else(this.etcd.get(this.keys.maintenance), ...[...checked].map((g) => this.etcd.get(g)))
       .commit()
       .catch((err: unknown) => {
         throw new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });

@@ -83,7 +83,7 @@ export class ReadDB {
     this.stopped = true;
     this.isSynced = false;
     await this.resyncing?.catch(() => undefined);
-    await this.watcher?.cancel().catch(() => undefined);
+    await cancelWatcher(this.watcher);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
     this.table.close();
@@ -144,11 +144,11 @@ export class ReadDB {
 
   private async watchFrom(revision: bigint): Promise<void> {
     const generation = ++this.watchGeneration;
-    await this.watcher?.cancel().catch(() => undefined);
+    await cancelWatcher(this.watcher);
     const watcher = await this.etcd.watch().prefix(this.keys.prefix).startRevision(String(revision)).create();
     if (generation !== this.watchGeneration || this.stopped) {
       // a resync or a newer resume took over while this one was connecting
-      await watcher.cancel().catch(() => undefined);
+      await cancelWatcher(watcher);
       return;
     }
     this.watcher = watcher;
@@ -192,7 +192,7 @@ export class ReadDB {
     this.options.log.warn({ reason }, 'read model resyncing');
     this.isSynced = false;
     this.watchGeneration++;
-    const cancelling = this.watcher?.cancel().catch(() => undefined);
+    const cancelling = cancelWatcher(this.watcher);
     this.watcher = undefined;
     this.resyncing = (async () => {
       await cancelling;
@@ -214,4 +214,14 @@ export class ReadDB {
     this.waiters = this.waiters.filter((w) => w.revision > this.applied);
     for (const w of ready) w.resolve();
   }
+}
+
+/**
+ * Cancels a watcher, waiting at most a second: etcd3 waits for a reconnection before it
+ * cancels a watcher that has no id (one etcd already cancelled, or one mid-reconnect).
+ */
+async function cancelWatcher(watcher: Watcher | undefined): Promise<void> {
+  if (!watcher) return;
+  watcher.removeAllListeners('data');
+  await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
 }

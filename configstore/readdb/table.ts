@@ -27,6 +27,8 @@ export interface ReadTx {
 }
 
 const loadBatch = 1000;
+/** The parent column of top-level objects: '' rather than NULL, so `parent = ?` uses the index. */
+const topLevel = '';
 
 export class ObjectTable {
   private readonly db: DatabaseSync;
@@ -40,14 +42,16 @@ export class ObjectTable {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = OFF;
       DROP TABLE IF EXISTS objects;
-      CREATE TABLE objects (type TEXT NOT NULL, id TEXT NOT NULL, name TEXT, parent TEXT, data TEXT NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
+      CREATE TABLE objects (type TEXT NOT NULL, id TEXT NOT NULL, name TEXT, parent TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
       CREATE INDEX objects_by_name ON objects (type, parent, name);
     `);
+    // INDEXED BY: without statistics SQLite prefers the primary key's `type` prefix,
+    // which scans every object of the type (1 ms at 20k users instead of 5 µs)
     this.stmts = {
       get: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id = ?'),
-      byName: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name = ?'),
-      list: this.db.prepare('SELECT * FROM objects WHERE type = ? AND parent IS ? AND name > ? ORDER BY name LIMIT ?'),
-      count: this.db.prepare('SELECT count(*) AS n FROM objects WHERE type = ? AND parent IS ?'),
+      byName: this.db.prepare('SELECT * FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ? AND name = ?'),
+      list: this.db.prepare('SELECT * FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ? AND name > ? ORDER BY name LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ?'),
       scan: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?'),
       put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
       delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
@@ -59,9 +63,9 @@ export class ObjectTable {
     const tx: ReadTx = {
       revision,
       get: (type, id) => row(get.get(type, id)),
-      getByName: (type, name, parent = null) => row(byName.get(type, parent, name)),
-      list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent, afterName, limit).map((r) => row(r)!),
-      count: (type, parent) => Number((count.get(type, parent) as { n: number }).n),
+      getByName: (type, name, parent = null) => row(byName.get(type, parent ?? topLevel, name)),
+      list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent ?? topLevel, afterName, limit).map((r) => row(r)!),
+      count: (type, parent) => Number((count.get(type, parent ?? topLevel) as { n: number }).n),
       scan: (type, { afterId = '', limit }) => scan.all(type, afterId, limit).map((r) => row(r)!),
     };
     return fn(tx);
@@ -112,7 +116,7 @@ export class ObjectTable {
 
   private put(type: string, id: string, data: Record<string, unknown>): void {
     const name = typeof data.name === 'string' ? data.name : null;
-    const parent = typeof data.parentId === 'string' ? data.parentId : null;
+    const parent = typeof data.parentId === 'string' ? data.parentId : topLevel;
     this.stmts.put.run(type, id, name, parent, JSON.stringify(data));
   }
 }
@@ -120,5 +124,5 @@ export class ObjectTable {
 function row(r: unknown): StoredObject | undefined {
   if (!r) return undefined;
   const o = r as { type: string; id: string; name: string | null; parent: string | null; data: string };
-  return { type: o.type, id: o.id, name: o.name, parent: o.parent, data: JSON.parse(o.data) as Record<string, unknown> };
+  return { type: o.type, id: o.id, name: o.name, parent: o.parent === topLevel ? null : o.parent, data: JSON.parse(o.data) as Record<string, unknown> };
 }
