@@ -7,7 +7,7 @@ import type { ConfigParentType } from '../types/secret.js';
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { idGroup, nameGroup, type DataType } from './datatypes.js';
+import { childrenGroup, idGroup, nameGroup, type DataType } from './datatypes.js';
 import { groupLocation, projectLocation, resolveGroup, resolveProject } from './paths.js';
 import { checkName } from './projectgroups.js';
 import { runWrite, type Stores } from './write.js';
@@ -96,8 +96,10 @@ export async function createItem<F extends object>(
     const item = { ...fields, id: randomUUID(), name, parentType, parentId: parent.id, createdAt: new Date().toISOString() } as StoredItem<F>;
     return {
       actions: [{ type: 'put', dataType: kind.dataType, id: item.id, data: { ...item } }],
-      // the parent's id group: a concurrent delete of the parent conflicts
-      changeGroups: [idGroup(parent.id), nameGroup(kind.dataType, parent.id, name), idGroup(item.id)],
+      changeGroups: [nameGroup(kind.dataType, parent.id, name), idGroup(item.id)],
+      // the parent must still exist; its deletion checks its children group (no orphan)
+      checkGroups: [idGroup(parent.id)],
+      touchGroups: [childrenGroup(parent.id)],
       result: { ...item, parentPath: parent.path },
     };
   });
@@ -127,7 +129,8 @@ export async function updateItem<F extends object>(
     const updated = { ...item, ...changes } as StoredItem<F>;
     const { id: _id, name: newName, parentType: _pt, parentId: _pi, createdAt: _c, ...fields } = updated;
     kind.validate(newName, fields as unknown as F);
-    const changeGroups = [idGroup(parent.id), idGroup(item.id)];
+    // the parent is only checked (its deletion bumps its id group): sibling updates never conflict
+    const changeGroups = [idGroup(item.id)];
     if (newName !== item.name) {
       if (tx.getByName(kind.dataType, newName, parent.id)) {
         throw new ConflictError(`${kind.label} ${JSON.stringify(newName)} already exists in ${parentLabel}`, { code: `${kind.label}Exists` });
@@ -137,6 +140,7 @@ export async function updateItem<F extends object>(
     return {
       actions: [{ type: 'put', dataType: kind.dataType, id: item.id, data: { ...updated } }],
       changeGroups,
+      checkGroups: [idGroup(parent.id)],
       result: { ...updated, parentPath: parent.path },
     };
   });

@@ -9,7 +9,7 @@ import type { CreateLinkedAccountRequest, LinkedAccount, LinkedAccountData, Upda
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
 import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
 import { findUser } from './users.js';
@@ -49,8 +49,11 @@ export async function createLinkedAccount(ctx: RequestContext, stores: Stores, u
     const la: LinkedAccount = { id, userId: user.id, remoteSourceId: rs.id, ...fields, createdAt: new Date().toISOString() };
     return {
       actions: [{ type: 'put', dataType: DataType.linkedAccount, id, data: { ...la, name: id, parentId: user.id } }],
-      // the user's and the source's id groups: a concurrent deletion of either conflicts
-      changeGroups: [idGroup(user.id), idGroup(rs.id), idGroup(id), remoteUserGroup(rs.id, req.remoteUserId)],
+      changeGroups: [idGroup(id), remoteUserGroup(rs.id, req.remoteUserId)],
+      // the user and the source must still exist; their deletions check their children
+      // groups, which this bumps (an account is a child of the user, a referrer of the source)
+      checkGroups: [idGroup(user.id), idGroup(rs.id)],
+      touchGroups: [childrenGroup(user.id), childrenGroup(rs.id)],
       result: la,
     };
   });
@@ -103,7 +106,8 @@ export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, u
     }
     return {
       actions: [{ type: 'delete', dataType: DataType.linkedAccount, id: current.id }],
-      changeGroups: [idGroup(current.id), remoteUserGroup(current.remoteSourceId, current.remoteUserId)],
+      // its children group: a project starting to use it meanwhile makes this retry (and refuse)
+      changeGroups: [idGroup(current.id), childrenGroup(current.id), remoteUserGroup(current.remoteSourceId, current.remoteUserId)],
       result: undefined,
     };
   });

@@ -1,6 +1,8 @@
 // Org members: stored with parentId = the org and name = the user's id, so "is this user
-// a member" is one lookup and members list by org. Every change names the org's and the
-// user's id groups (a concurrent deletion of either conflicts) and the membership's group.
+// a member" is one lookup and members list by org. Adding or changing a member checks the
+// org's and the user's id groups and bumps their children groups (which their deletions
+// check: no orphan); only the membership's own group is checked and bumped, so adding
+// different users to one org at once never conflicts.
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
@@ -9,7 +11,7 @@ import type { User } from '../types/user.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import type { PutAction } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findOrg } from './orgs.js';
 import { membershipsOf } from './scans.js';
 import { findUser } from './users.js';
@@ -56,7 +58,9 @@ export async function setOrgMember(
     const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as OrgMemberData | undefined;
     return {
       actions: [memberAction(org.id, user.id, role, existing)],
-      changeGroups: [idGroup(org.id), idGroup(user.id), memberGroup(org.id, user.id)],
+      changeGroups: [memberGroup(org.id, user.id)],
+      checkGroups: [idGroup(org.id), idGroup(user.id)],
+      touchGroups: [childrenGroup(org.id), childrenGroup(user.id)],
       result: { member: { user, role }, created: !existing },
     };
   });

@@ -7,7 +7,7 @@ import type { CreateOrgRequest, Org, UpdateOrgRequest } from '../types/org.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { memberAction } from './members.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
 import { createRootGroupAction, findRootGroup, rootGroupDeletion } from './rootgroups.js';
@@ -39,11 +39,10 @@ export async function createOrg(ctx: RequestContext, stores: Stores, req: Create
     };
     const actions: Action[] = [{ type: 'put', dataType: DataType.org, id: org.id, data: { ...org } }, createRootGroupAction('org', org.id, org.visibility)];
     const changeGroups = [nameGroup(DataType.org, '', org.name), idGroup(org.id)];
-    if (creator) {
-      actions.push(memberAction(org.id, creator.id, 'owner'));
-      changeGroups.push(idGroup(creator.id));
-    }
-    return { actions, changeGroups, result: org };
+    if (!creator) return { actions, changeGroups, result: org };
+    actions.push(memberAction(org.id, creator.id, 'owner'));
+    // the membership refers to the creator: it must still exist, and its deletion checks its children group
+    return { actions, changeGroups, checkGroups: [idGroup(creator.id)], touchGroups: [childrenGroup(creator.id)], result: org };
   });
 }
 
@@ -83,6 +82,8 @@ export async function updateOrg(ctx: RequestContext, stores: Stores, ref: string
 /**
  * Deletes the org, its members and its root project group (+ the root's secrets and
  * variables) in one write; refused with 409 while the root holds groups or projects.
+ * Checks the org's and the root's children groups: a member added or a group created
+ * meanwhile makes this retry (and delete or refuse it).
  */
 export async function deleteOrg(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
@@ -95,6 +96,6 @@ export async function deleteOrg(ctx: RequestContext, stores: Stores, ref: string
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.org, id: org.id }, ...root.actions];
     for (const m of childrenOf(tx, DataType.orgMember, org.id)) actions.push({ type: 'delete', dataType: DataType.orgMember, id: m.id });
-    return { actions, changeGroups: [idGroup(org.id), nameGroup(DataType.org, '', org.name), ...root.changeGroups], result: undefined };
+    return { actions, changeGroups: [idGroup(org.id), childrenGroup(org.id), nameGroup(DataType.org, '', org.name), ...root.changeGroups], result: undefined };
   });
 }

@@ -1,6 +1,9 @@
 // Project groups: a tree under each owner's root group. Names are unique within a parent
 // among groups and projects together (one name change group for both); moves stay within
 // one owner and never into the group itself or below it; deletion needs an empty group.
+// Creating a child (group, project, secret, variable) checks the parent's id group and
+// bumps its children group; deleting or moving a group checks and bumps both. So siblings
+// created at once never conflict, while a child and its parent's deletion never both commit.
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError } from '../errors.js';
 import { nameProblem } from '../types/names.js';
@@ -9,7 +12,7 @@ import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { childLocation, groupLocation, isRootGroup, resolveGroup, type GroupData, type Location } from './paths.js';
 import { runWrite, type Stores } from './write.js';
 
@@ -55,8 +58,10 @@ export async function createProjectGroup(ctx: RequestContext, stores: Stores, re
     const group: GroupData = { id: randomUUID(), name: req.name, parentType: 'projectgroup', parentId: parent.id, visibility: req.visibility, createdAt: new Date().toISOString() };
     return {
       actions: [{ type: 'put', dataType: DataType.projectGroup, id: group.id, data: { ...group } }],
-      // the parent's id group: a concurrent delete or move of the parent conflicts
-      changeGroups: [idGroup(parent.id), treeNameGroup(parent.id, group.name), idGroup(group.id)],
+      changeGroups: [treeNameGroup(parent.id, group.name), idGroup(group.id)],
+      // a concurrent delete or move of the parent conflicts (the result's path depends on it too)
+      checkGroups: [idGroup(parent.id)],
+      touchGroups: [childrenGroup(parent.id)],
       result: groupView(group, childLocation(parent, parentLoc, group.name, group.visibility)),
     };
   });
@@ -79,15 +84,25 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
     }
     const updated: GroupData = { ...group, name: req.name ?? group.name, visibility: req.visibility ?? group.visibility };
     const changeGroups = [idGroup(group.id)];
+    const checkGroups: string[] = [];
+    const touchGroups: string[] = [];
     let newLoc = loc;
     if (!isRootGroup(group)) {
       const parent = req.parentRef === undefined ? loc.ancestors[0]! : resolveGroup(tx, req.parentRef);
       const parentLoc = parent.id === group.parentId ? groupLocation(tx, parent) : checkMove(tx, group, loc, parent);
+      const parentChain = [parent, ...parentLoc.ancestors].map((g) => idGroup(g.id));
       if (parent.id !== group.parentId || updated.name !== group.name) {
         checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);
-        // the old and new names, and the new parent chain (a concurrent move of one of them could make a cycle)
-        changeGroups.push(treeNameGroup(group.parentId, group.name), treeNameGroup(parent.id, updated.name), idGroup(group.parentId));
-        changeGroups.push(...[parent, ...parentLoc.ancestors].map((g) => idGroup(g.id)));
+        changeGroups.push(treeNameGroup(group.parentId, group.name), treeNameGroup(parent.id, updated.name));
+        // the returned path is read from the parent chain
+        checkGroups.push(...parentChain);
+      }
+      if (parent.id !== group.parentId) {
+        // A move checks and bumps the group's own groups, its old parent and the whole new
+        // parent chain: a concurrent move of one of those could make a cycle. It enters the
+        // new parent as a child does (bumps its children group: the parent's deletion conflicts).
+        changeGroups.push(childrenGroup(group.id), idGroup(group.parentId), ...parentChain);
+        touchGroups.push(childrenGroup(parent.id));
       }
       updated.parentId = parent.id;
       newLoc = childLocation(parent, parentLoc, updated.name, updated.visibility);
@@ -97,6 +112,8 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
     return {
       actions: [{ type: 'put', dataType: DataType.projectGroup, id: group.id, data: { ...updated } }],
       changeGroups,
+      checkGroups,
+      touchGroups,
       result: groupView(updated, newLoc),
     };
   });
@@ -131,7 +148,8 @@ export async function deleteProjectGroup(ctx: RequestContext, stores: Stores, re
     const items = configItemsDeletion(tx, group.id);
     return {
       actions: [{ type: 'delete', dataType: DataType.projectGroup, id: group.id }, ...items.actions],
-      changeGroups: [idGroup(group.id), treeNameGroup(group.parentId, group.name), ...items.changeGroups],
+      // its children group: a child created or moved in meanwhile makes this retry (and refuse)
+      changeGroups: [idGroup(group.id), childrenGroup(group.id), treeNameGroup(group.parentId, group.name), ...items.changeGroups],
       result: undefined,
     };
   });

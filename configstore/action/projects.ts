@@ -7,7 +7,7 @@ import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../typ
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext, StoredObject } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup } from './datatypes.js';
 import { childLocation, groupLocation, projectLocation, resolveGroup, resolveProject, type Location, type ProjectData } from './paths.js';
 import { checkName, checkTreeNameFree, configItemsDeletion, treeNameGroup } from './projectgroups.js';
 import { runWrite, type Stores } from './write.js';
@@ -73,7 +73,11 @@ export async function createProject(ctx: RequestContext, stores: Stores, req: Cr
     };
     return {
       actions: [{ type: 'put', dataType: DataType.project, id: project.id, data: { ...project } }],
-      changeGroups: [idGroup(parent.id), treeNameGroup(parent.id, project.name), idGroup(project.id), idGroup(remoteSource.id), idGroup(linkedAccount.id)],
+      changeGroups: [treeNameGroup(parent.id, project.name), idGroup(project.id)],
+      // the parent group and the referred source and account must still exist; their
+      // deletions check the children groups this bumps, so they see this project or fail
+      checkGroups: [idGroup(parent.id), idGroup(remoteSource.id), idGroup(linkedAccount.id)],
+      touchGroups: [childrenGroup(parent.id), childrenGroup(remoteSource.id), childrenGroup(linkedAccount.id)],
       result: projectView(project, childLocation(parent, parentLoc, project.name, project.visibility)),
     };
   });
@@ -95,14 +99,23 @@ export async function updateProject(ctx: RequestContext, stores: Stores, ref: st
     const { parentRef, remoteSourceRef, ...fields } = req;
     const updated: ProjectData = { ...project, ...fields };
     const changeGroups = [idGroup(project.id)];
+    const touchGroups: string[] = [];
     const parent = parentRef === undefined ? loc.ancestors[0]! : resolveGroup(tx, parentRef);
     const parentLoc = groupLocation(tx, parent);
+    // the (new) parent must exist, and the returned path is read from it
+    const checkGroups = [idGroup(parent.id)];
     if (parentLoc.ownerId !== loc.ownerId) {
       throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
     }
     if (parent.id !== project.parentId || updated.name !== project.name) {
       checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);
-      changeGroups.push(treeNameGroup(project.parentId, project.name), treeNameGroup(parent.id, updated.name), idGroup(parent.id));
+      changeGroups.push(treeNameGroup(project.parentId, project.name), treeNameGroup(parent.id, updated.name));
+    }
+    if (parent.id !== project.parentId) {
+      // enters the new parent as a created project does; its own children (secrets,
+      // variables) follow it, and a concurrent creation of one retries
+      changeGroups.push(childrenGroup(project.id));
+      touchGroups.push(childrenGroup(parent.id));
       updated.parentId = parent.id;
     }
     if (remoteSourceRef !== undefined || req.linkedAccountId !== undefined) {
@@ -110,11 +123,15 @@ export async function updateProject(ctx: RequestContext, stores: Stores, ref: st
       const linkedAccount = findLinkedAccount(tx, req.linkedAccountId ?? project.linkedAccountId, remoteSource);
       updated.remoteSourceId = remoteSource.id;
       updated.linkedAccountId = linkedAccount.id;
-      changeGroups.push(idGroup(remoteSource.id), idGroup(linkedAccount.id));
+      // refers to them as a created project does
+      checkGroups.push(idGroup(remoteSource.id), idGroup(linkedAccount.id));
+      touchGroups.push(childrenGroup(remoteSource.id), childrenGroup(linkedAccount.id));
     }
     return {
       actions: [{ type: 'put', dataType: DataType.project, id: project.id, data: { ...updated } }],
       changeGroups,
+      checkGroups,
+      touchGroups,
       result: projectView(updated, childLocation(parent, parentLoc, updated.name, updated.visibility)),
     };
   });
@@ -126,7 +143,8 @@ export async function deleteProject(ctx: RequestContext, stores: Stores, ref: st
     const items = configItemsDeletion(tx, project.id);
     return {
       actions: [{ type: 'delete', dataType: DataType.project, id: project.id }, ...items.actions],
-      changeGroups: [idGroup(project.id), treeNameGroup(project.parentId, project.name), ...items.changeGroups],
+      // its children group: a secret or variable created meanwhile makes this retry (and delete it)
+      changeGroups: [idGroup(project.id), childrenGroup(project.id), treeNameGroup(project.parentId, project.name), ...items.changeGroups],
       result: undefined,
     };
   });

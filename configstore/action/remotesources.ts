@@ -7,7 +7,7 @@ import type { ListResult } from '../types/list.js';
 import { supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
 import { everyLinkedAccount, everyProject } from './scans.js';
 import { runWrite, type Stores } from './write.js';
@@ -106,8 +106,8 @@ export async function updateRemoteSource(ctx: RequestContext, stores: Stores, re
 
 /**
  * Refused while linked accounts or projects use the source. Both are found by a scan
- * (see scans.ts); creating either names the source's id group, so a concurrent creation
- * makes this write retry and see it.
+ * (see scans.ts); creating either (or pointing a project at the source) bumps the
+ * source's children group, checked here, so a concurrent one makes this retry and see it.
  */
 export async function deleteRemoteSource(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
@@ -124,7 +124,7 @@ export async function deleteRemoteSource(ctx: RequestContext, stores: Stores, re
     }
     return {
       actions: [{ type: 'delete', dataType: DataType.remoteSource, id: rs.id }],
-      changeGroups: [idGroup(rs.id), nameGroup(DataType.remoteSource, '', rs.name)],
+      changeGroups: [idGroup(rs.id), childrenGroup(rs.id), nameGroup(DataType.remoteSource, '', rs.name)],
       result: undefined,
     };
   });

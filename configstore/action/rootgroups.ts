@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Action } from '../datamanager/wal.js';
 import type { ReadTx } from '../readdb/readdb.js';
-import { DataType, idGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup } from './datatypes.js';
 
 export type OwnerType = 'org' | 'user';
 
@@ -31,7 +31,8 @@ export function findRootGroup(tx: ReadTx, ownerId: string): RootGroupData | unde
 /**
  * What deleting an owner must also delete: its root group and the root's secrets and
  * variables. Refuses (returns `blockedBy`) while the root still holds project groups
- * or projects: deleting those is an explicit act, never a side effect.
+ * or projects: deleting those is an explicit act, never a side effect. The root's
+ * children group is checked, so a concurrent creation under the root makes this retry.
  */
 export function rootGroupDeletion(tx: ReadTx, ownerId: string): { actions: Action[]; changeGroups: string[]; blockedBy?: number } {
   const root = findRootGroup(tx, ownerId);
@@ -42,5 +43,5 @@ export function rootGroupDeletion(tx: ReadTx, ownerId: string): { actions: Actio
   for (const type of [DataType.secret, DataType.variable]) {
     for (const o of tx.list(type, { parent: root.id, limit: 100_000 })) actions.push({ type: 'delete', dataType: type, id: o.id });
   }
-  return { actions, changeGroups: [idGroup(root.id)] };
+  return { actions, changeGroups: [idGroup(root.id), childrenGroup(root.id)] };
 }

@@ -6,7 +6,7 @@ import type { CreatedUserToken, CreateUserTokenRequest, UserToken, UserTokenData
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
@@ -35,7 +35,10 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
     const stored: UserTokenData = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
     return {
       actions: [{ type: 'put', dataType: DataType.userToken, id: stored.id, data: { ...stored } }],
-      changeGroups: [idGroup(user.id), nameGroup(DataType.userToken, user.id, req.name)],
+      changeGroups: [nameGroup(DataType.userToken, user.id, req.name)],
+      // the user must still exist; its deletion checks its children group (no orphan)
+      checkGroups: [idGroup(user.id)],
+      touchGroups: [childrenGroup(user.id)],
       result: { name: req.name, token },
     };
   });

@@ -7,7 +7,7 @@ import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DataType, idGroup, nameGroup } from './datatypes.js';
+import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { memberGroup } from './members.js';
 import { allLinkedAccounts, membershipsOf, projectsUsingLinkedAccounts } from './scans.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
@@ -70,8 +70,10 @@ export async function updateUser(ctx: RequestContext, stores: Stores, ref: strin
 /**
  * Deletes a user with everything it owns, in one write: its root project group (refused
  * with 409 while that holds project groups or projects), tokens, linked accounts (refused
- * while projects, maybe of orgs, use them) and org memberships. Creating any of those names the user's id group, so a concurrent creation
- * either lands before (and is deleted here) or fails.
+ * while projects, maybe of orgs, use them) and org memberships. Creating any of those
+ * checks the user's id group and bumps its children group (a project bumps its linked
+ * account's), which this checks: a concurrent creation either lands before (and is
+ * deleted or refused here) or fails.
  */
 export async function deleteUser(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
@@ -84,7 +86,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
       );
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.user, id: user.id }, ...root.actions];
-    const changeGroups = [idGroup(user.id), nameGroup(DataType.user, '', user.name), ...root.changeGroups];
+    const changeGroups = [idGroup(user.id), childrenGroup(user.id), nameGroup(DataType.user, '', user.name), ...root.changeGroups];
     for (const t of tx.list(DataType.userToken, { parent: user.id, limit: 100_000 })) {
       actions.push({ type: 'delete', dataType: DataType.userToken, id: t.id });
     }
@@ -98,7 +100,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     }
     for (const la of accounts) {
       actions.push({ type: 'delete', dataType: DataType.linkedAccount, id: la.id });
-      changeGroups.push(idGroup(la.id));
+      changeGroups.push(idGroup(la.id), childrenGroup(la.id));
     }
     for (const m of membershipsOf(tx, user.id)) {
       actions.push({ type: 'delete', dataType: DataType.orgMember, id: m.member.id });

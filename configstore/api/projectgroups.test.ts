@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Org, ProjectGroup, User } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
 import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { countingConflicts, synced } from './testconcurrency.js';
 
 const pub = 'public' as const;
 
@@ -166,6 +167,42 @@ describe('project groups API on two instances', () => {
       expect([created.status, deleted.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
       if (created.status === 'fulfilled') expect(await a.client.getProjectGroup(`org/acme/gone${i}/kid`)).toMatchObject({ id: created.value.id });
       else expect((created.reason as RemoteError).status).toBe(404);
+    }
+  });
+
+  it('lets 30 concurrent creations of different names under one parent, on both instances, all succeed', async () => {
+    const parent = await a.client.createProjectGroup({ name: 'crowd', parentRef: 'org/acme', visibility: pub });
+    await synced(a, b);
+    const names = Array.from({ length: 30 }, (_, i) => `kid${String(i).padStart(2, '0')}`);
+    const { result: created, conflicts } = await countingConflicts([a, b], () =>
+      Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createProjectGroup({ name, parentRef: parent.id, visibility: pub }))),
+    );
+    // siblings never conflict: not even a retry inside the servers
+    expect(conflicts).toBe(0);
+    expect(created.map((g) => g.path)).toEqual(names.map((n) => `org/acme/crowd/${n}`));
+    await synced(a, b);
+    for (const i of [a, b]) expect((await i.client.listSubgroups(parent.id, { limit: 500 })).items.map((g) => g.name)).toEqual(names);
+  });
+
+  it('never leaves an orphan when many child creations race their parent deletion', async () => {
+    for (let round = 0; round < 3; round++) {
+      const parent = await a.client.createProjectGroup({ name: `doomed${round}`, parentRef: 'org/acme', visibility: pub });
+      await synced(a, b);
+      const [deleted, ...created] = await Promise.allSettled([
+        (round % 2 ? a : b).client.deleteProjectGroup(parent.id),
+        ...Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).client.createProjectGroup({ name: `k${i}`, parentRef: parent.id, visibility: pub })),
+      ]);
+      const winners = created.filter((r) => r.status === 'fulfilled').length;
+      if (deleted.status === 'fulfilled') {
+        // every creation saw the deletion: 404
+        for (const r of created) expect(r.status === 'rejected' && (r.reason as RemoteError).status).toBe(404);
+      } else {
+        // the deletion saw a child (409 not empty); siblings never conflict with each other
+        expect((deleted.reason as RemoteError).code).toBe('projectGroupNotEmpty');
+        expect(winners).toBe(10);
+      }
+      await synced(a, b);
+      for (const i of [a, b]) expect(i.server.stores.readdb.do({}, (tx) => tx.count('projectgroup', parent.id))).toBe(winners);
     }
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateProjectRequest, LinkedAccount, RemoteSource } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
 import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { countingConflicts, synced } from './testconcurrency.js';
 
 const pub = 'public' as const;
 
@@ -153,6 +154,38 @@ describe('projects API on two instances', () => {
     await a.client.deleteProjectGroup('org/acme/libs');
     const gone = await remoteError(a.client.deleteProject('org/acme/libs/core'));
     expect([gone.status, gone.message]).toEqual([404, 'project group "org/acme/libs" does not exist']);
+  });
+
+  it('lets 30 concurrent creations of different projects using one source and account all succeed', async () => {
+    const parent = await a.client.createProjectGroup({ name: 'many', parentRef: 'org/acme', visibility: pub });
+    await synced(a, b);
+    const names = Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    const { result: created, conflicts } = await countingConflicts([a, b], () =>
+      Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createProject(project(name, { parentRef: parent.id })))),
+    );
+    // referrers of one source and account never conflict: not even a retry inside the servers
+    expect(conflicts).toBe(0);
+    expect(created.map((p) => p.path)).toEqual(names.map((n) => `org/acme/many/${n}`));
+    await synced(a, b);
+    for (const i of [a, b]) expect((await i.client.listGroupProjects(parent.id, { limit: 500 })).items.map((p) => p.name)).toEqual(names);
+  });
+
+  it('never lets a project creation and the deletion of its linked account both commit', async () => {
+    for (let round = 0; round < 3; round++) {
+      const la = await a.client.createLinkedAccount('alice', { remoteSourceRef: 'gitea1', remoteUserId: `short-${round}`, remoteUserName: 'alice' });
+      await synced(a, b);
+      const [created, deleted] = await Promise.allSettled([
+        b.client.createProject(project(`short${round}`, { linkedAccountId: la.id })),
+        a.client.deleteLinkedAccount('alice', la.id),
+      ]);
+      expect([created.status, deleted.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      if (created.status === 'fulfilled') {
+        expect((deleted as PromiseRejectedResult).reason).toMatchObject({ status: 409, code: 'linkedAccountInUse' });
+        await a.client.deleteProject(created.value.id);
+      } else {
+        expect((created.reason as RemoteError).status).toBe(404);
+      }
+    }
   });
 
   it.each([

@@ -6,6 +6,7 @@ import type { Project, VariableValue } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
 import { DataType } from '../action/datatypes.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { countingConflicts, synced } from './testconcurrency.js';
 
 const pub = 'public' as const;
 const internal = (data: Record<string, string>) => ({ type: 'internal', data });
@@ -179,6 +180,27 @@ describe('secrets and variables API on two instances', () => {
       if (created.status === 'fulfilled') expect(stored(DataType.secret, created.value.id)).toBeUndefined();
       else expect((created.reason as RemoteError).status).toBe(404);
     }
+  });
+
+  it('lets 30 concurrent creations of different secret names in one project, on both instances, all succeed', async () => {
+    const p = await createApp('crowded', 'org/acme/team');
+    await synced(a, b);
+    const names = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const { result: created, conflicts } = await countingConflicts([a, b], () =>
+      Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createSecret('project', p.id, { name, ...internal({ n: String(i) }) }))),
+    );
+    // siblings never conflict: not even a retry inside the servers
+    expect(conflicts).toBe(0);
+    expect(created.map((s) => s.name)).toEqual(names);
+    await synced(a, b);
+    for (const i of [a, b]) expect((await i.client.listSecrets('project', p.id, { limit: 500 })).items.map((s) => s.name)).toEqual(names);
+    // and variables under one group
+    const vars = Array.from({ length: 30 }, (_, i) => `V${String(i).padStart(2, '0')}`);
+    const variables = await countingConflicts([a, b], () =>
+      Promise.all(vars.map((name, i) => (i % 2 ? a : b).client.createVariable('project', p.id, { name, values: [{ secretName: 's00', secretVar: 'n' }] }))),
+    );
+    expect(variables.conflicts).toBe(0);
+    expect((await a.client.listVariables('project', p.id, { limit: 500 })).items.map((v) => v.name).sort()).toEqual(vars);
   });
 
   it('publishes the routes in the OpenAPI document', async () => {

@@ -14,6 +14,7 @@ import { RemoteSource as RemoteSourceSchema, type RemoteSource } from '../types/
 import { UserTokenData } from '../types/token.js';
 import { User } from '../types/user.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { countingConflicts, synced } from './testconcurrency.js';
 
 describe('users API on two instances', () => {
   let cluster: TestCluster;
@@ -340,6 +341,32 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
     } finally {
       etcd.close();
     }
+  });
+
+  it('lets 30 concurrent creations of different token names of one user, on both instances, all succeed', async () => {
+    const u = await a.client.createUser({ name: 'many-tokens' });
+    await synced(a, b);
+    const names = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    const { result: created, conflicts } = await countingConflicts([a, b], () => Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createUserToken(u.id, { name }))));
+    // siblings never conflict: not even a retry inside the servers
+    expect(conflicts).toBe(0);
+    expect(created.map((t) => t.name)).toEqual(names);
+    await synced(a, b);
+    for (const i of [a, b]) expect((await i.client.listUserTokens(u.id, { limit: 500 })).items.map((t) => t.name)).toEqual(names);
+  });
+
+  it('lets 30 concurrent links of different remote users to one user and one source all succeed', async () => {
+    const u = await a.client.createUser({ name: 'many-links' });
+    await synced(a, b);
+    const { result: created, conflicts } = await countingConflicts([a, b], () =>
+      Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).client.createLinkedAccount(u.id, { remoteSourceRef: gitea.id, remoteUserId: `many-${i}`, remoteUserName: 'm' })),
+      ),
+    );
+    expect(conflicts).toBe(0);
+    expect(new Set(created.map((la) => la.remoteUserId)).size).toBe(30);
+    await synced(a, b);
+    for (const i of [a, b]) expect((await i.client.listLinkedAccounts(u.id, { limit: 500 })).items).toHaveLength(30);
   });
 
   it('stores objects that match their exported schemas', async () => {
