@@ -206,6 +206,24 @@ describe('project groups API on two instances', () => {
     }
   });
 
+  it('never lets a move into a group and the deletion of that group both commit', async () => {
+    for (let round = 0; round < 3; round++) {
+      const target = await a.client.createProjectGroup({ name: `target${round}`, parentRef: 'org/acme', visibility: pub });
+      const mover = await a.client.createProjectGroup({ name: `mover${round}`, parentRef: 'org/acme', visibility: pub });
+      await synced(a, b);
+      const [moved, deleted] = await Promise.allSettled([b.client.updateProjectGroup(mover.id, { parentRef: target.id }), a.client.deleteProjectGroup(target.id)]);
+      expect([moved.status, deleted.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      await synced(a, b);
+      if (moved.status === 'fulfilled') {
+        expect((deleted as PromiseRejectedResult).reason).toMatchObject({ status: 409, code: 'projectGroupNotEmpty' });
+        expect(await b.client.getProjectGroup(mover.id)).toMatchObject({ path: `org/acme/target${round}/mover${round}`, parentId: target.id });
+      } else {
+        expect((moved.reason as RemoteError).status).toBe(404);
+        expect(await b.client.getProjectGroup(mover.id)).toMatchObject({ path: `org/acme/mover${round}` });
+      }
+    }
+  });
+
   it('answers 404 naming the missing part', async () => {
     const cases: Array<[string, string, string]> = [
       ['org/nope', 'org "nope" does not exist', 'orgNotFound'],

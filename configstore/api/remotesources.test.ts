@@ -1,7 +1,9 @@
 // Remote sources end to end on the real etcd, on two instances sharing one prefix.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RemoteError } from '../client/index.js';
 import type { CreateRemoteSourceRequest } from '../types/remotesource.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { synced } from './testconcurrency.js';
 
 const gitea = (name: string): CreateRemoteSourceRequest => ({ name, type: 'gitea', apiUrl: 'https://gitea.example.com/api', authType: 'password' });
 const github = (name: string): CreateRemoteSourceRequest => ({
@@ -167,5 +169,24 @@ describe('remote sources API on two instances', () => {
     await a.client.deleteLinkedAccount(user.id, la.id);
     await a.client.deleteRemoteSource(rs.name);
     expect((await remoteError(a.client.getRemoteSource(rs.id))).status).toBe(404);
+  });
+
+  it('never lets a linked account creation and its source deletion both commit', async () => {
+    const user = await a.client.createUser({ name: 'racer' });
+    for (let round = 0; round < 3; round++) {
+      const rs = await a.client.createRemoteSource(gitea(`racy${round}`));
+      await synced(a, b);
+      const [linked, deleted] = await Promise.allSettled([
+        b.client.createLinkedAccount(user.id, { remoteSourceRef: rs.id, remoteUserId: '1', remoteUserName: 'r' }),
+        a.client.deleteRemoteSource(rs.id),
+      ]);
+      expect([linked.status, deleted.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      if (linked.status === 'fulfilled') {
+        expect((deleted as PromiseRejectedResult).reason).toMatchObject({ status: 409, code: 'remoteSourceInUse' });
+        await b.client.deleteLinkedAccount(user.id, linked.value.id);
+      } else {
+        expect((linked.reason as RemoteError).status).toBe(404);
+      }
+    }
   });
 });
