@@ -7,7 +7,7 @@ const internals = ['api', 'action', 'readdb', 'datamanager', 'objectstorage', 'c
 const internalPatterns = internals.flatMap((dir) => [`**/${dir}`, `**/${dir}/**`, `../${dir}`, `../${dir}/**`, `./${dir}`, `./${dir}/**`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'charts/**', 'crds/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'charts/**', 'crds/**', '.scratch/**', '.local/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,7 @@
 // server has an admin token (CONFIGSTORE_ADMIN_TOKEN_FILE), they need
 // `Authorization: Bearer <token>`: none → 401, a wrong one → 403. Without a token they are open.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
 declare module 'fastify' {
@@ -19,8 +19,13 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function registerAdminAuth(app: FastifyInstance, adminToken: string | undefined): void {
   if (adminToken === undefined) return;
   const expected = digest(adminToken);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config.admin) return;
+  // only admin routes get the check: other routes pay nothing per request
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.admin) return;
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [...existing, checkAdminToken];
+  });
+  async function checkAdminToken(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
@@ -31,5 +36,5 @@ export function registerAdminAuth(app: FastifyInstance, adminToken: string | und
     if (!timingSafeEqual(digest(match[1]!), expected)) {
       throw new ForbiddenError('the admin token sent is not valid', { code: 'adminTokenInvalid' });
     }
-  });
+  }
 }

@@ -10,10 +10,9 @@ export interface Readiness {
 }
 
 export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.alwaysOn) return;
-    const reason = readiness.notReadyReason();
-    if (reason !== undefined) throw new UnavailableError(`configstore is not ready: ${reason}`, { code: 'notReady', retryAfterSeconds: 1 });
+  app.addHook('onRequest', (request, _reply, done) => {
+    const reason = request.routeOptions.config.alwaysOn ? undefined : readiness.notReadyReason();
+    done(reason === undefined ? undefined : new UnavailableError(`configstore is not ready: ${reason}`, { code: 'notReady', retryAfterSeconds: 1 }));
   });
   const hidden = { hide: true };
   app.get('/healthz', { config: { alwaysOn: true }, schema: hidden }, async () => ({ status: 'ok' }));

@@ -36,10 +36,11 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // the route pattern, never the raw URL: one series per route, whatever the ids
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { config: { alwaysOn: true }, schema: { hide: true } }, async (_request, reply) => {
     return reply.type(register.contentType).send(await register.metrics());

@@ -89,8 +89,10 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   let closing = false;
   const ready = () => !closing && readdb.synced;
 
-  app.addHook('onRequest', async (request, reply) => {
+  // callback-style hooks here and below: no promise per request on the hot path
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   registerValidators(app);
   registerErrorHandlers(app);

@@ -33,6 +33,7 @@ const topLevel = '';
 export class ObjectTable {
   private readonly db: DatabaseSync;
   private readonly path: string;
+  private readonly tx: ReadTx & { revision: bigint };
   private readonly stmts: Record<'get' | 'byName' | 'list' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
 
   constructor(path = ':memory:') {
@@ -56,19 +57,25 @@ export class ObjectTable {
       put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
       delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
     };
+    this.tx = this.makeTx();
   }
 
   read<T>(revision: bigint, fn: (tx: ReadTx) => T): T {
+    // one tx object per table, not per call: reads are the hot path
+    this.tx.revision = revision;
+    return fn(this.tx);
+  }
+
+  private makeTx(): ReadTx & { revision: bigint } {
     const { get, byName, list, count, scan } = this.stmts;
-    const tx: ReadTx = {
-      revision,
+    return {
+      revision: 0n,
       get: (type, id) => row(get.get(type, id)),
       getByName: (type, name, parent = null) => row(byName.get(type, parent ?? topLevel, name)),
       list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent ?? topLevel, afterName, limit).map((r) => row(r)!),
       count: (type, parent) => Number((count.get(type, parent ?? topLevel) as { n: number }).n),
       scan: (type, { afterId = '', limit }) => scan.all(type, afterId, limit).map((r) => row(r)!),
     };
-    return fn(tx);
   }
 
   apply(actions: Action[]): void {
