@@ -12,7 +12,15 @@ import { freePort, stopProcess } from '../scripts/localenv/process.js';
 import { binary, ensureTools, repoRoot } from '../scripts/localenv/tools.js';
 
 export const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+export const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+/** Baseline and subject run in turns this many times; the verdict takes the median ratio. */
+export const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 /** Both servers log at this level (pino JSON to /dev/null): info is what production runs. */
 export const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 
@@ -62,7 +70,7 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
 
 export async function startConfigstore(env: Env): Promise<Child> {
   const port = await freePort();
-  return spawnServer(['configstore/cli/main.ts', 'serve'], {
+  return spawnServer([...(process.env.BENCH_BUNDLE ? [process.env.BENCH_BUNDLE] : ['configstore/cli/main.ts']), 'serve'], {
     CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
     CONFIGSTORE_ETCD_ENDPOINTS: env.etcd.endpoint,
     CONFIGSTORE_ETCD_PREFIX: '/bench/',

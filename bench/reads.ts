@@ -1,38 +1,43 @@
 // Reads: GET /api/v1alpha/users/<name> on configstore vs a fastify hello world answering the
 // same JSON, at the same concurrency (autocannon), then configstore's p99 at half its max.
+// Both servers stay up and are loaded in turns, several rounds: the ratio is the median of
+// the rounds, so a noisy moment on a shared machine moves one round, not the verdict.
 // Targets: ≥ 70 % of the baseline's throughput; p99 < 5 ms at half load.
-import { benchEnv, connections, load, logLevel, seconds, startConfigstore, startHello, table, verdict, warmup } from './lib.js';
+import { benchEnv, connections, load, logLevel, median, rounds, seconds, startConfigstore, startHello, table, verdict, warmup, type Load } from './lib.js';
 
 const env = await benchEnv('reads');
 try {
   const hello = await startHello();
-  await warmup({ url: `${hello.url}/hello/alice` });
-  const base = await load({ url: `${hello.url}/hello/alice` });
-  await hello.stop();
-
   const cs = await startConfigstore(env);
   const created = await fetch(`${cs.url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"alice"}' });
   if (created.status !== 201) throw new Error(`could not create the user: ${created.status} ${await created.text()}`);
+  const helloUrl = `${hello.url}/hello/alice`;
   const url = `${cs.url}/api/v1alpha/users/alice`;
+  await warmup({ url: helloUrl });
   await warmup({ url });
-  const max = await load({ url });
-  const halfRate = Math.max(1, Math.round(max.rps / 2));
-  const half = await load({ url, overallRate: halfRate });
-  await cs.stop();
 
-  const ratio = max.rps / base.rps;
+  const rows: Array<[string, number, number, number, number]> = [];
+  const ratios: number[] = [];
+  let best: Load | undefined;
+  for (let round = 1; round <= rounds; round++) {
+    const base = await load({ url: helloUrl });
+    const max = await load({ url });
+    ratios.push(max.rps / base.rps);
+    if (!best || max.rps > best.rps) best = max;
+    rows.push([`round ${round}: fastify hello (baseline)`, Math.round(base.rps), base.p50, base.p99, base.errors + base.non2xx]);
+    rows.push([`round ${round}: configstore GET user`, Math.round(max.rps), max.p50, max.p99, max.errors + max.non2xx]);
+  }
+  const halfRate = Math.max(1, Math.round(best!.rps / 2));
+  const half = await load({ url, overallRate: halfRate });
+  rows.push([`configstore at ${halfRate} req/s (half)`, Math.round(half.rps), half.p50, half.p99, half.errors + half.non2xx]);
+  await Promise.all([hello.stop(), cs.stop()]);
+
+  const ratio = median(ratios);
   process.stdout.write(
     [
-      `reads: ${connections} connections, ${seconds} s per run, log level ${logLevel}, autocannon in this process, servers in child processes`,
-      table(
-        [
-          ['fastify hello (baseline)', Math.round(base.rps), base.p50, base.p99, base.errors + base.non2xx],
-          ['configstore GET user', Math.round(max.rps), max.p50, max.p99, max.errors + max.non2xx],
-          [`configstore at ${halfRate} req/s`, Math.round(half.rps), half.p50, half.p99, half.errors + half.non2xx],
-        ],
-        ['', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-      ),
-      `throughput ratio ${(ratio * 100).toFixed(0)} % of baseline (target ≥ 70 %): ${verdict(ratio >= 0.7)}`,
+      `reads: ${connections} connections, ${seconds} s per run, ${rounds} rounds, log level ${logLevel}, autocannon in this process, servers in child processes`,
+      table(rows, ['', 'req/s', 'p50 ms', 'p99 ms', 'errors']),
+      `throughput ratio per round ${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')}; median ${(ratio * 100).toFixed(0)} % of baseline (target ≥ 70 %): ${verdict(ratio >= 0.7)}`,
       `p99 at half load ${half.p99} ms (target < 5 ms): ${verdict(half.p99 < 5)}`,
       '',
     ].join('\n'),

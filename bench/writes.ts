@@ -3,7 +3,7 @@
 // Target: ≥ 70 % of the raw transaction rate.
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
-import { benchEnv, connections, load, logLevel, seconds, startConfigstore, table, verdict, warmup } from './lib.js';
+import { benchEnv, connections, load, logLevel, median, rounds, seconds, startConfigstore, table, verdict, warmup } from './lib.js';
 
 /** `connections` loops of compare+put transactions for `seconds`; per-txn latencies in ms. */
 async function rawTxns(endpoint: string, durationS: number): Promise<{ rps: number; p50: number; p99: number }> {
@@ -32,8 +32,6 @@ async function rawTxns(endpoint: string, durationS: number): Promise<{ rps: numb
 const env = await benchEnv('writes');
 try {
   await rawTxns(env.etcd.endpoint, 2); // warm-up
-  const base = await rawTxns(env.etcd.endpoint, seconds);
-
   const cs = await startConfigstore(env);
   let n = 0;
   const request = {
@@ -43,21 +41,25 @@ try {
   };
   const url = `${cs.url}/api/v1alpha/users`;
   await warmup({ url, requests: [request] });
-  const cfg = await load({ url, requests: [request] });
+
+  // in turns, several rounds: the verdict takes the median ratio (a shared, noisy machine)
+  const rows: Array<[string, number, number, number, number]> = [];
+  const ratios: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const base = await rawTxns(env.etcd.endpoint, seconds);
+    const cfg = await load({ url, requests: [request] });
+    ratios.push(cfg.rps / base.rps);
+    rows.push([`round ${round}: etcd3 txn compare+put (baseline)`, Math.round(base.rps), base.p50, base.p99, 0]);
+    rows.push([`round ${round}: configstore POST user`, Math.round(cfg.rps), cfg.p50, cfg.p99, cfg.errors + cfg.non2xx]);
+  }
   await cs.stop();
 
-  const ratio = cfg.rps / base.rps;
+  const ratio = median(ratios);
   process.stdout.write(
     [
-      `writes: ${connections} concurrent, ${seconds} s per run, log level ${logLevel}, one local etcd (fsync on)`,
-      table(
-        [
-          ['etcd3 txn compare+put (baseline)', Math.round(base.rps), base.p50, base.p99, 0],
-          ['configstore POST user', Math.round(cfg.rps), cfg.p50, cfg.p99, cfg.errors + cfg.non2xx],
-        ],
-        ['', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-      ),
-      `throughput ratio ${(ratio * 100).toFixed(0)} % of raw etcd transactions (target ≥ 70 %): ${verdict(ratio >= 0.7)}`,
+      `writes: ${connections} concurrent, ${seconds} s per run, ${rounds} rounds, log level ${logLevel}, one local etcd (fsync on)`,
+      table(rows, ['', 'req/s', 'p50 ms', 'p99 ms', 'errors']),
+      `throughput ratio per round ${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')}; median ${(ratio * 100).toFixed(0)} % of raw etcd transactions (target ≥ 70 %): ${verdict(ratio >= 0.7)}`,
       '',
     ].join('\n'),
   );

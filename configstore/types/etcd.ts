@@ -6,6 +6,8 @@ export function normalizePrefix(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
+// readdb watches the key range [snapshot, end of wals/): keep every other key outside it
+// (names sorting before "snapshot" or after "wals/").
 export function etcdKeys(prefix: string) {
   const p = normalizePrefix(prefix);
   return {
