@@ -7,7 +7,11 @@ export interface MetricsSources {
   /** The etcd revision the read model has applied. */
   readdbRevision(): bigint;
   ready(): boolean;
+  /** Maintenance mode of this instance: normal, entering, maintenance or exiting. */
+  mode?(): string;
 }
+
+const modes = ['normal', 'entering', 'maintenance', 'exiting'];
 
 export function registerMetrics(app: FastifyInstance, sources: MetricsSources): Registry {
   const register = new Registry();
@@ -35,6 +39,19 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
       this.set(sources.ready() ? 1 : 0);
     },
   });
+  if (sources.mode) {
+    const mode = sources.mode.bind(sources);
+    new Gauge({
+      name: 'configstore_maintenance_mode',
+      help: '1 for the maintenance mode this instance is in (label mode), 0 for the others',
+      labelNames: ['mode'] as const,
+      registers: [register],
+      collect() {
+        const current = mode();
+        for (const m of modes) this.set({ mode: m }, m === current ? 1 : 0);
+      },
+    });
+  }
 
   app.addHook('onResponse', (request, reply, done) => {
     // the route pattern, never the raw URL: one series per route, whatever the ids

@@ -5,17 +5,21 @@ import { ExponentialBackoff, handleAll, retry, type IBackoff } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Stores } from '../action/write.js';
 import { Checkpointer, type CheckpointOptions } from '../datamanager/checkpoint.js';
 import { DataManager } from '../datamanager/datamanager.js';
+import { InstanceRegistry } from '../datamanager/registry.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { ReadDB } from '../readdb/readdb.js';
 import { registerAdminAuth } from './auth.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
+import { maintenanceRoutes } from './maintenance.js';
+import { MaintenanceMode } from './maintenance-mode.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerResourceRoutes } from './routes.js';
@@ -33,8 +37,12 @@ export interface ServerOptions {
   dataDir?: string;
   /** Bearer token required by routes marked `config: { admin: true }`; open when unset. */
   adminToken?: string;
-  /** This instance's id (POD_NAME), bound to every log line. */
+  /** This instance's id (POD_NAME), bound to every log line and its registry key; generated when unset. */
   instanceId?: string;
+  /** Instance registry lease TTL and refresh period (tests shorten them). */
+  registry?: { ttlSeconds?: number; refreshMs?: number };
+  /** How long entering maintenance waits for the requests in flight (default 10 s). */
+  maintenanceDrainMs?: number;
   /** Checkpoint settings, or false to never checkpoint from this instance. */
   checkpoint?: CheckpointOptions | false;
   /**
@@ -50,6 +58,10 @@ export interface ConfigStoreServer {
   stores: Stores;
   /** Folds WAL entries into snapshots (tests force a round with `run({force: true})`). */
   checkpointer: Checkpointer;
+  /** This instance's maintenance mode (follows the etcd key). */
+  maintenance: MaintenanceMode;
+  /** This instance's entry in `<prefix>instances/`. */
+  registry: InstanceRegistry;
   /** True once the read model is synced, until close() starts. */
   ready(): boolean;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes the stores. */
@@ -68,8 +80,9 @@ function requestId(req: IncomingMessage): string {
 
 export async function createServer(options: ServerOptions): Promise<ConfigStoreServer> {
   const logger = options.logger ?? true;
+  const instanceId = options.instanceId || process.env.POD_NAME || `${hostname()}-${randomUUID().slice(0, 8)}`;
   const app = Fastify({
-    logger: logger && options.instanceId ? { ...(typeof logger === 'object' ? logger : {}), base: { instance: options.instanceId } } : logger,
+    logger: logger ? { ...(typeof logger === 'object' ? logger : {}), base: { instance: instanceId } } : logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     genReqId: requestId,
@@ -86,8 +99,18 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   const readdb = new ReadDB(etcd, options.objectStorage, options.etcdPrefix, { log: app.log as Logger, dataDir: options.dataDir });
   const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix) };
   const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});
+  const maintenance = new MaintenanceMode(etcd, options.etcdPrefix, readdb, app.log as Logger, {
+    drainMs: options.maintenanceDrainMs,
+    onChange: () => void registry.publish(),
+  });
+  const registry = new InstanceRegistry(etcd, options.etcdPrefix, app.log as Logger, {
+    id: instanceId,
+    podName: process.env.POD_NAME,
+    ...options.registry,
+    report: () => ({ mode: maintenance.mode, fenceRevision: maintenance.fenceRevision, appliedRevision: readdb.revision }),
+  });
   let closing = false;
-  const ready = () => !closing && readdb.synced;
+  const ready = () => !closing && readdb.synced && maintenance.known;
 
   // callback-style hooks here and below: no promise per request on the hot path
   app.addHook('onRequest', (request, reply, done) => {
@@ -98,11 +121,21 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   registerErrorHandlers(app);
   registerAdminAuth(app, options.adminToken);
   registerHealthRoutes(app, {
-    notReadyReason: () => (closing ? 'shutting down' : readdb.synced ? undefined : 'the read model is not synced with etcd yet'),
+    notReadyReason: () =>
+      closing ? 'shutting down'
+      : !readdb.synced ? 'the read model is not synced with etcd yet'
+      : !maintenance.known ? 'the maintenance key has not been read yet'
+      : undefined,
   });
-  registerMetrics(app, { readdbRevision: () => readdb.revision, ready });
+  maintenance.registerGate(app); // after readiness: a request refused there is never counted in flight
+  registerMetrics(app, { readdbRevision: () => readdb.revision, ready, mode: () => maintenance.mode });
   await registerOpenApi(app); // before the routes: it collects the schemas of routes registered after it
   await registerResourceRoutes(app, stores);
+  // here rather than in routes.ts: it needs the etcd client, not the stores
+  await app.register(maintenanceRoutes, { prefix: '/api/v1alpha', etcd, etcdPrefix: options.etcdPrefix });
+
+  // the maintenance key first: an instance starting during maintenance starts in it
+  const following = maintenance.start();
 
   const stopStarting = new AbortController();
   let syncAttempt: Promise<void> | undefined; // the background attempt in flight, if any
@@ -112,12 +145,14 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     });
   } else {
     try {
-      await readdb.start();
+      await Promise.all([readdb.start(), following]);
     } catch (err) {
+      await maintenance.stop();
       etcd.close();
       throw err;
     }
   }
+  registry.start();
 
   if (options.checkpoint !== false) checkpointer.start();
 
@@ -125,10 +160,13 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     app,
     stores,
     checkpointer,
+    maintenance,
+    registry,
     ready,
     close: async (graceMs = 10_000) => {
       closing = true;
       stopStarting.abort();
+      const unregistering = registry.stop(); // gone from the registry at once, not after the TTL
       // fastify stops accepting, answers 503 on kept-alive connections and waits for the
       // requests in flight; past the grace period their connections are cut
       const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
@@ -137,6 +175,8 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
       } finally {
         clearTimeout(force);
         await checkpointer.stop();
+        await unregistering;
+        await maintenance.stop();
         await readdb.stop().catch(() => undefined);
         etcd.close(); // also fails a sync attempt still waiting on etcd
         await syncAttempt?.catch(() => undefined);

@@ -11,6 +11,7 @@ import type { CreateProjectGroupRequest, ProjectGroup, UpdateProjectGroupRequest
 import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
 import type { ConfigListQuery, ConfigParentType, CreateSecretRequest, Secret, UpdateSecretRequest } from '../types/secret.js';
 import type { CreateVariableRequest, UpdateVariableRequest, Variable } from '../types/variable.js';
+import type { EnableMaintenanceRequest, MaintenanceStatus } from '../types/maintenance.js';
 
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <token>` (admin routes). */
@@ -187,6 +188,19 @@ export class ConfigStoreClient {
   }
 
   // --- maintenance, export, import ---
+
+  /** Whether maintenance is requested and what every live instance reports (admin). */
+  getMaintenance(signal?: AbortSignal): Promise<MaintenanceStatus> {
+    return this.request('GET', '/maintenance', undefined, signal);
+  }
+  /** Turns maintenance on (idempotent for the same owner; a RemoteError 409 for another). */
+  enableMaintenance(req: EnableMaintenanceRequest = {}, signal?: AbortSignal): Promise<MaintenanceStatus> {
+    return this.request('PUT', '/maintenance', req, signal);
+  }
+  /** Turns maintenance off; with `owner`, only if that owner holds it (else 409). */
+  disableMaintenance(query: { owner?: string } = {}, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/maintenance${queryString(query)}`, undefined, signal);
+  }
 
   private async request<T>(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };

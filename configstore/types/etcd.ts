@@ -22,5 +22,7 @@ export function etcdKeys(prefix: string) {
     snapshot: `${p}snapshot`,
     /** etcd lock held by the instance that writes checkpoints and collects old snapshots. */
     checkpointLock: `${p}locks/checkpoint`,
+    /** One key per live instance, on its lease: JSON InstanceStatus (types/maintenance.ts). */
+    instancesPrefix: `${p}instances/`,
   };
 }

@@ -14,3 +14,5 @@ export * from './projectgroup.js';
 export * from './project.js';
 export * from './secret.js';
 export * from './variable.js';
+// maintenance mode, instance registry
+export * from './maintenance.js';
