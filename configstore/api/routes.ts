@@ -8,6 +8,7 @@ import { projectGroupsRoutes } from './projectgroups.js';
 import { projectsRoutes } from './projects.js';
 import { secretsRoutes } from './secrets.js';
 import { variablesRoutes } from './variables.js';
+import { exportRoutes } from './export.js';
 
 export async function registerResourceRoutes(app: FastifyInstance, stores: Stores): Promise<void> {
   const opts = { prefix: '/api/v1alpha', stores };
@@ -20,4 +21,6 @@ export async function registerResourceRoutes(app: FastifyInstance, stores: Store
   await app.register(projectsRoutes, opts);
   await app.register(secretsRoutes, opts);
   await app.register(variablesRoutes, opts);
+  // export (admin, always on): reads the snapshot in object storage, not the read model
+  await app.register(exportRoutes, opts);
 }

@@ -202,6 +202,27 @@ export class ConfigStoreClient {
     return this.request('DELETE', `/maintenance${queryString(query)}`, undefined, signal);
   }
 
+  /**
+   * The export (admin): an ndjson stream, header line first, trailer (count, sha256) last;
+   * `gzip: true` streams the gzip file itself instead (to store as is). Errors before the
+   * first byte reject with a RemoteError; a stream cut later simply lacks its trailer.
+   */
+  async exportStream(options: { gzip?: boolean; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'application/x-ndjson, application/gzip, application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.base}/export${options.gzip ? '?gzip=true' : ''}`, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (err) {
+      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      throw RemoteError.fromResponse(res.status, text, { statusText: res.statusText, retryAfter: res.headers.get('retry-after') });
+    }
+    return res.body;
+  }
+
   private async request<T>(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -30,6 +30,11 @@ export interface CheckpointOptions {
   maxAgeMs?: number;
   /** Snapshots kept besides the newest (default 2). */
   keep?: number;
+  /**
+   * Snapshots younger than this are never collected, whatever `keep` says (default 1 h):
+   * an export streams the files of the snapshot it started from for as long as it runs.
+   */
+  minSnapshotAgeMs?: number;
 }
 
 export type CheckpointResult =
@@ -44,6 +49,7 @@ export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private readonly opts: Required<CheckpointOptions>;
+  private readonly manifestFiles = new Map<string, string[]>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -52,7 +58,7 @@ export class Checkpointer {
     private readonly log: Log,
     options: CheckpointOptions = {},
   ) {
-    this.opts = { intervalMs: 10_000, minWals: 100, maxAgeMs: 60_000, keep: 2, ...options };
+    this.opts = { intervalMs: 10_000, minWals: 100, maxAgeMs: 60_000, keep: 2, minSnapshotAgeMs: 3_600_000, ...options };
   }
 
   start(): void {
@@ -91,6 +97,8 @@ export class Checkpointer {
   private async checkpoint(force: boolean): Promise<CheckpointResult> {
     const state = await readCommittedState(this.etcd, this.keys);
     const { pointer, wals, revision } = state;
+    // entries an earlier round folded but could not trim (it crashed, or a batch failed)
+    await this.trimWals(state.folded);
     if (wals.length === 0) return { done: false, reason: 'nothing to do' };
     const age = pointer ? Date.now() - Date.parse(pointer.createdAt) : Infinity;
     if (!force && wals.length < this.opts.minWals && age < this.opts.maxAgeMs) return { done: false, reason: 'nothing to do' };
@@ -112,23 +120,32 @@ export class Checkpointer {
       .if(this.keys.snapshot, 'Mod', '==', String(state.pointerModRevision))
       .then(this.etcd.put(this.keys.snapshot).value(JSON.stringify(next)))
       .commit();
-    if (!switched.succeeded) return { done: false, reason: 'superseded' };
-
-    for (let i = 0; i < wals.length; i += deletesPerTxn) {
-      const batch = wals.slice(i, i + deletesPerTxn);
-      await this.etcd
-        .if(this.keys.snapshot, 'Mod', '>', 0)
-        .then(...batch.map((w) => this.etcd.delete().key(w.key)))
-        .commit();
+    if (!switched.succeeded) {
+      // etcd3 retries a txn whose answer was lost: the pointer may be ours after all
+      const now = await this.etcd.get(this.keys.snapshot).string();
+      if (!now || JSON.parse(now).manifest !== manifestKey) return { done: false, reason: 'superseded' };
     }
+    await this.trimWals(wals.map((w) => w.key));
     this.log.info({ revision: String(revision), wals: wals.length, types: [...changes.keys()] }, 'checkpoint written');
     return { done: true, revision, wals: wals.length, types: [...changes.keys()] };
   }
 
+  /** Deletes folded WAL keys, in transactions under etcd's operation limit. */
+  private async trimWals(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += deletesPerTxn) {
+      const batch = keys.slice(i, i + deletesPerTxn);
+      await this.etcd
+        .if(this.keys.snapshot, 'Mod', '>', 0)
+        .then(...batch.map((k) => this.etcd.delete().key(k)))
+        .commit();
+    }
+  }
+
   /**
-   * Keeps the newest `keep + 1` manifests and the pointer's; deletes older manifests
-   * and every data file no kept manifest names, except files newer than the pointer
-   * (a checkpoint of a previous lock holder may still be writing them).
+   * Keeps the newest `keep + 1` manifests, the pointer's and those younger than
+   * `minSnapshotAgeMs` (a running export may read them); deletes older manifests and every
+   * data file no kept manifest names, except files newer than the pointer (a checkpoint of
+   * a previous lock holder may still be writing them).
    */
   async collectGarbage(): Promise<{ manifests: number; files: number }> {
     const head = await this.etcd.get(this.keys.snapshot).string();
@@ -136,15 +153,20 @@ export class Checkpointer {
     const pointer = JSON.parse(head) as SnapshotPointer;
     const current = snapshotId(pointer.epoch, BigInt(pointer.revision));
     const manifests: string[] = [];
-    for await (const o of listAll(this.ost, snapshotLayout.manifestsPrefix)) manifests.push(o.key);
+    const youngerThan = Date.now() - this.opts.minSnapshotAgeMs;
+    const young = new Set<string>();
+    for await (const o of listAll(this.ost, snapshotLayout.manifestsPrefix)) {
+      manifests.push(o.key);
+      if (o.lastModified.getTime() > youngerThan) young.add(o.key);
+    }
     manifests.sort();
     const kept = new Set(manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-(this.opts.keep)));
     kept.add(pointer.manifest);
+    for (const k of young) kept.add(k);
     const referenced = new Set<string>();
-    for (const key of kept) {
-      const m = await readManifest(this.ost, key).catch(() => undefined);
-      for (const f of Object.values(m?.files ?? {})) referenced.add(f.key);
-    }
+    for (const key of kept) for (const f of await this.filesOf(key)) referenced.add(f);
+    const listed = new Set(manifests);
+    for (const key of this.manifestFiles.keys()) if (!listed.has(key)) this.manifestFiles.delete(key);
     const staleManifests = manifests.filter((k) => !kept.has(k) && snapshotIdOf(k) < current);
     const staleFiles: string[] = [];
     for await (const o of listAll(this.ost, snapshotLayout.dataPrefix)) {
@@ -154,6 +176,17 @@ export class Checkpointer {
     await this.ost.deleteMany([...staleManifests, ...staleFiles]);
     if (staleManifests.length || staleFiles.length) this.log.info({ manifests: staleManifests.length, files: staleFiles.length }, 'old snapshots collected');
     return { manifests: staleManifests.length, files: staleFiles.length };
+  }
+
+  /** Data files a manifest names; cached, manifests never change (young ones are read every round). */
+  private async filesOf(manifestKey: string): Promise<string[]> {
+    let files = this.manifestFiles.get(manifestKey);
+    if (!files) {
+      const m = await readManifest(this.ost, manifestKey).catch(() => undefined);
+      files = Object.values(m?.files ?? {}).map((f) => f.key);
+      if (m) this.manifestFiles.set(manifestKey, files);
+    }
+    return files;
   }
 }
 

@@ -79,7 +79,7 @@ describe.each([
   });
 
   it('keeps the newest snapshots and collects the older ones and their files', async () => {
-    const d = await cluster.start({ checkpoint: { keep: 1 } });
+    const d = await cluster.start({ checkpoint: { keep: 1, minSnapshotAgeMs: 0 } });
     for (let round = 0; round < 4; round++) {
       await d.client.createUser({ name: `round${round}` });
       expect(await d.server.checkpointer.run({ force: true })).toMatchObject({ done: true });

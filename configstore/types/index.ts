@@ -14,5 +14,7 @@ export * from './projectgroup.js';
 export * from './project.js';
 export * from './secret.js';
 export * from './variable.js';
+// export format
+export * from './export.js';
 // maintenance mode, instance registry
 export * from './maintenance.js';

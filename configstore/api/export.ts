@@ -1,0 +1,152 @@
+// GET /api/v1alpha/export: the whole configuration as one consistent stream (DESIGN §5).
+// An export is a snapshot streamed: force a checkpoint (so every write acknowledged before
+// the request is in it), take the snapshot the pointer names (the state at ONE revision R),
+// and stream its data files type by type, rewrapped as export lines. Memory holds one
+// chunk; the snapshot's files outlive the export (the GC spares young snapshots).
+// Answers in every mode (maintenance included) and needs the admin token when one is set.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Etcd3 } from 'etcd3';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pipeline, Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { allDataTypes } from '../action/datatypes.js';
+import type { Stores } from '../action/write.js';
+import { Checkpointer } from '../datamanager/checkpoint.js';
+import { exportChunks } from '../datamanager/exportformat.js';
+import { readDataFile, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
+import { parsePointer, readCommittedState } from '../datamanager/state.js';
+import { UnavailableError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
+import type { etcdKeys } from '../types/etcd.js';
+import { exportContentType, exportFormatVersion, exportHeaderKind, ExportQuery, type ExportHeader, type ExportObjectLine } from '../types/export.js';
+import { contextOf } from './context.js';
+
+/** What an export reads: etcd's snapshot pointer, the object storage, and the checkpointer. */
+export interface ExportSource {
+  etcd: Etcd3;
+  objectStorage: ObjectStorage;
+  keys: ReturnType<typeof etcdKeys>;
+  checkpointer: Checkpointer;
+}
+
+/** How long an export waits for another instance's checkpoint before answering 503. */
+const checkpointWaitMs = 20_000;
+
+export const exportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; source?: ExportSource }> = async (app, { stores, source: given }) => {
+  const source = given ?? exportSourceOf(stores, app.log);
+  app.get(
+    '/export',
+    {
+      config: { admin: true, alwaysOn: true },
+      schema: {
+        querystring: ExportQuery,
+        description:
+          'Streams every object as ndjson: a header line, one {type,id,data} line per object (by type, sorted by id), a trailer with the count and sha256. ' +
+          'Accept-Encoding: gzip compresses the transfer; ?gzip=true answers the gzip file itself (application/gzip).',
+      },
+    },
+    async (req, reply) => {
+      const signal = contextOf(reply).signal ?? new AbortController().signal;
+      const { header, manifest } = await snapshotToExport(source, signal, req.log);
+      req.log.info({ revision: header.revision, epoch: header.epoch }, 'export started');
+
+      const body = Readable.from(exportChunks(header, objectsOf(source.objectStorage, manifest, header.types, signal)));
+      const name = `configstore-export-${header.epoch}-${header.revision}.ndjson`;
+      reply.header('cache-control', 'no-store');
+      if (req.query.gzip) {
+        reply.header('content-type', 'application/gzip').header('content-disposition', `attachment; filename="${name}.gz"`);
+        return reply.send(gzipped(body, req.log));
+      }
+      reply.header('content-type', exportContentType).header('content-disposition', `attachment; filename="${name}"`).header('vary', 'accept-encoding');
+      if (acceptsGzip(req)) return reply.header('content-encoding', 'gzip').send(gzipped(body, req.log));
+      return reply.send(body);
+    },
+  );
+};
+
+/** Forces a checkpoint, then reads the snapshot the pointer names: the export's state. */
+async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: FastifyBaseLogger): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined }> {
+  const deadline = Date.now() + checkpointWaitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    const result = await source.checkpointer.run({ force: true });
+    if (result.done || result.reason === 'nothing to do') {
+      const raw = await source.etcd.get(source.keys.snapshot).string();
+      const header = (revision: string, epoch: number): ExportHeader => ({
+        kind: exportHeaderKind,
+        formatVersion: exportFormatVersion,
+        revision,
+        epoch,
+        createdAt: new Date().toISOString(),
+        types: [...allDataTypes],
+      });
+      if (raw !== null) {
+        const pointer = parsePointer(raw);
+        const manifest = await readManifest(source.objectStorage, pointer.manifest);
+        // a type this configstore does not know is still exported (after the known ones)
+        const extra = Object.keys(manifest.files).filter((t) => !(allDataTypes as string[]).includes(t)).sort();
+        const h = header(pointer.revision, pointer.epoch);
+        h.types.push(...extra);
+        return { header: h, manifest };
+      }
+      // never checkpointed: empty only if no write committed since (else checkpoint it)
+      const state = await readCommittedState(source.etcd, source.keys);
+      if (!state.pointer && state.wals.length === 0) return { header: header(String(state.revision), 0), manifest: undefined };
+    }
+    if (Date.now() > deadline) {
+      throw new UnavailableError('the snapshot to export could not be taken: another instance held the checkpoint lock too long; retry', {
+        code: 'checkpointBusy',
+        retryAfterSeconds: 5,
+      });
+    }
+    log.debug({ result }, 'export waits for a checkpoint');
+    await sleep(delay, undefined, { signal });
+  }
+}
+
+async function* objectsOf(ost: ObjectStorage, manifest: SnapshotManifest | undefined, types: string[], signal: AbortSignal): AsyncGenerator<ExportObjectLine> {
+  for (const type of types) {
+    const file = manifest?.files[type];
+    if (!file) continue;
+    for await (const entry of readDataFile(ost, file, signal)) yield { type, id: entry.id, data: entry.data };
+  }
+}
+
+function gzipped(body: Readable, log: FastifyBaseLogger): Readable {
+  const gz = createGzip();
+  // an error ends the response without a trailer (fastify destroys it): the export is detectably cut
+  pipeline(body, gz, (err) => {
+    if (err && err.name !== 'AbortError' && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.warn({ err }, 'export stream failed');
+  });
+  return gz;
+}
+
+/** gzip named in Accept-Encoding with a non-zero quality (`*` counts). */
+function acceptsGzip(req: FastifyRequest): boolean {
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string') return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * Until the server hands its own source in (server.ts: etcd client, object storage and
+ * checkpointer), derive one from the stores. Its checkpointer only forces checkpoints:
+ * its GC keeps every snapshot the server's own settings keep (keep: all).
+ */
+function exportSourceOf(stores: Stores, log: Log): ExportSource {
+  const internals = stores.readdb as unknown as { etcd?: Etcd3; ost?: ObjectStorage };
+  if (!internals.etcd || !internals.ost) throw new Error('export: the read model no longer exposes its etcd client and object storage; pass `source` to exportRoutes');
+  const keys = stores.dm.keys;
+  return {
+    etcd: internals.etcd,
+    objectStorage: internals.ost,
+    keys,
+    checkpointer: new Checkpointer(internals.etcd, internals.ost, keys, log, { keep: Number.MAX_SAFE_INTEGER }),
+  };
+}
