@@ -13,7 +13,7 @@ import { Org, OrgMemberData } from '../types/org.js';
 import { RemoteSource as RemoteSourceSchema, type RemoteSource } from '../types/remotesource.js';
 import { UserTokenData } from '../types/token.js';
 import { User } from '../types/user.js';
-import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 import { countingConflicts, synced } from './testconcurrency.js';
 
 describe('users API on two instances', () => {
@@ -86,7 +86,8 @@ describe('users API on two instances', () => {
       expect(err.code).toBe('maintenanceMode');
       expect(err.retryAfterSeconds).toBe(5);
       await etcd.delete().key(etcdKeys(prefix).maintenance);
-      expect(await a.client.createUser({ name: 'grace' })).toMatchObject({ name: 'grace' });
+      // each instance leaves maintenance once its watch sees the deletion: writes come back soon
+      expect(await eventually(() => a.client.createUser({ name: 'grace' }))).toMatchObject({ name: 'grace' });
     } finally {
       await etcd.delete().key(etcdKeys(prefix).maintenance);
       etcd.close();
