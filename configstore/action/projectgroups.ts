@@ -31,17 +31,17 @@ export function checkName(kind: string, name: string): void {
   if (problem) throw new BadRequestError(`invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
 }
 
-/** Deletions of the secrets and variables of `parentId`, with their change groups. */
+/**
+ * Deletions of the secrets and variables of `parentId`. No change group per item: every
+ * item write checks its parent's id group, which the parent's deletion bumps, and one
+ * group per item would push a big cascade past etcd's limit of 128 operations per txn.
+ */
 export function configItemsDeletion(tx: ReadTx, parentId: string): { actions: Action[]; changeGroups: string[] } {
   const actions: Action[] = [];
-  const changeGroups: string[] = [];
   for (const type of [DataType.secret, DataType.variable]) {
-    for (const o of tx.list(type, { parent: parentId, limit: 100_000 })) {
-      actions.push({ type: 'delete', dataType: type, id: o.id });
-      changeGroups.push(idGroup(o.id));
-    }
+    for (const o of tx.list(type, { parent: parentId, limit: 100_000 })) actions.push({ type: 'delete', dataType: type, id: o.id });
   }
-  return { actions, changeGroups };
+  return { actions, changeGroups: [] };
 }
 
 export function groupView(group: GroupData, loc: Location): ProjectGroup {

@@ -7,7 +7,7 @@
 // Readers (readdb) apply WAL entries in etcd revision order.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { ConflictError, UnavailableError } from '../errors.js';
+import { BadRequestError, ConflictError, UnavailableError } from '../errors.js';
 import { etcdKeys } from '../types/etcd.js';
 import { encodeWal, type Action } from './wal.js';
 
@@ -53,14 +53,18 @@ export class DataManager {
     for (const g of checked) txn = txn.and(g, 'Mod', '<', notAfter);
     const result = await txn
       .then(this.etcd.put(walKey).value(encodeWal({ actions })), ...[...bumped].map((g) => this.etcd.put(g).value('')))
-      .else(this.etcd.get(this.keys.maintenance), ...[...checked].map((g) => this.etcd.get(g)))
+      .else(this.etcd.get(walKey), this.etcd.get(this.keys.maintenance), ...[...checked].map((g) => this.etcd.get(g)))
       .commit()
       .catch((err: unknown) => {
-        throw new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
+        throw etcdError(err);
       });
     const revision = BigInt(result.header.revision);
     if (result.succeeded) return revision;
-    const maintenance = result.responses[0]?.response_range?.kvs?.length;
+    // etcd3 retries a txn whose answer was lost: if our own first attempt committed, the
+    // retry fails its compares on the groups it bumped; the WAL key says it is ours
+    const ours = result.responses[0]?.response_range?.kvs?.[0];
+    if (ours) return BigInt(ours.mod_revision);
+    const maintenance = result.responses[1]?.response_range?.kvs?.length;
     if (maintenance) {
       throw new UnavailableError('configstore is in maintenance mode; writes are refused until it ends', {
         code: 'maintenanceMode',
@@ -69,9 +73,18 @@ export class DataManager {
     }
     // the change-group bump came with a WAL entry at the same revision: readers reach it
     let changedAt = 0n;
-    for (const r of result.responses.slice(1)) {
+    for (const r of result.responses.slice(2)) {
       for (const kv of r.response_range?.kvs ?? []) if (BigInt(kv.mod_revision) > changedAt) changedAt = BigInt(kv.mod_revision);
     }
     throw new ConcurrentUpdateError(changedAt || revision);
   }
+}
+
+/** etcd refusing a write that is too big is not an outage: say what to do instead. */
+function etcdError(err: unknown): Error {
+  const text = err instanceof Error ? err.message : String(err);
+  if (/too many operations|request is too large|message larger than max/i.test(text)) {
+    return new BadRequestError('this change is too large for one etcd transaction (over 128 operations or 1.5 MiB); split it into smaller requests', { code: 'writeTooLarge', cause: err });
+  }
+  return new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
 }

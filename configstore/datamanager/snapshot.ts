@@ -61,10 +61,21 @@ export async function readManifest(ost: ObjectStorage, key: string): Promise<Sna
 }
 
 /** Streams one data file's entries in id order. */
+/** Streams one data file's entries in id order; checks its count and sha256 at the end. */
 export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<SnapshotEntry> {
   const lines = createInterface({ input: await ost.get(file.key, signal ? { signal } : {}), crlfDelay: Infinity });
+  const hash = createHash('sha256');
+  let objects = 0;
   for await (const line of lines) {
-    if (line) yield JSON.parse(line) as SnapshotEntry;
+    if (!line) continue;
+    hash.update(line + '\n');
+    objects++;
+    yield JSON.parse(line) as SnapshotEntry;
+  }
+  // a body cut at a line boundary would otherwise lose objects silently
+  const sha256 = hash.digest('hex');
+  if (objects !== file.objects || sha256 !== file.sha256) {
+    throw new Error(`snapshot file ${file.key} is damaged: ${objects} objects with sha256 ${sha256}, the manifest says ${file.objects} with ${file.sha256}`);
   }
 }
 

@@ -31,6 +31,8 @@ export interface CommittedState {
   revision: bigint;
   /** WAL entries after the snapshot, in commit order. */
   wals: CommittedWal[];
+  /** Keys of WAL entries the snapshot already holds (a checkpoint that stopped before trimming them). */
+  folded: string[];
 }
 
 export function epochOf(pointer: SnapshotPointer | undefined): number {
@@ -52,6 +54,7 @@ export async function readCommittedState(etcd: Etcd3, keys: ReturnType<typeof et
   const pointer = kv ? parsePointer(kv.value) : undefined;
   const after = pointer ? BigInt(pointer.revision) : 0n;
   const wals: CommittedWal[] = [];
+  const folded: string[] = [];
   // paged by key at the same revision: many WAL entries never make one huge response
   const end = Range.prefix(keys.walPrefix).end;
   let start = Buffer.from(keys.walPrefix);
@@ -60,10 +63,11 @@ export async function readCommittedState(etcd: Etcd3, keys: ReturnType<typeof et
     for (const w of page.kvs as IKeyValue[]) {
       const mod = BigInt(w.mod_revision);
       if (mod > after) wals.push({ key: w.key.toString(), modRevision: mod, entry: decodeWal(w.value) });
+      else folded.push(w.key.toString());
     }
     if (!page.more || page.kvs.length === 0) break;
     start = Buffer.concat([page.kvs.at(-1)!.key, Buffer.from([0])]);
   }
   wals.sort((a, b) => (a.modRevision < b.modRevision ? -1 : a.modRevision > b.modRevision ? 1 : 0));
-  return { pointer, pointerModRevision: kv ? BigInt(kv.mod_revision) : 0n, revision, wals };
+  return { pointer, pointerModRevision: kv ? BigInt(kv.mod_revision) : 0n, revision, wals, folded };
 }

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient, isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { startTcpProxy, type TcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { eventually, raw, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
-import { listAll, type ObjectStorage } from '../objectstorage/objectstorage.js';
+import { listAll, readAll, type ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
-import { snapshotFormatVersion, snapshotLayout, writeDataFile, writeManifest } from './snapshot.js';
+import { readManifest, snapshotFormatVersion, snapshotLayout, writeDataFile, writeManifest } from './snapshot.js';
 import type { SnapshotPointer } from './state.js';
 
 const noCheckpoints = { checkpoint: false as const };
@@ -76,6 +76,42 @@ describe.each([
     // and it keeps working: a write on the restarted instance is read back
     await c.client.createUser({ name: 'after-restart' });
     expect((await c.client.getUser('after-restart')).name).toBe('after-restart');
+  });
+
+  it('trims WAL entries that an interrupted checkpoint folded but left in etcd', async () => {
+    const keys = etcdKeys(cluster.prefix);
+    const f = await cluster.start(noCheckpoints);
+    for (const name of ['fold1', 'fold2', 'fold3']) await f.client.createUser({ name });
+    const cp = f.server.checkpointer as unknown as { trimWals: (k: string[]) => Promise<void> };
+    const trim = cp.trimWals;
+    cp.trimWals = async (k) => {
+      if (k.length) throw new Error('crash before trimming');
+    };
+    await expect(f.server.checkpointer.run({ force: true })).rejects.toThrow(/crash before trimming/);
+    expect(await countKeys(keys.walPrefix)).toBeGreaterThanOrEqual(3); // folded, still there
+    cp.trimWals = trim;
+    expect(await f.server.checkpointer.run({ force: true })).toEqual({ done: false, reason: 'nothing to do' });
+    expect(await countKeys(keys.walPrefix)).toBe(0);
+    // and a fresh instance reads them from the snapshot exactly once
+    const g = await cluster.start(noCheckpoints);
+    expect((await userNames(g)).filter((n) => n.startsWith('fold'))).toEqual(['fold1', 'fold2', 'fold3']);
+  });
+
+  it('refuses to load a damaged snapshot file instead of silently losing objects', async () => {
+    const h = await cluster.start(noCheckpoints);
+    await h.client.createUser({ name: 'damage-probe' });
+    expect(await h.server.checkpointer.run({ force: true })).toMatchObject({ done: true });
+    const etcd = etcdClient();
+    const pointer = JSON.parse((await etcd.get(etcdKeys(cluster.prefix).snapshot).string())!) as SnapshotPointer;
+    etcd.close();
+    const manifest = await readManifest(cluster.storage, pointer.manifest);
+    const userFile = manifest.files.user!;
+    const lines = (await readAll(cluster.storage, userFile.key)).toString().split('\n').filter(Boolean);
+    await cluster.storage.put(userFile.key, lines.slice(0, -1).map((l) => l + '\n').join('')); // cut at a line boundary
+    await expect(cluster.start(noCheckpoints)).rejects.toThrow(/is damaged/);
+    await cluster.storage.put(userFile.key, lines.map((l) => l + '\n').join(''));
+    const i = await cluster.start(noCheckpoints);
+    expect(await userNames(i)).toContain('damage-probe');
   });
 
   it('keeps the newest snapshots and collects the older ones and their files', async () => {

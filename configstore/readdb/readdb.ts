@@ -41,6 +41,7 @@ export class ReadDB {
   private stopped = false;
   private resyncing: Promise<void> | undefined;
   private watchGeneration = 0;
+  private readonly stopping = new AbortController();
   /** How many full rebuilds ran (the first sync counts); for metrics and tests. */
   syncCount = 0;
 
@@ -82,7 +83,9 @@ export class ReadDB {
   async stop(): Promise<void> {
     this.stopped = true;
     this.isSynced = false;
-    await this.resyncing?.catch(() => undefined);
+    this.stopping.abort();
+    // a sync in flight notices `stopped` at its next step; don't wait on etcd for it
+    await Promise.race([this.resyncing?.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     await cancelWatcher(this.watcher);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
@@ -118,14 +121,12 @@ export class ReadDB {
     try {
       if (state.pointer) {
         const manifest = await readManifest(this.ost, state.pointer.manifest);
-        for (const file of Object.values(manifest.files)) {
-          const type = file.key.split('/').at(-2)!;
-          await table.load(type, readDataFile(this.ost, file));
-        }
+        for (const [type, file] of Object.entries(manifest.files)) await table.load(type, readDataFile(this.ost, file));
       }
       table.transaction(() => {
         for (const w of state.wals) table.apply(w.entry.actions);
       });
+      if (this.stopped) throw new Error('the read model was stopped while it synced');
     } catch (err) {
       table.close();
       throw err;
@@ -137,6 +138,7 @@ export class ReadDB {
     this.applied = state.revision;
     this.syncCount++;
     await this.watchFrom(state.revision + 1n);
+    if (this.stopped) return;
     this.isSynced = true;
     this.options.log.info({ revision: String(state.revision), epoch: this.epoch, wals: state.wals.length }, 'read model synced');
     this.release(state.revision);
@@ -148,7 +150,13 @@ export class ReadDB {
     // one watch over the snapshot pointer and the WAL entries only (see etcdKeys: nothing
     // else sorts between them): change groups and locks, 3–4 keys per write, stay out
     const range = new Range(this.keys.snapshot, Range.prefix(this.keys.walPrefix).end);
-    const watcher = await this.etcd.watch().inRange(range).only('put').startRevision(String(revision)).create();
+    const creating = this.etcd.watch().inRange(range).only('put').startRevision(String(revision)).create();
+    // etcd3 keeps trying to create a watch while etcd is away: stop() must not wait for it
+    const watcher = await Promise.race([creating, onAbort(this.stopping.signal)]);
+    if (!watcher) {
+      void creating.then((w) => cancelWatcher(w), () => undefined);
+      return;
+    }
     if (generation !== this.watchGeneration || this.stopped) {
       // a resync or a newer resume took over while this one was connecting
       await cancelWatcher(watcher);
@@ -156,7 +164,13 @@ export class ReadDB {
     }
     this.watcher = watcher;
     watcher.on('data', (resp: IWatchResponse) => {
-      if (this.watcher === watcher) this.onEvents(resp);
+      if (this.watcher !== watcher) return;
+      try {
+        this.onEvents(resp);
+      } catch (err) {
+        // a malformed entry must not crash the process (etcd3 rethrows handler errors)
+        this.resync(`applying a watch event failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
     });
     // compaction of the revisions it needs, or any cancellation: rebuild from scratch
     watcher.on('error', (err: unknown) => {
@@ -227,4 +241,8 @@ async function cancelWatcher(watcher: Watcher | undefined): Promise<void> {
   if (!watcher) return;
   watcher.removeAllListeners('data');
   await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+}
+
+function onAbort(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
 }
