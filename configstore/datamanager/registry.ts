@@ -100,12 +100,12 @@ export class InstanceRegistry {
   private currentLease(): Lease {
     if (!this.lease) {
       const lease = this.etcd.lease(this.options.ttlSeconds ?? 10, { autoKeepAlive: true });
-      // lost (etcd unreachable past the TTL, or it expired): the next publish takes a new one
+      // lost (etcd unreachable past the TTL, or it expired): the next tick takes a new one
+      // (not at once: while etcd is down that would loop as fast as grants fail)
       lease.on('lost', (err) => {
         if (this.lease !== lease) return;
-        this.log.warn({ err }, 'instance registry lease lost; re-registering');
+        this.log.warn({ err }, 'instance registry lease lost; re-registering on the next refresh');
         this.lease = undefined;
-        void this.publish();
       });
       this.lease = lease;
     }
