@@ -160,11 +160,14 @@ export class Checkpointer {
       if (o.lastModified.getTime() > youngerThan) young.add(o.key);
     }
     manifests.sort();
-    const kept = new Set(manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-(this.opts.keep)));
+    // (slice(-0) would keep them all)
+    const kept = new Set(this.opts.keep > 0 ? manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-this.opts.keep) : []);
     kept.add(pointer.manifest);
-    for (const k of young) kept.add(k);
+    const youngOnly = [...young].filter((k) => !kept.has(k));
     const referenced = new Set<string>();
-    for (const key of kept) for (const f of await this.filesOf(key)) referenced.add(f);
+    for (const key of kept) for (const f of await this.filesOf(key, false)) referenced.add(f);
+    for (const key of youngOnly) for (const f of await this.filesOf(key, true)) referenced.add(f);
+    for (const k of youngOnly) kept.add(k);
     const listed = new Set(manifests);
     for (const key of this.manifestFiles.keys()) if (!listed.has(key)) this.manifestFiles.delete(key);
     const staleManifests = manifests.filter((k) => !kept.has(k) && snapshotIdOf(k) < current);
@@ -173,18 +176,27 @@ export class Checkpointer {
       const id = o.key.slice(o.key.lastIndexOf('/') + 1, o.key.lastIndexOf('/') + 1 + 31);
       if (!referenced.has(o.key) && id < current) staleFiles.push(o.key);
     }
+    // the pointer must not have moved (an import, another holder after a lease expiry)
+    if ((await this.etcd.get(this.keys.snapshot).string()) !== head) return { manifests: 0, files: 0 };
     await this.ost.deleteMany([...staleManifests, ...staleFiles]);
     if (staleManifests.length || staleFiles.length) this.log.info({ manifests: staleManifests.length, files: staleFiles.length }, 'old snapshots collected');
     return { manifests: staleManifests.length, files: staleFiles.length };
   }
 
-  /** Data files a manifest names; cached, manifests never change (young ones are read every round). */
-  private async filesOf(manifestKey: string): Promise<string[]> {
-    let files = this.manifestFiles.get(manifestKey);
+  /**
+   * Data files a manifest names. Manifests never change: those kept only for their age
+   * (up to an hour of checkpoints) come from a cache; the few kept by `keep` are read anew.
+   */
+  private async filesOf(manifestKey: string, cached: boolean): Promise<string[]> {
+    let files = cached ? this.manifestFiles.get(manifestKey) : undefined;
     if (!files) {
-      const m = await readManifest(this.ost, manifestKey).catch(() => undefined);
-      files = Object.values(m?.files ?? {}).map((f) => f.key);
-      if (m) this.manifestFiles.set(manifestKey, files);
+      // a kept manifest that cannot be read (a transient error, a newer format) aborts the
+      // collection: treating it as naming no files would delete data the pointer needs
+      const m = await readManifest(this.ost, manifestKey).catch((err: unknown) => {
+        throw new Error(`garbage collection skipped: cannot read kept snapshot manifest ${manifestKey}`, { cause: err });
+      });
+      files = Object.values(m.files).map((f) => f.key);
+      this.manifestFiles.set(manifestKey, files);
     }
     return files;
   }

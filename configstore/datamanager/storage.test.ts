@@ -130,6 +130,15 @@ describe.each([
     const files = await keysUnder(cluster.storage, snapshotLayout.dataPrefix);
     const userFiles = files.filter((f) => f.includes('/user/'));
     expect(userFiles).toHaveLength(2);
+    // a kept manifest it cannot read stops the collection: nothing is deleted
+    const older = manifests.find((m) => m !== pointer.manifest)!;
+    const olderBody = await readAll(cluster.storage, older);
+    await cluster.storage.put(older, '{not json');
+    // (another instance: manifests a checkpointer has read once are cached)
+    const other = await cluster.start({ checkpoint: { keep: 1, minSnapshotAgeMs: 0 } });
+    await expect(other.server.checkpointer.collectGarbage()).rejects.toThrow(/garbage collection skipped/);
+    expect((await keysUnder(cluster.storage, snapshotLayout.dataPrefix)).length).toBeGreaterThanOrEqual(files.length);
+    await cluster.storage.put(older, olderBody);
     // a fresh instance reads the newest snapshot
     const e = await cluster.start(noCheckpoints);
     expect(await userNames(e)).toEqual(expect.arrayContaining(['round0', 'round3']));
