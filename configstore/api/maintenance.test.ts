@@ -1,5 +1,6 @@
 // Maintenance mode end to end on three instances over the real etcd: the key fences every
 // instance, the registry reports it, and no write commits after the key's creation.
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../client/index.js';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
@@ -153,6 +154,35 @@ describe('maintenance mode on three instances', () => {
       } while (cursor);
       expect(acknowledged.filter((n) => !listed.has(n))).toEqual([]);
     }
+  });
+
+  it('entering waits for the requests in flight; a write that commits after the key is refused by the fence', async () => {
+    const inst = all[0]!;
+    // a write whose body is still arriving: admitted, in flight
+    const body = JSON.stringify({ name: 'slow-writer' });
+    const req = request(`${inst.url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    await all[1]!.client.enableMaintenance({ owner: 'drain' });
+    await eventually(async () => (all[1]!.server.maintenance.mode === 'maintenance' ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(inst.server.maintenance.mode).toBe('entering'); // still waiting for the slow request
+    req.end(body.slice(5));
+    const res = await answered;
+    expect(res.status).toBe(503); // validated before, but its commit comes after the key
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'maintenanceMode' });
+    await settled(inst.client, 3);
+    await inst.client.disableMaintenance({ owner: 'drain' });
+    await settled(inst.client, 3);
+    await remoteError(inst.client.getUser('slow-writer')).then((e) => expect(e.status).toBe(404));
   });
 
   it('an instance started during maintenance starts in maintenance; close() removes it from the registry', async () => {
