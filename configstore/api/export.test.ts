@@ -13,7 +13,7 @@ import { validateExport } from '../datamanager/exportformat.js';
 import { compareIds, readManifest, snapshotLayout } from '../datamanager/snapshot.js';
 import { parsePointer } from '../datamanager/state.js';
 import type { Log } from '../log.js';
-import { listAll } from '../objectstorage/objectstorage.js';
+import { listAll, readAll } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { ExportHeader, ExportObjectLine, ExportTrailer } from '../types/export.js';
 import { remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
@@ -247,6 +247,28 @@ describe('export', () => {
     expect((await remoteError(new ConfigStoreClient(guarded.url, { token: 'wrong' }).exportStream())).status).toBe(403);
     const bytes = Buffer.from(await new Response(await new ConfigStoreClient(guarded.url, { token: 's3cret' }).exportStream()).arrayBuffer());
     expect(await validateExport([bytes])).toMatchObject({ objects: parse(bytes).objects.length });
+  });
+
+  it('answers a JSON error, not a stream, when the snapshot cannot be read', async () => {
+    const etcd = etcdClient();
+    try {
+      const pointer = parsePointer((await etcd.get(etcdKeys(cluster.prefix).snapshot).string())!);
+      const body = await readAll(cluster.storage, pointer.manifest);
+      await cluster.storage.delete(pointer.manifest);
+      try {
+        const res = await fetch(`${a.url}/api/v1alpha/export`);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        // the forced checkpoint's GC trips on the missing manifest first, or the export's own read does
+        const error = (await res.json()) as { message: string; code: string };
+        expect(error.code).toMatch(/^snapshot(Unavailable|Unreadable)$/);
+        expect(error.message).toMatch(/^the snapshot to export (could not be taken|cannot be read)/);
+      } finally {
+        await cluster.storage.put(pointer.manifest, body);
+      }
+    } finally {
+      etcd.close();
+    }
   });
 
   async function listKeys(prefix: string): Promise<string[]> {

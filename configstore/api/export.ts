@@ -70,7 +70,10 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; source?: 
 async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: FastifyBaseLogger): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined }> {
   const deadline = Date.now() + checkpointWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    const result = await source.checkpointer.run({ force: true });
+    // (run() also collects garbage: a GC failure fails it too, hence not only "checkpoint")
+    const result = await source.checkpointer.run({ force: true }).catch((err: unknown) => {
+      throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', { code: 'snapshotUnavailable', cause: err });
+    });
     if (result.done || result.reason === 'nothing to do') {
       const raw = await source.etcd.get(source.keys.snapshot).string();
       const header = (revision: string, epoch: number): ExportHeader => ({
@@ -83,7 +86,9 @@ async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: 
       });
       if (raw !== null) {
         const pointer = parsePointer(raw);
-        const manifest = await readManifest(source.objectStorage, pointer.manifest);
+        const manifest = await readManifest(source.objectStorage, pointer.manifest).catch((err: unknown) => {
+          throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, { code: 'snapshotUnreadable', cause: err });
+        });
         // a type this configstore does not know is still exported (after the known ones)
         const extra = Object.keys(manifest.files).filter((t) => !(allDataTypes as string[]).includes(t)).sort();
         const h = header(pointer.revision, pointer.epoch);
