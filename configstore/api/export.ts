@@ -11,13 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { allDataTypes } from '../action/datatypes.js';
-import type { Stores } from '../action/write.js';
-import { Checkpointer } from '../datamanager/checkpoint.js';
+import type { Checkpointer } from '../datamanager/checkpoint.js';
 import { exportChunks } from '../datamanager/exportformat.js';
 import { readDataFile, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
 import { parsePointer, readCommittedState } from '../datamanager/state.js';
 import { UnavailableError } from '../errors.js';
-import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import type { etcdKeys } from '../types/etcd.js';
 import { exportContentType, exportFormatVersion, exportHeaderKind, ExportQuery, type ExportHeader, type ExportObjectLine } from '../types/export.js';
@@ -34,8 +32,7 @@ export interface ExportSource {
 /** How long an export waits for another instance's checkpoint before answering 503. */
 const checkpointWaitMs = 20_000;
 
-export const exportRoutes: FastifyPluginAsyncTypebox<{ stores: Stores; source?: ExportSource }> = async (app, { stores, source: given }) => {
-  const source = given ?? exportSourceOf(stores, app.log);
+export const exportRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> = async (app, { source }) => {
   app.get(
     '/export',
     {
@@ -139,19 +136,3 @@ function acceptsGzip(req: FastifyRequest): boolean {
   });
 }
 
-/**
- * Until the server hands its own source in (server.ts: etcd client, object storage and
- * checkpointer), derive one from the stores. Its checkpointer only forces checkpoints:
- * its GC keeps every snapshot the server's own settings keep (keep: all).
- */
-function exportSourceOf(stores: Stores, log: Log): ExportSource {
-  const internals = stores.readdb as unknown as { etcd?: Etcd3; ost?: ObjectStorage };
-  if (!internals.etcd || !internals.ost) throw new Error('export: the read model no longer exposes its etcd client and object storage; pass `source` to exportRoutes');
-  const keys = stores.dm.keys;
-  return {
-    etcd: internals.etcd,
-    objectStorage: internals.ost,
-    keys,
-    checkpointer: new Checkpointer(internals.etcd, internals.ost, keys, log, { keep: Number.MAX_SAFE_INTEGER }),
-  };
-}

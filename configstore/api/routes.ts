@@ -8,7 +8,6 @@ import { projectGroupsRoutes } from './projectgroups.js';
 import { projectsRoutes } from './projects.js';
 import { secretsRoutes } from './secrets.js';
 import { variablesRoutes } from './variables.js';
-import { exportRoutes } from './export.js';
 
 export async function registerResourceRoutes(app: FastifyInstance, stores: Stores): Promise<void> {
   const opts = { prefix: '/api/v1alpha', stores };
@@ -22,5 +21,4 @@ export async function registerResourceRoutes(app: FastifyInstance, stores: Store
   await app.register(secretsRoutes, opts);
   await app.register(variablesRoutes, opts);
   // export (admin, always on): reads the snapshot in object storage, not the read model
-  await app.register(exportRoutes, opts);
 }

@@ -87,7 +87,9 @@ export class Checkpointer {
     }
     try {
       const result = await this.checkpoint(force);
-      await this.collectGarbage();
+      // a failed collection only keeps garbage around: it must not fail the checkpoint
+      // (nor an export, which forces one)
+      await this.collectGarbage().catch((err: unknown) => this.log.warn({ err }, 'garbage collection failed; the next round retries'));
       return result;
     } finally {
       await lock.release().catch(() => undefined);

@@ -108,7 +108,7 @@ export class ExportReader {
   private readonly maxLineBytes: number;
 
   constructor(
-    private readonly input: AsyncIterable<Uint8Array | string>,
+    private readonly input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
     options: ExportReaderOptions = {},
   ) {
     this.knownTypes = options.knownTypes ?? allDataTypes;
@@ -157,14 +157,14 @@ export class ExportReader {
 }
 
 /** Reads a whole export, checking everything; resolves with its summary. */
-export async function validateExport(input: AsyncIterable<Uint8Array | string>, options: ExportReaderOptions = {}): Promise<ExportSummary> {
+export async function validateExport(input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: ExportReaderOptions = {}): Promise<ExportSummary> {
   const reader = new ExportReader(input, options);
   for await (const _ of reader.objects());
   return reader.summary!;
 }
 
 /** Splits bytes into lines without decoding them (the hash is over the raw bytes). */
-async function* splitLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<{ line: Buffer; newline: boolean }> {
+async function* splitLines(input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<{ line: Buffer; newline: boolean }> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const chunk of input) {
     const buf = rest.length ? Buffer.concat([rest, Buffer.from(chunk)]) : Buffer.from(chunk);
