@@ -14,7 +14,7 @@ import {
   type ExportTrailer,
 } from '../types/export.js';
 import { allDataTypes } from '../action/datatypes.js';
-import { compareIds } from './snapshot.js';
+import { compareIds, hashedChunks } from './snapshot.js';
 
 const chunkBytes = 64 * 1024;
 
@@ -30,23 +30,17 @@ export async function* exportChunks(header: ExportHeader, objects: AsyncIterable
   const first = Buffer.from(JSON.stringify(header) + '\n');
   hash.update(first);
   yield first; // alone: the client sees the export start before the first data file is read
-  let batch = '';
-  for await (const o of objects) {
-    const problem = order.check(o.type, o.id);
-    if (problem) throw new Error(`export writer: ${problem}`);
-    batch += JSON.stringify({ type: o.type, id: o.id, data: o.data }) + '\n';
-    count++;
-    if (batch.length >= chunkBytes) {
-      const chunk = Buffer.from(batch);
-      hash.update(chunk);
-      yield chunk;
-      batch = '';
+  async function* lines(): AsyncGenerator<string> {
+    for await (const o of objects) {
+      const problem = order.check(o.type, o.id);
+      if (problem) throw new Error(`export writer: ${problem}`);
+      count++;
+      yield JSON.stringify({ type: o.type, id: o.id, data: o.data }) + '\n';
     }
   }
-  const last = Buffer.from(batch);
-  hash.update(last);
+  yield* hashedChunks(lines(), hash, chunkBytes);
   const trailer: ExportTrailer = { kind: exportTrailerKind, objects: count, sha256: hash.digest('hex') };
-  yield Buffer.concat([last, Buffer.from(JSON.stringify(trailer) + '\n')]);
+  yield Buffer.from(JSON.stringify(trailer) + '\n');
 }
 
 /** Type order (the header's) and id order (strictly increasing within a type). */

@@ -8,7 +8,7 @@
 // snapshot points at the older files of the other types. The manifest is written last,
 // and etcd's snapshot pointer (see pointer.ts) is switched only after it: a snapshot
 // that a pointer names is always complete.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
@@ -85,25 +85,15 @@ export async function writeDataFile(ost: ObjectStorage, type: string, epoch: num
   const hash = createHash('sha256');
   let objects = 0;
   let last: string | undefined;
-  async function* lines(): AsyncGenerator<Buffer> {
-    let batch = '';
+  async function* lines(): AsyncGenerator<string> {
     for await (const entry of entries) {
       if (last !== undefined && compareIds(last, entry.id) >= 0) throw new Error(`snapshot data for ${type} is not sorted by id at ${JSON.stringify(entry.id)}`);
       last = entry.id;
       objects++;
-      batch += JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
-      if (batch.length >= 64 * 1024) {
-        const chunk = Buffer.from(batch);
-        hash.update(chunk);
-        yield chunk;
-        batch = '';
-      }
+      yield JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
     }
-    const chunk = Buffer.from(batch);
-    hash.update(chunk);
-    yield chunk;
   }
-  const { size } = await ost.put(key, Readable.from(lines()));
+  const { size } = await ost.put(key, Readable.from(hashedChunks(lines(), hash)));
   return { key, objects, bytes: size, sha256: hash.digest('hex') };
 }
 
@@ -111,6 +101,23 @@ export async function writeManifest(ost: ObjectStorage, manifest: SnapshotManife
   const key = manifestKey(manifest.epoch, BigInt(manifest.revision));
   await ost.put(key, JSON.stringify(manifest, null, 1));
   return key;
+}
+
+/** Joins lines into chunks of about 64 KiB, feeding every byte to `hash` on the way. */
+export async function* hashedChunks(lines: AsyncIterable<string>, hash: Hash, chunkBytes = 64 * 1024): AsyncGenerator<Buffer> {
+  let batch = '';
+  for await (const line of lines) {
+    batch += line;
+    if (batch.length >= chunkBytes) {
+      const chunk = Buffer.from(batch);
+      hash.update(chunk);
+      yield chunk;
+      batch = '';
+    }
+  }
+  const chunk = Buffer.from(batch);
+  hash.update(chunk);
+  yield chunk;
 }
 
 /**
