@@ -23,6 +23,7 @@ import { MaintenanceMode } from './maintenance-mode.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { exportRoutes } from './export.js';
+import { importRoutes } from './import.js';
 import { registerResourceRoutes } from './routes.js';
 import { registerValidators } from './validation.js';
 
@@ -135,6 +136,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   // here rather than in routes.ts: it needs the etcd client, not the stores
   await app.register(maintenanceRoutes, { prefix: '/api/v1alpha', etcd, etcdPrefix: options.etcdPrefix });
   await app.register(exportRoutes, { prefix: '/api/v1alpha', source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer } });
+  await app.register(importRoutes, { prefix: '/api/v1alpha', source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer } });
 
   // the maintenance key first: an instance starting during maintenance starts in it
   const following = maintenance.start();

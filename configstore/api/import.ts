@@ -1,0 +1,97 @@
+// POST /api/v1alpha/import: replaces every object with those of an export (DESIGN §5),
+// only in maintenance mode; `?dryRun=true` only validates, in any mode. The body streams
+// (ndjson, or gzip by content type or Content-Encoding) straight into the importer:
+// neither the global body limit nor any buffering applies.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import Type from 'typebox';
+import { ExportFormatError } from '../datamanager/exportformat.js';
+import { importExport } from '../datamanager/importer.js';
+import { exportContentType } from '../types/export.js';
+import { contextOf } from './context.js';
+import type { ExportSource } from './export.js';
+
+const ImportQuery = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+const ImportResult = Type.Object(
+  {
+    objects: Type.Integer(),
+    bytes: Type.Integer({ description: 'bytes of the (uncompressed) export read' }),
+    sha256: Type.String(),
+    epoch: Type.Integer({ description: 'the epoch of the new snapshot (a dry run: the one it would have)' }),
+    revision: Type.String(),
+    dryRun: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const maxImportBytes = 10 * 1024 ** 3;
+/** How long a refused import keeps reading the rest of the body, so the client sees the answer. */
+const drainMs = 10_000;
+
+export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> = async (app, { source }) => {
+  // the body goes to the handler as the raw request stream (this plugin's routes only)
+  app.addContentTypeParser([exportContentType, 'application/gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+
+  app.post(
+    '/import',
+    {
+      bodyLimit: maxImportBytes,
+      config: { admin: true, alwaysOn: true },
+      schema: {
+        querystring: ImportQuery,
+        response: { 200: ImportResult },
+        description:
+          'Replaces all data with an export (application/x-ndjson; application/gzip or Content-Encoding: gzip for a compressed one). ' +
+          'Only in maintenance mode; ?dryRun=true validates only, in any mode. Any problem: 400 and nothing changes.',
+      },
+    },
+    async (req, reply) => {
+      const payload = req.body as Readable;
+      const signal = contextOf(reply).signal;
+      try {
+        return await importExport(
+          { etcd: source.etcd, objectStorage: source.objectStorage, keys: source.keys, log: req.log },
+          bodyOf(req, payload),
+          { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}) },
+        );
+      } catch (err) {
+        await drain(payload);
+        throw err;
+      }
+    },
+  );
+};
+
+function bodyOf(req: FastifyRequest, payload: Readable): AsyncIterable<Uint8Array> {
+  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return encoding === 'gzip' || type === 'application/gzip' ? gunzipped(payload) : payload;
+}
+
+async function* gunzipped(payload: Readable): AsyncGenerator<Uint8Array> {
+  // pipeline: a body cut by the client also ends the gunzip stream
+  const gz = pipeline(payload, createGunzip(), () => undefined);
+  try {
+    for await (const chunk of gz) yield chunk as Uint8Array;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new ExportFormatError(`the body is not valid gzip (${(err as Error).message})`);
+    throw err;
+  }
+}
+
+/** Reads the rest of a refused body (bounded): a client still sending then reads the error. */
+async function drain(payload: Readable): Promise<void> {
+  if (payload.readableEnded || payload.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, drainMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    payload.once('end', done).once('close', done).once('error', done);
+    payload.resume();
+  });
+}

@@ -1,0 +1,334 @@
+// Import (DESIGN §5): an export streamed into a new snapshot under a new epoch, switched to
+// with ONE etcd transaction that also drops every WAL entry. The stream goes through the
+// ExportReader (format, order, uniqueness, trailer) while each type's objects are checked
+// against their stored schema and references and written straight into that type's data
+// file: memory holds the ids (and a few names) seen, never the objects. Anything wrong →
+// a 400 naming the line, the staged files are deleted, and nothing changed.
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Type, { type TSchema } from 'typebox';
+import { allDataTypes, DataType } from '../action/datatypes.js';
+import { ConflictError, UnavailableError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
+import { listAll } from '../objectstorage/objectstorage.js';
+import type { etcdKeys } from '../types/etcd.js';
+import type { ExportObjectLine } from '../types/export.js';
+import { LinkedAccountData } from '../types/linkedaccount.js';
+import { nameProblem } from '../types/names.js';
+import { Org, OrgMemberData } from '../types/org.js';
+import { Project } from '../types/project.js';
+import { ProjectGroup } from '../types/projectgroup.js';
+import { RemoteSource } from '../types/remotesource.js';
+import { Secret } from '../types/secret.js';
+import { UserTokenData } from '../types/token.js';
+import { User } from '../types/user.js';
+import { Variable } from '../types/variable.js';
+import { ExportFormatError, ExportReader } from './exportformat.js';
+import { manifestKey, snapshotFormatVersion, snapshotId, snapshotLayout, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from './snapshot.js';
+import { epochOf, parsePointer, type SnapshotPointer } from './state.js';
+
+export interface ImportTarget {
+  etcd: Etcd3;
+  objectStorage: ObjectStorage;
+  keys: ReturnType<typeof etcdKeys>;
+  log: Log;
+}
+
+export interface ImportResult {
+  objects: number;
+  bytes: number;
+  sha256: string;
+  /** The epoch and revision of the new snapshot (a dry run: those it would have had). */
+  epoch: number;
+  revision: string;
+  dryRun: boolean;
+}
+
+/** How long an import waits for a running checkpoint (which holds the same lock). */
+const lockWaitMs = 20_000;
+const lockTtlSeconds = 30;
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ allErrors: false, strict: false }));
+
+/** A schema without its $id (Ajv refuses two schemas with one id; the API's keep theirs). */
+function stored(schema: TSchema): ValidateFunction {
+  const { $id: _, ...rest } = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  return ajv.compile(rest);
+}
+const viewOnly = ['path', 'parentPath', 'ownerType', 'ownerId', 'globalVisibility'] as const;
+const validators: Record<DataType, ValidateFunction> = {
+  remotesource: stored(RemoteSource),
+  user: stored(User),
+  usertoken: stored(UserTokenData),
+  linkedaccount: stored(LinkedAccountData),
+  org: stored(Org),
+  orgmember: stored(OrgMemberData),
+  projectgroup: stored(Type.Omit(ProjectGroup, [...viewOnly])),
+  project: stored(Type.Omit(Project, [...viewOnly])),
+  secret: stored(Type.Omit(Secret, ['parentPath'])),
+  variable: stored(Type.Omit(Variable, ['parentPath'])),
+};
+
+/**
+ * What an import has seen so far: ids per type (references point back at them) and the
+ * names taken per scope. Project groups may refer to groups later in id order: those
+ * references (and the tree's shape) are checked once every group is in.
+ */
+class ImportChecker {
+  private readonly ids = new Map<string, Set<string>>(allDataTypes.map((t) => [t, new Set<string>()]));
+  private readonly names = new Set<string>();
+  /** Groups under a group: id → parent id, checked at the end. */
+  private readonly groupParents = new Map<string, { parentId: string; line: number }>();
+  private readonly rootOwners = new Set<string>();
+
+  check(o: ExportObjectLine, line: number): void {
+    const bad = (what: string) => new ExportFormatError(`line ${line}: ${o.type} ${JSON.stringify(o.id)}: ${what}`);
+    const type = o.type as DataType;
+    const validate = validators[type];
+    if (!validate(o.data)) {
+      const e = validate.errors![0]!;
+      const where = `data${e.instancePath.replaceAll('/', '.')}`;
+      if (e.keyword === 'additionalProperties') throw bad(`${where}: unknown field ${JSON.stringify(e.params.additionalProperty)}`);
+      if (e.keyword === 'required') throw bad(`${where}: missing field ${JSON.stringify(e.params.missingProperty)}`);
+      throw bad(`${where} ${e.message ?? 'is invalid'}`);
+    }
+    const d = o.data as Record<string, string | undefined>;
+    if (d.id !== o.id) throw bad(`"data.id" must be the line's id`);
+    const ref = (refType: DataType, id: string | undefined, field: string) => {
+      if (id === undefined || !this.ids.get(refType)!.has(id)) throw bad(`${field} ${JSON.stringify(id)} names no ${refType} of the export`);
+    };
+    const equal = (a: string, b: string) => {
+      if (d[a] !== d[b]) throw bad(`"${a}" must equal "${b}"`);
+    };
+    const named = (scope: string, label: string) => {
+      const problem = d.name ? nameProblem(d.name) : 'is empty';
+      if (problem) throw bad(`name ${JSON.stringify(d.name)} ${problem}`);
+      this.takeName(`${label}\0${scope}\0${d.name}`, () => bad(`name ${JSON.stringify(d.name)} is taken twice in one scope`));
+    };
+    switch (type) {
+      case DataType.remoteSource:
+      case DataType.user:
+      case DataType.org:
+        named('', type);
+        break;
+      case DataType.userToken:
+        ref(DataType.user, d.parentId, 'parentId');
+        named(d.parentId!, type);
+        break;
+      case DataType.linkedAccount:
+        equal('name', 'id');
+        equal('parentId', 'userId');
+        ref(DataType.user, d.userId, 'userId');
+        ref(DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
+        break;
+      case DataType.orgMember:
+        equal('name', 'userId');
+        equal('parentId', 'orgId');
+        ref(DataType.org, d.orgId, 'orgId');
+        ref(DataType.user, d.userId, 'userId');
+        this.takeName(`${type}\0${d.orgId}\0${d.userId}`, () => bad(`user ${d.userId} is a member of org ${d.orgId} twice`));
+        break;
+      case DataType.projectGroup:
+        if (d.parentType === 'projectgroup') {
+          named(d.parentId!, 'tree');
+          this.groupParents.set(o.id, { parentId: d.parentId!, line });
+        } else {
+          if (d.name !== '') throw bad('a root group (parentType org or user) has the empty name');
+          ref(d.parentType === 'org' ? DataType.org : DataType.user, d.parentId, 'parentId');
+          if (this.rootOwners.has(d.parentId!)) throw bad(`${d.parentType} ${d.parentId} has a second root group`);
+          this.rootOwners.add(d.parentId!);
+        }
+        break;
+      case DataType.project:
+        ref(DataType.projectGroup, d.parentId, 'parentId');
+        named(d.parentId!, 'tree'); // projects and groups share their parent's names
+        ref(DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
+        ref(DataType.linkedAccount, d.linkedAccountId, 'linkedAccountId');
+        break;
+      case DataType.secret:
+      case DataType.variable:
+        ref(d.parentType === 'project' ? DataType.project : DataType.projectGroup, d.parentId, 'parentId');
+        named(d.parentId!, type);
+        break;
+    }
+    this.ids.get(type)!.add(o.id);
+  }
+
+  /** The checks that need every object: group parents, the tree's shape, root groups. */
+  finish(): void {
+    const groups = this.ids.get(DataType.projectGroup)!;
+    for (const [id, { parentId, line }] of this.groupParents) {
+      if (!groups.has(parentId)) throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parentId)} names no projectgroup of the export`);
+    }
+    // every chain of parents must end at a root group: no cycle
+    const reachesRoot = new Set<string>();
+    for (const start of this.groupParents.keys()) {
+      const chain: string[] = [];
+      for (let id: string | undefined = start; id !== undefined && !reachesRoot.has(id); id = this.groupParents.get(id)?.parentId) {
+        if (chain.includes(id) || chain.length > 1000) {
+          throw new ExportFormatError(`line ${this.groupParents.get(start)!.line}: projectgroup ${JSON.stringify(start)} is its own ancestor (or nested deeper than 1000 levels)`);
+        }
+        chain.push(id);
+      }
+      for (const id of chain) reachesRoot.add(id);
+    }
+    for (const type of [DataType.user, DataType.org]) {
+      for (const id of this.ids.get(type)!) if (!this.rootOwners.has(id)) throw new ExportFormatError(`${type} ${JSON.stringify(id)} has no root project group`);
+    }
+  }
+
+  private takeName(key: string, taken: () => Error): void {
+    if (this.names.has(key)) throw taken();
+    this.names.add(key);
+  }
+}
+
+/**
+ * Reads, checks and (unless `dryRun`) imports an export. Only in maintenance mode (409
+ * otherwise); any problem with the export is a 400 and changes nothing.
+ */
+export async function importExport(target: ImportTarget, input: AsyncIterable<Uint8Array | string>, options: { dryRun: boolean; signal?: AbortSignal }): Promise<ImportResult> {
+  const { etcd, keys } = target;
+  if (options.dryRun) {
+    const head = await etcd.get(keys.snapshot).exec();
+    const kv = head.kvs[0];
+    const stream = await streamExport(undefined, input, epochOf(kv ? parsePointer(kv.value) : undefined) + 1, BigInt(head.header.revision));
+    return { ...stream.summary, dryRun: true };
+  }
+  await requireMaintenance(target);
+  // the checkpoint lock: no checkpoint moves the pointer or collects files meanwhile, and
+  // imports never overlap (their staged files could share a snapshot id)
+  const lock = await acquireLock(target, options.signal);
+  try {
+    const head = await etcd.get(keys.snapshot).exec();
+    const kv = head.kvs[0];
+    const pointerModRevision = kv ? String(kv.mod_revision) : '0';
+    const epoch = epochOf(kv ? parsePointer(kv.value) : undefined) + 1;
+    const revision = BigInt(head.header.revision);
+    let manifest: string | undefined;
+    try {
+      const { summary, files } = await streamExport(target.objectStorage, input, epoch, revision);
+      const createdAt = new Date().toISOString();
+      manifest = await writeManifest(target.objectStorage, { formatVersion: snapshotFormatVersion, epoch, revision: String(revision), createdAt, files });
+      const pointer: SnapshotPointer = { epoch, revision: String(revision), manifest, createdAt };
+      const switched = await etcd
+        .if(keys.maintenance, 'Create', '>', 0)
+        .and(keys.snapshot, 'Mod', '==', pointerModRevision)
+        .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix))
+        .commit();
+      // etcd3 retries a txn whose answer was lost: the pointer may be ours after all
+      if (!switched.succeeded) {
+        const now = await etcd.get(keys.snapshot).string();
+        if (!now || parsePointer(now).manifest !== manifest) {
+          throw new ConflictError('the import was not applied: maintenance mode ended, or another import or checkpoint moved the snapshot meanwhile; nothing changed', {
+            code: 'importSuperseded',
+          });
+        }
+      }
+      target.log.info({ epoch, revision: String(revision), objects: summary.objects, sha256: summary.sha256 }, 'import applied');
+      return { ...summary, dryRun: false };
+    } catch (err) {
+      // a commit whose answer was lost may have switched: never delete what the pointer names
+      const now = manifest ? await etcd.get(keys.snapshot).string().catch(() => 'unknown') : null;
+      if (!manifest || !now || (now !== 'unknown' && parsePointer(now).manifest !== manifest)) await removeStaged(target, epoch, revision, manifest);
+      throw err;
+    }
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<void> {
+  if ((await etcd.get(keys.maintenance).exec()).kvs.length === 0) {
+    throw new ConflictError('an import replaces all data and runs only in maintenance mode: enable it first (PUT /api/v1alpha/maintenance), or pass ?dryRun=true to only validate', {
+      code: 'notInMaintenance',
+    });
+  }
+}
+
+async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | undefined) {
+  const deadline = Date.now() + lockWaitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    const lock = etcd.lock(keys.checkpointLock).ttl(lockTtlSeconds);
+    try {
+      await lock.acquire();
+      return lock;
+    } catch (err) {
+      if (!(err instanceof EtcdLockFailedError)) throw err;
+    }
+    if (Date.now() > deadline) {
+      throw new UnavailableError('the import could not start: a checkpoint or another import held the snapshot lock too long; retry', { code: 'checkpointBusy', retryAfterSeconds: 5 });
+    }
+    await sleep(delay, undefined, signal ? { signal } : {});
+  }
+}
+
+interface Streamed {
+  summary: Omit<ImportResult, 'dryRun'>;
+  files: Record<string, SnapshotFile>;
+}
+
+/**
+ * Streams the export through the reader and the checker; with an object storage, each
+ * type's objects go into a data file of the new snapshot as they come.
+ */
+async function streamExport(ost: ObjectStorage | undefined, input: AsyncIterable<Uint8Array | string>, epoch: number, revision: bigint): Promise<Streamed> {
+  const reader = new ExportReader(input);
+  const checker = new ImportChecker();
+  const objects = reader.objects()[Symbol.asyncIterator]();
+  const files: Record<string, SnapshotFile> = {};
+  let line = 1; // the header's
+  let next = await objects.next();
+  // the reader's (or checker's) error, whatever the storage wraps it in
+  let failure: unknown;
+  const advance = async () => {
+    try {
+      next = await objects.next();
+      line++;
+    } catch (err) {
+      throw (failure = err);
+    }
+  };
+  line++;
+  while (!next.done) {
+    const type = next.value.type;
+    async function* ofType(): AsyncGenerator<SnapshotEntry> {
+      while (!next.done && next.value.type === type) {
+        const o = next.value;
+        try {
+          checker.check(o, line);
+        } catch (err) {
+          throw (failure = err);
+        }
+        yield { id: o.id, data: o.data };
+        await advance();
+      }
+    }
+    try {
+      if (ost) files[type] = await writeDataFile(ost, type, epoch, revision, ofType());
+      else for await (const _ of ofType());
+    } catch (err) {
+      throw failure ?? err;
+    }
+  }
+  checker.finish();
+  const s = reader.summary!;
+  return { summary: { objects: s.objects, bytes: s.bytes, sha256: s.sha256, epoch, revision: String(revision) }, files };
+}
+
+/** Best effort: a failed import leaves no files of its snapshot id behind. */
+async function removeStaged({ objectStorage: ost, log }: ImportTarget, epoch: number, revision: bigint, manifest: string | undefined): Promise<void> {
+  try {
+    const staged = manifest ? [manifest] : [manifestKey(epoch, revision)];
+    for (const type of allDataTypes) {
+      for await (const o of listAll(ost, `${snapshotLayout.dataPrefix}${type}/${snapshotId(epoch, revision)}-`)) staged.push(o.key);
+    }
+    await ost.deleteMany(staged);
+  } catch (err) {
+    log.warn({ err }, 'a failed import left staged snapshot files behind; the snapshot GC collects them later');
+  }
+}
