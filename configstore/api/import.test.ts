@@ -1,7 +1,7 @@
-// POST /api/v1alpha/import on the real etcd (and MinIO for the exporting cluster): an export
+// POST /api/v1alpha/import on the real etcd (and MinIO for the importing clusters): an export
 // of one cluster imported into another replaces its data on every instance and exports
 // back identically; outside maintenance it is refused, a dry run validates in any mode, and
-// every kind of damaged export is a 400 naming the problem that changes nothing and leaves
+// every kind of damaged export (on MinIO) is a 400 naming the problem that changes nothing and leaves
 // no staged file behind.
 import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -82,8 +82,8 @@ describe('import', () => {
   beforeAll(async () => {
     const bucket = await isolatedBucket('import');
     cleanupBucket = bucket.cleanup;
-    clusterA = await testCluster('import-a', { storage: bucket.storage });
-    clusterB = await testCluster('import-b');
+    clusterA = await testCluster('import-a');
+    clusterB = await testCluster('import-b', { storage: bucket.storage });
     a = await clusterA.start(noCheckpoints);
     [b1, b2] = await Promise.all([clusterB.start(noCheckpoints), clusterB.start(noCheckpoints)]);
     await populate(a.client);
@@ -148,6 +148,20 @@ describe('import', () => {
     await b2.client.createUser({ name: 'carol' });
     await eventually(() => b1.client.getUser('carol'));
   });
+
+  it('streams an export far larger than the body limit of other routes', async () => {
+    // 800 users with their root groups, ids in order: ~250 KiB against a 64 KiB body limit
+    const ids = Array.from({ length: 800 }, () => randomUUID()).sort();
+    const createdAt = new Date().toISOString();
+    const userLines = ids.map((id, i) => JSON.stringify({ type: 'user', id, data: { id, name: `user${i}`, createdAt } }));
+    const groupIds = ids.map(() => randomUUID()).sort();
+    const groupLines = groupIds.map((id, i) =>
+      JSON.stringify({ type: 'projectgroup', id, data: { id, name: '', parentType: 'user', parentId: ids[i], visibility: pub, createdAt } }),
+    );
+    const big = build(exportA.toString().split('\n')[0]!, [...userLines, ...groupLines]);
+    expect(big.length).toBeGreaterThan(200 * 1024);
+    expect(await b1.client.importStream(big, { dryRun: true })).toMatchObject({ objects: 1600, bytes: big.length });
+  });
 });
 
 describe('import of a damaged export', () => {
@@ -156,9 +170,12 @@ describe('import of a damaged export', () => {
   let valid: Buffer;
   let header: string;
   let lines: string[];
+  let cleanupBucket: () => Promise<void>;
 
   beforeAll(async () => {
-    cluster = await testCluster('import-bad');
+    const bucket = await isolatedBucket('import-bad');
+    cleanupBucket = bucket.cleanup;
+    cluster = await testCluster('import-bad', { storage: bucket.storage });
     c = await cluster.start(noCheckpoints);
     await populate(c.client);
     valid = await exported(c);
@@ -169,6 +186,7 @@ describe('import of a damaged export', () => {
   });
   afterAll(async () => {
     await cluster?.cleanup();
+    await cleanupBucket?.();
   });
 
   const edit = (type: string, change: (o: { type: string; id: string; data: Record<string, unknown> }) => void) =>
