@@ -1,0 +1,164 @@
+// `configstore export --to FILE|s3://bucket/key`: streams the server's export to a file (a
+// temp file renamed once verified) or an S3 object, then verifies it where it landed: reads
+// it back, checks its bytes are the ones streamed and that it is a complete, valid export
+// (trailer count and sha256); --verify-import also has the server dry-run an import of it.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, constants, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { RemoteError } from '../errors.js';
+import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
+import { addServerOptions, clientFrom, isGzip, parseLocation, Progress, reportResult, VerificationError, type Location } from './dataops-common.js';
+import { decoded } from './import.js';
+import { UsageError } from './usage.js';
+
+interface ExportFlags {
+  to: string;
+  gzip?: boolean;
+  verifyImport?: boolean;
+}
+
+export function addExportCommand(program: Command): void {
+  addServerOptions(
+    program
+      .command('export')
+      .description('stream the server\'s export (admin) to a file or an S3 object and verify it there; prints a JSON result')
+      .requiredOption('--to <file|s3-url>', 'a file path, or s3://bucket/key?endpoint=URL&region=NAME (S3 keys from AWS_*)')
+      .option('--gzip', 'store it gzip-compressed (implied by a name ending in .gz)')
+      .option('--verify-import', 'also ask the server for a dry-run import of the stored export'),
+  ).action(async (opts: ExportFlags, cmd: Command) => {
+    const location = parseLocation(opts.to, '--to');
+    try {
+      await runExport(cmd, opts, location);
+    } finally {
+      if (location.kind === 's3') await location.storage.close();
+    }
+  });
+}
+
+async function runExport(cmd: Command, opts: ExportFlags, location: Location): Promise<void> {
+  const gzip = isGzip(location, opts.gzip);
+  const client = clientFrom(cmd);
+  let target: Location = location;
+  if (location.kind === 'file') {
+    const dir = dirname(resolve(location.path));
+    await access(dir, constants.W_OK).catch(() => {
+      throw new UsageError(`--to=${JSON.stringify(location.path)}: the directory ${dir} does not exist or is not writable`);
+    });
+    // a temp file beside the destination: renamed only once verified, so a broken export never replaces a good one
+    target = { kind: 'file', path: join(dir, `.${basename(location.path)}.${process.pid}.tmp`), display: resolve(location.path) };
+  }
+
+  const body = await client.exportStream({ gzip });
+  const streamed = createHash('sha256');
+  const progress = new Progress('exporting');
+  async function* tapped(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of body) {
+      streamed.update(chunk);
+      progress.add(chunk.length);
+      yield chunk;
+    }
+  }
+  let summary: ExportSummary;
+  let stored: { sha256: string; bytes: number };
+  try {
+    await store(target, tapped());
+  } catch (err) {
+    // a failed S3 upload leaves the key as it was (a previous backup stays); a temp file goes
+    if (target.kind === 'file') await discard(target);
+    throw err;
+  } finally {
+    progress.done();
+  }
+  try {
+    const sent = { sha256: streamed.digest('hex'), bytes: progress.bytes };
+    ({ summary, stored } = await verifyStored(target, gzip, sent));
+    if (opts.verifyImport) await verifyImport(cmd, target, gzip, summary);
+  } catch (err) {
+    await discard(target);
+    throw err;
+  }
+  if (location.kind === 'file' && target.kind === 'file') await rename(target.path, location.path);
+  reportResult({ operation: 'export', objects: summary.objects, bytes: stored.bytes, sha256: summary.sha256, revision: summary.header.revision, location: location.kind === 'file' ? resolve(location.path) : location.display });
+}
+
+async function store(target: Location, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  if (target.kind === 's3') {
+    await target.storage.put(target.key, chunks);
+    return;
+  }
+  const file = await open(target.path, 'w', 0o600);
+  try {
+    for await (const chunk of chunks) await file.write(chunk);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+function readBack(target: Location): Promise<Readable> {
+  return target.kind === 's3' ? target.storage.get(target.key) : Promise.resolve(createReadStream(target.path));
+}
+
+/** Reads the stored export back: same bytes as sent, and a complete, valid export. */
+async function verifyStored(target: Location, gzip: boolean, sent: { sha256: string; bytes: number }): Promise<{ summary: ExportSummary; stored: { sha256: string; bytes: number } }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  async function* hashed(src: Readable): AsyncGenerator<Buffer> {
+    for await (const chunk of src) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  }
+  let summary: ExportSummary | undefined;
+  let invalid: ExportFormatError | undefined;
+  try {
+    summary = await validateExport(decoded(hashed(await readBack(target)), gzip));
+  } catch (err) {
+    if (!(err instanceof ExportFormatError) && !isGunzipError(err)) throw err;
+    invalid = err instanceof ExportFormatError ? err : new ExportFormatError(`it is not valid gzip (${(err as Error).message})`);
+    // what was stored is invalid: were the bytes changed on the way, or did the server send it so?
+    const again = createHash('sha256');
+    let n = 0;
+    for await (const chunk of await readBack(target)) {
+      again.update(chunk as Buffer);
+      n += (chunk as Buffer).length;
+    }
+    if (again.digest('hex') !== sent.sha256 || n !== sent.bytes) {
+      throw new VerificationError(`the export stored at ${target.display} differs from what the server sent (${n} bytes stored, ${sent.bytes} sent) and is unusable: ${invalid.message}`);
+    }
+    throw new Error(`the server's export stream is incomplete or invalid, nothing was kept: ${invalid.message}`);
+  }
+  const stored = { sha256: hash.digest('hex'), bytes };
+  if (stored.sha256 !== sent.sha256 || stored.bytes !== sent.bytes) {
+    throw new VerificationError(`the export stored at ${target.display} differs from what the server sent: ${stored.bytes} bytes with sha256 ${stored.sha256}, sent ${sent.bytes} bytes with sha256 ${sent.sha256}`);
+  }
+  return { summary, stored };
+}
+
+function isGunzipError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** The server dry-runs an import of the stored export: it must read the same objects and sha256. */
+async function verifyImport(cmd: Command, target: Location, gzip: boolean, summary: ExportSummary): Promise<void> {
+  let result;
+  try {
+    result = await clientFrom(cmd).importStream(await readBack(target), { dryRun: true, gzip });
+  } catch (err) {
+    if (err instanceof RemoteError && err.status === 400) throw new VerificationError(`the server refuses to import the stored export: ${err.message}`);
+    throw err;
+  }
+  if (result.sha256 !== summary.sha256 || result.objects !== summary.objects) {
+    throw new VerificationError(`a dry-run import read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`);
+  }
+}
+
+async function discard(target: Location): Promise<void> {
+  if (target.kind === 'file') await unlink(target.path).catch(() => undefined);
+  else await target.storage.delete(target.key).catch(() => undefined);
+}

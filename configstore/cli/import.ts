@@ -1,0 +1,105 @@
+// `configstore import --from FILE|s3://bucket/key [--sha256 HEX] [--dry-run]`: checks the
+// export locally first (a complete, valid export; with --sha256, the one expected), so a bad
+// file is refused before the server sees a byte, then streams it to the server's import.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Command } from 'commander';
+import { ConfigStoreError } from '../errors.js';
+import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
+import { addServerOptions, clientFrom, isGzip, parseLocation, Progress, reportResult, type Location } from './dataops-common.js';
+import { UsageError } from './usage.js';
+
+interface ImportFlags {
+  from: string;
+  sha256?: string;
+  dryRun?: boolean;
+  gzip?: boolean;
+}
+
+export function addImportCommand(program: Command): void {
+  addServerOptions(
+    program
+      .command('import')
+      .description('replace all data with an export (admin; the server must be in maintenance unless --dry-run); prints a JSON result')
+      .requiredOption('--from <file|s3-url>', 'a file path, or s3://bucket/key?endpoint=URL&region=NAME (S3 keys from AWS_*)')
+      .option('--sha256 <hex>', "the export's expected sha256 (its trailer's): refuse any other")
+      .option('--dry-run', 'only have the server validate it (any mode, changes nothing)')
+      .option('--gzip', 'the export is gzip-compressed (implied by a name ending in .gz)'),
+  ).action(async (opts: ImportFlags, cmd: Command) => {
+    const expected = opts.sha256?.toLowerCase();
+    if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) throw new UsageError(`--sha256=${JSON.stringify(opts.sha256)}: expected 64 hex digits`);
+    const location = parseLocation(opts.from, '--from');
+    try {
+      await runImport(cmd, opts, location, expected);
+    } finally {
+      if (location.kind === 's3') await location.storage.close();
+    }
+  });
+}
+
+async function runImport(cmd: Command, opts: ImportFlags, location: Location, expected: string | undefined): Promise<void> {
+  const gzip = isGzip(location, opts.gzip);
+  const client = clientFrom(cmd);
+  const summary = await checkLocally(location, gzip);
+  if (expected !== undefined && summary.sha256 !== expected) {
+    throw new UsageError(`${location.display}: the export's sha256 is ${summary.sha256}, not ${expected} (--sha256): refusing to import it`);
+  }
+
+  const progress = new Progress(opts.dryRun ? 'sending (dry run)' : 'importing');
+  const source = await openSource(location);
+  async function* tapped(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      progress.add((chunk as Buffer).length);
+      yield chunk as Buffer;
+    }
+  }
+  let result;
+  try {
+    result = await client.importStream(tapped(), { gzip, ...(opts.dryRun ? { dryRun: true } : {}) });
+  } finally {
+    progress.done();
+  }
+  if (result.sha256 !== summary.sha256 || result.objects !== summary.objects) {
+    throw new Error(`the server read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`);
+  }
+  reportResult({ operation: 'import', objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision, location: location.display, dryRun: result.dryRun });
+}
+
+/** Opens the export; a missing or unreadable one is bad input (exit 2). */
+async function openSource(location: Location): Promise<Readable> {
+  if (location.kind === 'file') {
+    const info = await stat(location.path).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--from=${JSON.stringify(location.path)}: ${err.code === 'ENOENT' ? 'no such file' : `cannot read it (${err.code ?? err.message})`}`);
+    });
+    if (!info.isFile()) throw new UsageError(`--from=${JSON.stringify(location.path)}: not a regular file`);
+    return createReadStream(location.path);
+  }
+  try {
+    return await location.storage.get(location.key);
+  } catch (err) {
+    if (err instanceof ConfigStoreError && err.kind === 'NotFound') throw new UsageError(`--from=${JSON.stringify(location.display)}: no such object`);
+    throw err;
+  }
+}
+
+async function checkLocally(location: Location, gzip: boolean): Promise<ExportSummary> {
+  try {
+    return await validateExport(decoded(await openSource(location), gzip));
+  } catch (err) {
+    if (err instanceof ExportFormatError) throw new UsageError(`${location.display}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) throw new UsageError(`${location.display}: not valid gzip (${(err as Error).message})`);
+    throw err;
+  }
+}
+
+/** The export's ndjson bytes: gunzipped when it is stored compressed. */
+export function decoded(source: AsyncIterable<Uint8Array> | Readable, gzip: boolean): AsyncIterable<Uint8Array> {
+  if (!gzip) return source;
+  const readable = source instanceof Readable ? source : Readable.from(source);
+  const gunzip = createGunzip();
+  readable.on('error', (err) => gunzip.destroy(err));
+  return readable.pipe(gunzip);
+}
