@@ -33,7 +33,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: 'invalidRequest' });
     }
     if (typeof err.code === 'string' && err.code.startsWith('FST_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json` : err.message;
+      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send ${request.url.split('?')[0]!.endsWith('/import') ? 'application/x-ndjson or application/gzip' : 'application/json'}` : err.message;
       return reply.status(err.statusCode).send({ message, code: fastifyCodes[err.code] ?? 'badRequest' });
     }
     if (err instanceof SyntaxError) {
