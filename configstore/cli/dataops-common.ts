@@ -2,6 +2,8 @@
 // export lives (a local file or s3://bucket/key), a TTY-only progress line, the final JSON
 // result (also for Kubernetes' termination log) and the exit codes.
 import { accessSync, constants, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Option, type Command } from 'commander';
 import { ConfigStoreClient } from '../client/index.js';
 import { ConfigStoreError, RemoteError } from '../errors.js';
@@ -155,4 +157,13 @@ export function describeFailure(err: unknown): { line: string; exitCode: number 
     return { line: `error: ${err.message}${cause ? ` (${cause})` : ''}`, exitCode: exitCodes.failure };
   }
   return undefined;
+}
+
+/** The export's ndjson bytes: gunzipped when it is stored compressed. */
+export function decoded(source: AsyncIterable<Uint8Array> | Readable, gzip: boolean): AsyncIterable<Uint8Array> {
+  if (!gzip) return source;
+  const readable = source instanceof Readable ? source : Readable.from(source);
+  const gunzip = createGunzip();
+  readable.on('error', (err) => gunzip.destroy(err));
+  return readable.pipe(gunzip);
 }

@@ -10,8 +10,7 @@ import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { RemoteError } from '../errors.js';
 import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
-import { addServerOptions, clientFrom, isGzip, parseLocation, Progress, reportResult, VerificationError, type Location } from './dataops-common.js';
-import { decoded } from './import.js';
+import { addServerOptions, clientFrom, decoded, isGzip, parseLocation, Progress, reportResult, VerificationError, type Location } from './dataops-common.js';
 import { UsageError } from './usage.js';
 
 interface ExportFlags {

@@ -3,12 +3,11 @@
 // file is refused before the server sees a byte, then streams it to the server's import.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { ConfigStoreError } from '../errors.js';
 import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
-import { addServerOptions, clientFrom, isGzip, parseLocation, Progress, reportResult, type Location } from './dataops-common.js';
+import { addServerOptions, clientFrom, decoded, isGzip, parseLocation, Progress, reportResult, type Location } from './dataops-common.js';
 import { UsageError } from './usage.js';
 
 interface ImportFlags {
@@ -93,13 +92,4 @@ async function checkLocally(location: Location, gzip: boolean): Promise<ExportSu
     if (typeof code === 'string' && code.startsWith('Z_')) throw new UsageError(`${location.display}: not valid gzip (${(err as Error).message})`);
     throw err;
   }
-}
-
-/** The export's ndjson bytes: gunzipped when it is stored compressed. */
-export function decoded(source: AsyncIterable<Uint8Array> | Readable, gzip: boolean): AsyncIterable<Uint8Array> {
-  if (!gzip) return source;
-  const readable = source instanceof Readable ? source : Readable.from(source);
-  const gunzip = createGunzip();
-  readable.on('error', (err) => gunzip.destroy(err));
-  return readable.pipe(gunzip);
 }
