@@ -3,7 +3,6 @@
 // instance serves either all the old data or all the new, never a mix, and no stale
 // WAL entry is replayed.
 import { spawn } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../client/index.js';
 import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
@@ -46,7 +45,8 @@ async function bigExport(source: TestCluster): Promise<Buffer> {
 
 async function serve(cluster: TestCluster): Promise<{ url: string; kill(): Promise<void> }> {
   const port = await freePort();
-  const storageDir = (cluster.storage as PosixObjectStorage).location;
+  // a posix storage's location is already its file:// URL
+  const storageUrl = (cluster.storage as PosixObjectStorage).location;
   const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', 'serve'], {
     cwd: repoRoot,
     env: {
@@ -54,7 +54,7 @@ async function serve(cluster: TestCluster): Promise<{ url: string; kill(): Promi
       CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
       CONFIGSTORE_ETCD_ENDPOINTS: localEnv().etcd.endpoint,
       CONFIGSTORE_ETCD_PREFIX: cluster.prefix,
-      CONFIGSTORE_OBJECT_STORAGE: pathToFileURL(storageDir).href,
+      CONFIGSTORE_OBJECT_STORAGE: storageUrl,
       CONFIGSTORE_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -92,6 +92,16 @@ describe('import under SIGKILL', () => {
     await seed.client.enableMaintenance({ owner: 'test' });
     const outcomes: string[] = [];
     for (const delayMs of [50, 250, 600, 1200, 2500]) {
+      // a killed import held the checkpoint lock: let its lease expire, so this round's
+      // import really runs (rather than waiting for the lock) when it is killed
+      await eventually(async () => {
+        const etcd = etcdClient();
+        try {
+          return (await etcd.getAll().prefix(etcdKeys(target.prefix).checkpointLock).count()) === 0 ? true : undefined;
+        } finally {
+          etcd.close();
+        }
+      }, 30_000);
       const server = await serve(target);
       const client = new ConfigStoreClient(server.url);
       const importing = client.importStream(exported).then(
@@ -125,6 +135,10 @@ describe('import under SIGKILL', () => {
     const result = await eventually(() => new ConfigStoreClient(server.url).importStream(exported), 90_000);
     expect(result.objects).toBe(2 * newUsers);
     await server.kill();
+    const after = await target.start({ checkpoint: false });
+    expect(after.server.stores.readdb.do({}, (tx) => tx.count('user', null))).toBe(newUsers);
+    outcomes.push('final: new');
+    console.info(`import under SIGKILL: ${outcomes.join(', ')}`);
     // no staged file of a failed attempt stays referenced; the WAL is empty after the switch
     const etcd = etcdClient();
     expect(await etcd.getAll().prefix(etcdKeys(target.prefix).walPrefix).count()).toBe(0);

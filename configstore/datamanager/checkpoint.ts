@@ -43,7 +43,8 @@ export type CheckpointResult =
 
 /** etcd's default --max-txn-ops is 128. */
 const deletesPerTxn = 100;
-const lockTtlSeconds = 30;
+// short: a holder killed mid-checkpoint (or mid-import) blocks the others only this long
+const lockTtlSeconds = 10;
 
 export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;

@@ -49,7 +49,7 @@ export interface ImportResult {
 
 /** How long an import waits for a running checkpoint (which holds the same lock). */
 const lockWaitMs = 20_000;
-const lockTtlSeconds = 30;
+const lockTtlSeconds = 10; // as checkpoints: a killed importer blocks others only this long
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: false, strict: false }));
