@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
 import { ExportFormatError } from '../datamanager/exportformat.js';
 import { importExport } from '../datamanager/importer.js';
@@ -15,17 +16,6 @@ import type { ExportSource } from './export.js';
 
 const ImportQuery = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
-const ImportResult = Type.Object(
-  {
-    objects: Type.Integer(),
-    bytes: Type.Integer({ description: 'bytes of the (uncompressed) export read' }),
-    sha256: Type.String(),
-    epoch: Type.Integer({ description: 'the epoch of the new snapshot (a dry run: the one it would have)' }),
-    revision: Type.String(),
-    dryRun: Type.Boolean(),
-  },
-  { additionalProperties: false },
-);
 
 const maxImportBytes = 10 * 1024 ** 3;
 /** How long a refused import keeps reading the rest of the body, so the client sees the answer. */

@@ -12,16 +12,9 @@ import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../typ
 import type { ConfigListQuery, ConfigParentType, CreateSecretRequest, Secret, UpdateSecretRequest } from '../types/secret.js';
 import type { CreateVariableRequest, UpdateVariableRequest, Variable } from '../types/variable.js';
 import type { EnableMaintenanceRequest, MaintenanceStatus } from '../types/maintenance.js';
+import type { ImportResult } from '../types/export.js';
 
-/** What an import did (or, for a dry run, would do): the export's count, size and sha256, the new snapshot's epoch and revision. */
-export interface ImportResult {
-  objects: number;
-  bytes: number;
-  sha256: string;
-  epoch: number;
-  revision: string;
-  dryRun: boolean;
-}
+export type { ImportResult } from '../types/export.js';
 
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <token>` (admin routes). */

@@ -14,6 +14,7 @@ import { ConflictError, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { listAll } from '../objectstorage/objectstorage.js';
+import type { ImportResult } from '../types/export.js';
 import type { etcdKeys } from '../types/etcd.js';
 import type { ExportObjectLine } from '../types/export.js';
 import { LinkedAccountData } from '../types/linkedaccount.js';
@@ -37,15 +38,6 @@ export interface ImportTarget {
   log: Log;
 }
 
-export interface ImportResult {
-  objects: number;
-  bytes: number;
-  sha256: string;
-  /** The epoch and revision of the new snapshot (a dry run: those it would have had). */
-  epoch: number;
-  revision: string;
-  dryRun: boolean;
-}
 
 /** How long an import waits for a running checkpoint (which holds the same lock). */
 const lockWaitMs = 20_000;

@@ -59,3 +59,17 @@ export const ExportQuery = Type.Object(
   { additionalProperties: false },
 );
 export type ExportQuery = Static<typeof ExportQuery>;
+
+/** What an import did (a dry run: would do): the export's count, size and sha256, the new snapshot's epoch and revision. */
+export const ImportResult = Type.Object(
+  {
+    objects: Type.Integer(),
+    bytes: Type.Integer({ description: 'bytes of the (uncompressed) export read' }),
+    sha256: Type.String(),
+    epoch: Type.Integer({ description: 'the epoch of the new snapshot (a dry run: the one it would have)' }),
+    revision: Type.String(),
+    dryRun: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ImportResult = Static<typeof ImportResult>;
