@@ -9,14 +9,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import { Etcd3 } from 'etcd3';
 import { createServer } from '../configstore/api/server.js';
 import { ConfigStoreClient } from '../configstore/client/index.js';
-import { snapshotFormatVersion, writeDataFile, writeManifest, type SnapshotEntry } from '../configstore/datamanager/snapshot.js';
-import type { SnapshotPointer } from '../configstore/datamanager/state.js';
 import { PosixObjectStorage } from '../configstore/objectstorage/posix.js';
-import { etcdKeys } from '../configstore/types/etcd.js';
 import { benchEnv, table, verdict } from './lib.js';
+import { seedUsers } from './seed.js';
 
 const sizes = (process.env.BENCH_OBJECTS ?? '50000,500000').split(',').map(Number);
 
@@ -28,21 +25,6 @@ function rssSampler(): { start: number; stop(): number } {
   return { start, stop: () => (clearInterval(t), Math.round(peak / 2 ** 20)) };
 }
 
-// ids sorted by construction
-const userId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-const rootId = (i: number) => `00000000-0000-4000-9000-${i.toString(16).padStart(12, '0')}`;
-
-async function* users(n: number): AsyncGenerator<SnapshotEntry> {
-  const createdAt = new Date().toISOString();
-  for (let i = 0; i < n; i++) yield { id: userId(i), data: { id: userId(i), name: `user${i}`, createdAt } };
-}
-
-/** Every user owns a root project group (the import checks it). */
-async function* rootGroups(n: number): AsyncGenerator<SnapshotEntry> {
-  const createdAt = new Date().toISOString();
-  for (let i = 0; i < n; i++) yield { id: rootId(i), data: { id: rootId(i), name: '', parentType: 'user', parentId: userId(i), visibility: 'public', createdAt } };
-}
-
 const rows: Array<[string, number, number, number, number]> = [];
 const checks: string[] = [];
 for (const n of sizes) {
@@ -50,14 +32,7 @@ for (const n of sizes) {
   try {
     const ost = new PosixObjectStorage(join(env.dir, 'objects'));
     const prefix = '/bench-dataops/';
-    // seed: one snapshot holding n users, as a checkpoint would have written it
-    const etcd = new Etcd3({ hosts: env.etcd.endpoint });
-    const revision = BigInt((await etcd.get('probe').exec()).header.revision);
-    const files = { user: await writeDataFile(ost, 'user', 0, revision, users(n)), projectgroup: await writeDataFile(ost, 'projectgroup', 0, revision, rootGroups(n)) };
-    const manifest = await writeManifest(ost, { formatVersion: snapshotFormatVersion, epoch: 0, revision: String(revision), createdAt: new Date().toISOString(), files });
-    const pointer: SnapshotPointer = { epoch: 0, revision: String(revision), manifest, createdAt: new Date().toISOString() };
-    await etcd.put(etcdKeys(prefix).snapshot).value(JSON.stringify(pointer));
-    etcd.close();
+    await seedUsers(ost, env.etcd.endpoint, prefix, n);
 
     const server = await createServer({ etcdEndpoints: [env.etcd.endpoint], etcdPrefix: prefix, objectStorage: ost, logger: false, dataDir: mkdtempSync(join(env.dir, 'readdb-')), checkpoint: false });
     const url = await server.app.listen({ host: '127.0.0.1', port: 0 });

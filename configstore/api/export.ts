@@ -12,13 +12,13 @@ import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { allDataTypes } from '../action/datatypes.js';
 import type { Checkpointer } from '../datamanager/checkpoint.js';
-import { exportChunks } from '../datamanager/exportformat.js';
-import { readDataFile, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
+import { exportChunks, type RawObjectLine } from '../datamanager/exportformat.js';
+import { readDataLines, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
 import { parsePointer, readCommittedState } from '../datamanager/state.js';
 import { UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import type { etcdKeys } from '../types/etcd.js';
-import { exportContentType, exportFormatVersion, exportHeaderKind, ExportQuery, type ExportHeader, type ExportObjectLine } from '../types/export.js';
+import { exportContentType, exportFormatVersion, exportHeaderKind, ExportQuery, type ExportHeader } from '../types/export.js';
 import { contextOf } from './context.js';
 
 /** What an export reads: etcd's snapshot pointer, the object storage, and the checkpointer. */
@@ -107,11 +107,11 @@ async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: 
   }
 }
 
-async function* objectsOf(ost: ObjectStorage, manifest: SnapshotManifest | undefined, types: string[], signal: AbortSignal): AsyncGenerator<ExportObjectLine> {
+async function* objectsOf(ost: ObjectStorage, manifest: SnapshotManifest | undefined, types: string[], signal: AbortSignal): AsyncGenerator<RawObjectLine> {
   for (const type of types) {
     const file = manifest?.files[type];
     if (!file) continue;
-    for await (const entry of readDataFile(ost, file, signal)) yield { type, id: entry.id, data: entry.data };
+    for await (const { id, line } of readDataLines(ost, file, signal)) yield { type, id, raw: line };
   }
 }
 

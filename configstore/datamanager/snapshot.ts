@@ -63,6 +63,15 @@ export async function readManifest(ost: ObjectStorage, key: string): Promise<Sna
 /** Streams one data file's entries in id order. */
 /** Streams one data file's entries in id order; checks its count and sha256 at the end. */
 export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<SnapshotEntry> {
+  for await (const { line } of readDataLines(ost, file, signal)) yield JSON.parse(line) as SnapshotEntry;
+}
+
+/**
+ * The raw lines of a data file (`{"id":…,"data":…}`, as JSON.stringify wrote them) with
+ * their ids, unparsed: an export re-wraps them without a parse and a stringify per object.
+ * Checks the count and sha256 at the end.
+ */
+export async function* readDataLines(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<{ id: string; line: string }> {
   const lines = createInterface({ input: await ost.get(file.key, signal ? { signal } : {}), crlfDelay: Infinity });
   const hash = createHash('sha256');
   let objects = 0;
@@ -70,13 +79,23 @@ export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, sign
     if (!line) continue;
     hash.update(line + '\n');
     objects++;
-    yield JSON.parse(line) as SnapshotEntry;
+    yield { id: idOfLine(line, file.key), line };
   }
   // a body cut at a line boundary would otherwise lose objects silently
   const sha256 = hash.digest('hex');
   if (objects !== file.objects || sha256 !== file.sha256) {
     throw new Error(`snapshot file ${file.key} is damaged: ${objects} objects with sha256 ${sha256}, the manifest says ${file.objects} with ${file.sha256}`);
   }
+}
+
+const linePrefix = '{"id":"';
+
+/** The id of a data-file line: the JSON string right after `{"id":`. */
+function idOfLine(line: string, key: string): string {
+  if (!line.startsWith(linePrefix)) throw new Error(`snapshot file ${key} has a malformed line: ${line.slice(0, 80)}`);
+  let end = linePrefix.length;
+  while (end < line.length && line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
+  return JSON.parse(line.slice(linePrefix.length - 1, end + 1)) as string;
 }
 
 /** Writes one type's data file from entries given in id order; counts and hashes them. */
