@@ -15,6 +15,7 @@ import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { listAll } from '../objectstorage/objectstorage.js';
 import type { ImportResult } from '../types/export.js';
+import { ImportIndex } from './importindex.js';
 import type { etcdKeys } from '../types/etcd.js';
 import type { ExportObjectLine } from '../types/export.js';
 import { LinkedAccountData } from '../types/linkedaccount.js';
@@ -71,11 +72,11 @@ const validators: Record<DataType, ValidateFunction> = {
  * references (and the tree's shape) are checked once every group is in.
  */
 class ImportChecker {
-  private readonly ids = new Map<string, Set<string>>(allDataTypes.map((t) => [t, new Set<string>()]));
-  private readonly names = new Set<string>();
-  /** Groups under a group: id → parent id, checked at the end. */
-  private readonly groupParents = new Map<string, { parentId: string; line: number }>();
-  private readonly rootOwners = new Set<string>();
+  private readonly index = new ImportIndex();
+
+  close(): void {
+    this.index.close();
+  }
 
   check(o: ExportObjectLine, line: number): void {
     const bad = (what: string) => new ExportFormatError(`line ${line}: ${o.type} ${JSON.stringify(o.id)}: ${what}`);
@@ -91,7 +92,7 @@ class ImportChecker {
     const d = o.data as Record<string, string | undefined>;
     if (d.id !== o.id) throw bad(`"data.id" must be the line's id`);
     const ref = (refType: DataType, id: string | undefined, field: string) => {
-      if (id === undefined || !this.ids.get(refType)!.has(id)) throw bad(`${field} ${JSON.stringify(id)} names no ${refType} of the export`);
+      if (id === undefined || !this.index.hasId(refType, id)) throw bad(`${field} ${JSON.stringify(id)} names no ${refType} of the export`);
     };
     const equal = (a: string, b: string) => {
       if (d[a] !== d[b]) throw bad(`"${a}" must equal "${b}"`);
@@ -127,12 +128,11 @@ class ImportChecker {
       case DataType.projectGroup:
         if (d.parentType === 'projectgroup') {
           named(d.parentId!, 'tree');
-          this.groupParents.set(o.id, { parentId: d.parentId!, line });
+          this.index.addGroupParent(o.id, d.parentId!, line);
         } else {
           if (d.name !== '') throw bad('a root group (parentType org or user) has the empty name');
           ref(d.parentType === 'org' ? DataType.org : DataType.user, d.parentId, 'parentId');
-          if (this.rootOwners.has(d.parentId!)) throw bad(`${d.parentType} ${d.parentId} has a second root group`);
-          this.rootOwners.add(d.parentId!);
+          if (!this.index.addRoot(d.parentId!)) throw bad(`${d.parentType} ${d.parentId} has a second root group`);
         }
         break;
       case DataType.project:
@@ -147,35 +147,33 @@ class ImportChecker {
         named(d.parentId!, type);
         break;
     }
-    this.ids.get(type)!.add(o.id);
+    this.index.addId(type, o.id);
   }
 
   /** The checks that need every object: group parents, the tree's shape, root groups. */
   finish(): void {
-    const groups = this.ids.get(DataType.projectGroup)!;
-    for (const [id, { parentId, line }] of this.groupParents) {
-      if (!groups.has(parentId)) throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parentId)} names no projectgroup of the export`);
+    for (const { id, parent, line } of this.index.groupParents()) {
+      if (!this.index.hasId(DataType.projectGroup, parent)) throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parent)} names no projectgroup of the export`);
     }
-    // every chain of parents must end at a root group: no cycle
+    // every chain of parents must end at a root group: no cycle (only nested groups are
+    // in memory here, a small part of an export)
     const reachesRoot = new Set<string>();
-    for (const start of this.groupParents.keys()) {
+    for (const { id: start, line } of this.index.groupParents()) {
       const chain: string[] = [];
-      for (let id: string | undefined = start; id !== undefined && !reachesRoot.has(id); id = this.groupParents.get(id)?.parentId) {
+      for (let id: string | undefined = start; id !== undefined && !reachesRoot.has(id); id = this.index.parentOf(id)) {
         if (chain.includes(id) || chain.length > 1000) {
-          throw new ExportFormatError(`line ${this.groupParents.get(start)!.line}: projectgroup ${JSON.stringify(start)} is its own ancestor (or nested deeper than 1000 levels)`);
+          throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(start)} is its own ancestor (or nested deeper than 1000 levels)`);
         }
         chain.push(id);
       }
       for (const id of chain) reachesRoot.add(id);
     }
-    for (const type of [DataType.user, DataType.org]) {
-      for (const id of this.ids.get(type)!) if (!this.rootOwners.has(id)) throw new ExportFormatError(`${type} ${JSON.stringify(id)} has no root project group`);
-    }
+    const orphan = this.index.ownerWithoutRoot();
+    if (orphan) throw new ExportFormatError(`${orphan.type} ${JSON.stringify(orphan.id)} has no root project group`);
   }
 
   private takeName(key: string, taken: () => Error): void {
-    if (this.names.has(key)) throw taken();
-    this.names.add(key);
+    if (!this.index.takeName(key)) throw taken();
   }
 }
 
@@ -271,6 +269,14 @@ interface Streamed {
 async function streamExport(ost: ObjectStorage | undefined, input: AsyncIterable<Uint8Array | string>, epoch: number, revision: bigint): Promise<Streamed> {
   const reader = new ExportReader(input);
   const checker = new ImportChecker();
+  try {
+    return await streamChecked(ost, reader, checker, epoch, revision);
+  } finally {
+    checker.close();
+  }
+}
+
+async function streamChecked(ost: ObjectStorage | undefined, reader: ExportReader, checker: ImportChecker, epoch: number, revision: bigint): Promise<Streamed> {
   const objects = reader.objects()[Symbol.asyncIterator]();
   const files: Record<string, SnapshotFile> = {};
   let line = 1; // the header's
