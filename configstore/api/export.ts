@@ -67,7 +67,6 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
 async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: FastifyBaseLogger): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined }> {
   const deadline = Date.now() + checkpointWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    // (run() also collects garbage: a GC failure fails it too, hence not only "checkpoint")
     const result = await source.checkpointer.run({ force: true }).catch((err: unknown) => {
       throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', { code: 'snapshotUnavailable', cause: err });
     });

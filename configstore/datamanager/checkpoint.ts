@@ -2,7 +2,7 @@
 // etcd's snapshot pointer to it, then trim the folded entries from etcd. Every instance
 // runs the loop; an etcd lock makes one of them do the work at a time (the others skip
 // their turn). Old snapshots are kept (`keep`) and then garbage-collected.
-import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
+import { EtcdLockFailedError, type Etcd3, type Lock } from 'etcd3';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { listAll } from '../objectstorage/objectstorage.js';
@@ -43,8 +43,16 @@ export type CheckpointResult =
 
 /** etcd's default --max-txn-ops is 128. */
 const deletesPerTxn = 100;
-// short: a holder killed mid-checkpoint (or mid-import) blocks the others only this long
+// short: a holder killed mid-checkpoint or mid-import blocks the others only this long
 const lockTtlSeconds = 10;
+
+/**
+ * The lock over the snapshot pointer and the snapshot files: held by a checkpoint (which
+ * moves the pointer and collects old files) and by an import (which replaces them).
+ */
+export function snapshotLock(etcd: Etcd3, keys: ReturnType<typeof etcdKeys>): Lock {
+  return etcd.lock(keys.checkpointLock).ttl(lockTtlSeconds);
+}
 
 export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +87,7 @@ export class Checkpointer {
 
   /** One round under the lock: checkpoint (if due, or `force`), then collect garbage. */
   async run({ force }: { force: boolean }): Promise<CheckpointResult> {
-    const lock = this.etcd.lock(this.keys.checkpointLock).ttl(lockTtlSeconds);
+    const lock = snapshotLock(this.etcd, this.keys);
     try {
       await lock.acquire();
     } catch (err) {

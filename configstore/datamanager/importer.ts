@@ -28,6 +28,7 @@ import { Secret } from '../types/secret.js';
 import { UserTokenData } from '../types/token.js';
 import { User } from '../types/user.js';
 import { Variable } from '../types/variable.js';
+import { snapshotLock } from './checkpoint.js';
 import { ExportFormatError, ExportReader } from './exportformat.js';
 import { manifestKey, snapshotFormatVersion, snapshotId, snapshotLayout, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from './snapshot.js';
 import { epochOf, parsePointer, type SnapshotPointer } from './state.js';
@@ -42,7 +43,6 @@ export interface ImportTarget {
 
 /** How long an import waits for a running checkpoint (which holds the same lock). */
 const lockWaitMs = 20_000;
-const lockTtlSeconds = 10; // as checkpoints: a killed importer blocks others only this long
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: false, strict: false }));
@@ -243,7 +243,7 @@ async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<void> {
 async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | undefined) {
   const deadline = Date.now() + lockWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    const lock = etcd.lock(keys.checkpointLock).ttl(lockTtlSeconds);
+    const lock = snapshotLock(etcd, keys);
     try {
       await lock.acquire();
       return lock;
