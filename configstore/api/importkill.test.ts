@@ -2,16 +2,15 @@
 // process is killed with SIGKILL at several points of an import; afterwards a fresh
 // instance serves either all the old data or all the new, never a mix, and no stale
 // WAL entry is replayed.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../client/index.js';
 import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
 import { freePort } from '../../scripts/localenv/process.js';
-import { repoRoot } from '../../scripts/localenv/tools.js';
 import { snapshotFormatVersion, writeDataFile, writeManifest, type SnapshotEntry } from '../datamanager/snapshot.js';
 import type { SnapshotPointer } from '../datamanager/state.js';
 import type { PosixObjectStorage } from '../objectstorage/posix.js';
 import { etcdKeys } from '../types/etcd.js';
+import { spawnCli } from '../cli/testcli.js';
 import { eventually, testCluster, type TestCluster } from './testinstance.js';
 
 const newUsers = 20_000;
@@ -47,19 +46,17 @@ async function serve(cluster: TestCluster): Promise<{ url: string; kill(): Promi
   const port = await freePort();
   // a posix storage's location is already its file:// URL
   const storageUrl = (cluster.storage as PosixObjectStorage).location;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', 'serve'], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
+  const { child, exited } = spawnCli(
+    ['serve'],
+    {
       CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
       CONFIGSTORE_ETCD_ENDPOINTS: localEnv().etcd.endpoint,
       CONFIGSTORE_ETCD_PREFIX: cluster.prefix,
       CONFIGSTORE_OBJECT_STORAGE: storageUrl,
       CONFIGSTORE_LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
+    'inherit',
+  );
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000);
   return {

@@ -1,7 +1,6 @@
 // The data commands as real processes against an in-process server on the local etcd:
 // export to a file and to MinIO (verified), import with local checks, a server error passed
 // through, maintenance enable/status/disable with --wait.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,32 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateExport } from '../datamanager/exportformat.js';
 import { readAll } from '../objectstorage/index.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
-import { repoRoot } from '../../scripts/localenv/tools.js';
 import { testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
+import { spawnCli, type CliExit } from './testcli.js';
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Exit = CliExit;
 
+/** The command to its end (killed after a minute: a case fails rather than hangs). */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  const run = spawnCli(args, env);
+  const guard = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
+  return run.exited.finally(() => clearTimeout(guard));
 }
 
 const resultOf = (exit: Exit) => {

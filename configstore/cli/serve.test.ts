@@ -1,6 +1,5 @@
 // `configstore serve` as a real process: settings checks, readiness, a user over HTTP,
 // graceful SIGTERM with a request in flight, and a start while etcd is unreachable.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -9,37 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/localenv/process.js';
 import { isolatedEtcdPrefix, localEnv } from '../../scripts/localenv/testenv.js';
-import { repoRoot } from '../../scripts/localenv/tools.js';
 import { eventually } from '../api/testinstance.js';
-
-interface Run {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; stderr: string; stdout: string }>;
-}
-
-function runCli(args: string[], env: Record<string, string>): Run {
-  // a clean environment: only what the test gives (and PATH for tsx)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stderr, stdout })),
-  );
-  return { child, exited };
-}
+import { spawnCli, type CliRun } from './testcli.js';
 
 const status = async (url: string) => (await fetch(url)).status;
 
 describe('configstore serve', () => {
   let dir: string;
   let etcdPrefix: ReturnType<typeof isolatedEtcdPrefix>;
-  const running: Run[] = [];
+  const running: CliRun[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'configstore-cli-'));
@@ -73,7 +50,7 @@ describe('configstore serve', () => {
     ];
     const results = await Promise.all(
       cases.map(([env, args]) => {
-        const run = runCli(['serve', ...args], env);
+        const run = spawnCli(['serve', ...args], env);
         running.push(run);
         const guard = setTimeout(() => run.child.kill('SIGKILL'), 30_000); // a case that starts a server fails, not hangs
         return run.exited.finally(() => clearTimeout(guard));
@@ -91,7 +68,7 @@ describe('configstore serve', () => {
   it('serves once ready, and on SIGTERM finishes the request in flight and exits 0', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const run = runCli(['serve', '--listen', `127.0.0.1:${port}`], {
+    const run = spawnCli(['serve', '--listen', `127.0.0.1:${port}`], {
       CONFIGSTORE_ETCD_ENDPOINTS: localEnv().etcd.endpoint,
       CONFIGSTORE_ETCD_PREFIX: etcdPrefix.prefix,
       CONFIGSTORE_DATA_DIR: join(dir, 'data'),
@@ -153,7 +130,7 @@ describe('configstore serve', () => {
     await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${port}`;
-      const run = runCli(['serve'], {
+      const run = spawnCli(['serve'], {
         CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
         CONFIGSTORE_ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}`,
         CONFIGSTORE_ETCD_PREFIX: etcdPrefix.prefix,
