@@ -1,0 +1,90 @@
+// ConfigStoreCluster: a configstore deployment the operator runs (Deployment + Service) and
+// reports on (ready pods, each instance's mode from the etcd registry, the last export).
+import Type, { type Static } from 'typebox';
+import { Conditions, LocalObjectReference, ObjectName, Opaque, S3Storage, StringEnum } from './common.js';
+
+export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclusters', singular: 'configstorecluster', shortNames: ['csc'] } as const;
+
+const EtcdSpec = Type.Object({
+  endpoints: Type.Array(Type.String({ pattern: '^https?://[^/?#]+/?$' }), { minItems: 1, maxItems: 16, description: 'etcd client URLs.' }),
+  prefix: Type.Optional(
+    Type.String({ default: '/configstore/', pattern: '^/([\\x21-\\x7e]*/)?$', maxLength: 256, description: 'Key prefix of this cluster in etcd; starts and ends with "/".' }),
+  ),
+});
+
+const ObjectStorageSpec = Type.Object(
+  {
+    s3: Type.Optional(S3Storage),
+    posix: Type.Optional(
+      Type.Object({
+        path: Type.String({ pattern: '^/', description: 'Directory shared by every pod (a ReadWriteMany volume mounted there, or a host path on one node).' }),
+      }),
+    ),
+  },
+  { 'x-kubernetes-validations': [{ rule: 'has(self.s3) != has(self.posix)', message: 'set exactly one of objectStorage.s3 and objectStorage.posix' }] },
+);
+
+export const ConfigStoreClusterSpec = Type.Object({
+  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 3 })),
+  image: Type.String({ minLength: 1, description: 'The configstore image (its entrypoint is the `configstore` CLI).' }),
+  imagePullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const)),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 4000 })),
+  logLevel: Type.Optional(StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { default: 'info' })),
+  etcd: EtcdSpec,
+  objectStorage: ObjectStorageSpec,
+  adminTokenSecretRef: Type.Optional(
+    Type.Object({ name: ObjectName, key: Type.Optional(Type.String({ default: 'token' })) }, { description: 'Secret with the admin token; admin routes are open without one.' }),
+  ),
+  resources: Type.Optional(Opaque<Record<string, unknown>>('Container resources (core/v1 ResourceRequirements).')),
+  imagePullSecrets: Type.Optional(Type.Array(LocalObjectReference)),
+});
+export type ConfigStoreClusterSpec = Static<typeof ConfigStoreClusterSpec>;
+
+export const InstanceReport = Type.Object({
+  id: Type.String(),
+  pod: Type.Optional(Type.String()),
+  mode: Type.String(),
+  appliedRevision: Type.Optional(Type.String()),
+  fenceRevision: Type.Optional(Type.String()),
+});
+export type InstanceReport = Static<typeof InstanceReport>;
+
+export const ExportRecord = Type.Object({
+  maintenance: Type.String({ description: 'The ConfigStoreMaintenance that made it.' }),
+  location: Type.String(),
+  objects: Type.Integer(),
+  bytes: Type.Integer(),
+  sha256: Type.String(),
+  revision: Type.String(),
+  completedAt: Type.String({ format: 'date-time' }),
+});
+export type ExportRecord = Static<typeof ExportRecord>;
+
+export const ConfigStoreClusterStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  replicas: Type.Optional(Type.Integer()),
+  readyReplicas: Type.Optional(Type.Integer()),
+  /** normal, maintenance, entering or exiting when every instance agrees, else mixed. */
+  mode: Type.Optional(Type.String()),
+  maintenanceOwner: Type.Optional(Type.String()),
+  instances: Type.Optional(Type.Array(InstanceReport, { maxItems: 100 })),
+  lastExport: Type.Optional(ExportRecord),
+  conditions: Type.Optional(Conditions),
+});
+export type ConfigStoreClusterStatus = Static<typeof ConfigStoreClusterStatus>;
+
+export const clusterPrinterColumns = [
+  { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
+  { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+  { name: 'Mode', type: 'string', jsonPath: '.status.mode' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Message', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].message", priority: 1 },
+];
+
+export interface ConfigStoreCluster {
+  apiVersion: string;
+  kind: 'ConfigStoreCluster';
+  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string; [k: string]: unknown };
+  spec: ConfigStoreClusterSpec;
+  status?: ConfigStoreClusterStatus;
+}

@@ -1,0 +1,5 @@
+// The operator's API: both kinds' schemas and types, and their CRDs.
+export * from './common.js';
+export * from './cluster.js';
+export * from './maintenance.js';
+export { customResourceDefinitions, structural } from './crd.js';
