@@ -16,7 +16,8 @@ export function projectView(project: ProjectData, loc: Location): Project {
   return { ...project, path: loc.path, parentPath: loc.parentPath!, ownerType: loc.ownerType, ownerId: loc.ownerId, globalVisibility: loc.globalVisibility };
 }
 
-function checkConfigType(type: string): void {
+/** Also the importer's rule. */
+export function checkConfigType(type: string): void {
   if (type !== 'remotesource') {
     throw new BadRequestError(`remoteRepositoryConfigType ${JSON.stringify(type)} is not supported: the only supported type is "remotesource"`, {
       code: 'unsupportedRemoteRepositoryConfigType',

@@ -9,7 +9,8 @@ import type { Stores } from './write.js';
 
 type SecretFields = Pick<Secret, 'type' | 'data'>;
 
-const secretKind: ItemKind<SecretFields> = {
+/** Its rules are also the importer's. */
+export const secretKind: ItemKind<SecretFields> = {
   dataType: DataType.secret,
   label: 'secret',
   validate(name, { type, data }) {

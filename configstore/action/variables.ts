@@ -11,7 +11,8 @@ import type { Stores } from './write.js';
 
 type VariableFields = { values: VariableValue[] };
 
-const variableKind: ItemKind<VariableFields> = {
+/** Its rules are also the importer's. */
+export const variableKind: ItemKind<VariableFields> = {
   dataType: DataType.variable,
   label: 'variable',
   validate(name, { values }) {

@@ -1,8 +1,8 @@
 // POST /api/v1alpha/import on the real etcd (and MinIO for the importing clusters): an export
 // of one cluster imported into another replaces its data on every instance and exports
 // back identically; outside maintenance it is refused, a dry run validates in any mode, and
-// every kind of damaged export (on MinIO) is a 400 naming the problem that changes nothing and leaves
-// no staged file behind.
+// every kind of damaged export (on MinIO), or one breaking a rule the API enforces, is a 400
+// naming the problem that changes nothing and leaves no staged file behind.
 import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,13 +43,15 @@ async function stagedKeys(ost: ObjectStorage): Promise<string[]> {
 
 const source = (name: string): CreateRemoteSourceRequest => ({ name, type: 'gitea', apiUrl: `https://${name}.example.com`, authType: 'password' });
 
-/** Users, an org with a member, groups, a project on a remote source and linked account, secrets and variables. */
+/** Users, an org with a member, groups, a project on a remote source and linked account (of two, two), secrets and variables. */
 async function populate(c: TestInstance['client']): Promise<void> {
   await c.createRemoteSource(source('gitea'));
+  await c.createRemoteSource(source('forgejo'));
   await c.createUser({ name: 'alice' });
   await c.createUser({ name: 'bob' });
   await c.createUserToken('alice', { name: 'ci' });
   const la = await c.createLinkedAccount('alice', { remoteSourceRef: 'gitea', remoteUserId: '1', remoteUserName: 'alice' });
+  await c.createLinkedAccount('bob', { remoteSourceRef: 'gitea', remoteUserId: '2', remoteUserName: 'bob' });
   await c.createOrg({ name: 'acme', visibility: pub, creatorUserRef: 'alice' });
   await c.setOrgMember('acme', 'bob', 'member');
   await c.createProjectGroup({ name: 'apps', parentRef: 'org/acme', visibility: pub });
@@ -197,6 +199,8 @@ describe('import of a damaged export', () => {
       return JSON.stringify(o);
     });
   const users = () => lines.filter((l) => l.includes('"type":"user"'));
+  const forgejo = () => (JSON.parse(lines.find((l) => l.includes('"name":"forgejo"'))!) as { id: string }).id;
+  const badRegexp = { type: 'regexp', match: '(' };
   const cases: Array<[string, () => Buffer | string, RegExp]> = [
     ['empty', () => '', /the export is empty/],
     ['not JSON', () => 'hello\n', /line 1 is not JSON/],
@@ -211,6 +215,12 @@ describe('import of a damaged export', () => {
     ['an invalid object', () => build(header, edit('user', (o) => delete o.data.createdAt)), /line \d+: user .*missing field "createdAt"/],
     ['an invalid name', () => build(header, edit('org', (o) => (o.data.name = 'no spaces'))), /line \d+: org .*data.name must match/],
     ['a name taken twice', () => build(header, edit('user', (o) => (o.data.name = 'same'))), /name "same" is taken twice/],
+    // the API's own rules (action/), which the importer enforces too
+    ['a project whose linked account is of another remote source', () => build(header, edit('project', (o) => (o.data.remoteSourceId = forgejo()))), /line \d+: project "[^"]+": linked account \S+ \(linkedAccountId\) is an account of remote source \S+, not of the project's remote source/],
+    ['two linked accounts of one remote user', () => build(header, edit('linkedaccount', (o) => (o.data.remoteUserId = '1'))), /line \d+: linkedaccount "[^"]+": remote user "1" of remote source \S+ has a second linked account/],
+    ['an unsupported repository config type', () => build(header, edit('project', (o) => (o.data.remoteRepositoryConfigType = 'github'))), /line \d+: project .*remoteRepositoryConfigType "github" is not supported/],
+    ['a secret with a blank data key', () => build(header, edit('secret', (o) => (o.data.data = { ' ': 'x' }))), /line \d+: secret "[^"]+": secret "\w+": data keys must not be empty/],
+    ['a variable with an invalid regexp', () => build(header, edit('variable', (o) => ((o.data.values as Array<Record<string, unknown>>)[0]!.when = { branch: { include: [badRegexp] } }))), /line \d+: variable .*invalid regular expression "\("/],
     ['an unknown type', () => build(header.replace('"variable"', '"gadget"'), lines), /unknown type "gadget"/],
     ['broken gzip', () => Buffer.from('not gzip at all'), /not valid gzip/],
   ];

@@ -1,7 +1,8 @@
 // Import (DESIGN §5): an export streamed into a new snapshot under a new epoch, switched to
 // with ONE etcd transaction that also drops every WAL entry. The stream goes through the
 // ExportReader (format, order, uniqueness, trailer) while each type's objects are checked
-// against their stored schema and references and written straight into that type's data
+// against their stored schema, references and the API's own rules (action/: a project's
+// linked account is of its remote source, …) and written straight into that type's data
 // file: memory holds the ids (and a few names) seen, never the objects. Anything wrong →
 // a 400 naming the line, the staged files are deleted, and nothing changed.
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -10,7 +11,10 @@ import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type, { type TSchema } from 'typebox';
 import { allDataTypes, DataType } from '../action/datatypes.js';
-import { ConflictError, UnavailableError } from '../errors.js';
+import { checkConfigType } from '../action/projects.js';
+import { secretKind } from '../action/secrets.js';
+import { variableKind } from '../action/variables.js';
+import { BadRequestError, ConflictError, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { listAll } from '../objectstorage/objectstorage.js';
@@ -97,6 +101,15 @@ class ImportChecker {
     const equal = (a: string, b: string) => {
       if (d[a] !== d[b]) throw bad(`"${a}" must equal "${b}"`);
     };
+    /** A rule of the API's own (action/), its message naming this object. */
+    const liveRule = (check: () => void) => {
+      try {
+        check();
+      } catch (err) {
+        if (err instanceof BadRequestError) throw bad(err.message);
+        throw err;
+      }
+    };
     const named = (scope: string, label: string) => {
       const problem = d.name ? nameProblem(d.name) : 'is empty';
       if (problem) throw bad(`name ${JSON.stringify(d.name)} ${problem}`);
@@ -117,6 +130,10 @@ class ImportChecker {
         equal('parentId', 'userId');
         ref(DataType.user, d.userId, 'userId');
         ref(DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
+        // as the API: one account per (remote source, remote user) across all users
+        this.takeName(`${type}\0${d.remoteSourceId}\0${d.remoteUserId}`, () =>
+          bad(`remote user ${JSON.stringify(d.remoteUserId)} of remote source ${d.remoteSourceId} has a second linked account`),
+        );
         break;
       case DataType.orgMember:
         equal('name', 'userId');
@@ -140,14 +157,24 @@ class ImportChecker {
         named(d.parentId!, 'tree'); // projects and groups share their parent's names
         ref(DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
         ref(DataType.linkedAccount, d.linkedAccountId, 'linkedAccountId');
+        // as the API: the account must be one of the project's remote source
+        {
+          const accountSource = this.index.refOf(DataType.linkedAccount, d.linkedAccountId!);
+          if (accountSource !== d.remoteSourceId) {
+            throw bad(`linked account ${d.linkedAccountId} (linkedAccountId) is an account of remote source ${accountSource}, not of the project's remote source ${d.remoteSourceId}`);
+          }
+        }
+        liveRule(() => checkConfigType(d.remoteRepositoryConfigType!));
         break;
       case DataType.secret:
       case DataType.variable:
         ref(d.parentType === 'project' ? DataType.project : DataType.projectGroup, d.parentId, 'parentId');
         named(d.parentId!, type);
+        if (type === DataType.secret) liveRule(() => secretKind.validate(d.name!, o.data as unknown as Pick<Secret, 'type' | 'data'>));
+        else liveRule(() => variableKind.validate(d.name!, o.data as unknown as Pick<Variable, 'values'>));
         break;
     }
-    this.index.addId(type, o.id);
+    this.index.addId(type, o.id, type === DataType.linkedAccount ? d.remoteSourceId : undefined);
   }
 
   /** The checks that need every object: group parents, the tree's shape, root groups. */

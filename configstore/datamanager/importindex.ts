@@ -1,5 +1,6 @@
-// What an import must remember to check references and uniqueness: every id per type,
-// every name per scope, every root group's owner, every group's parent. Kept in a scratch
+// What an import must remember to check references and uniqueness: every id per type
+// (with the one reference a later check needs: a linked account's remote source), every
+// name per scope, every root group's owner, every group's parent. Kept in a scratch
 // SQLite file on disk, not in memory: a 1M-object import held ~330 MB in JS Sets.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,14 +10,14 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 export class ImportIndex {
   private readonly dir = mkdtempSync(join(tmpdir(), 'configstore-import-'));
   private readonly db = new DatabaseSync(join(this.dir, 'index.sqlite'));
-  private readonly s: Record<'hasId' | 'addId' | 'addName' | 'addRoot' | 'addGroupParent' | 'groupParents' | 'parentOf' | 'ownerWithoutRoot', StatementSync>;
+  private readonly s: Record<'hasId' | 'refOf' | 'addId' | 'addName' | 'addRoot' | 'addGroupParent' | 'groupParents' | 'parentOf' | 'ownerWithoutRoot', StatementSync>;
 
   constructor() {
     this.db.exec(`
       PRAGMA journal_mode = OFF;
       PRAGMA synchronous = OFF;
       PRAGMA cache_size = -16000;
-      CREATE TABLE ids (type TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
+      CREATE TABLE ids (type TEXT NOT NULL, id TEXT NOT NULL, ref TEXT, PRIMARY KEY (type, id)) WITHOUT ROWID;
       CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
       CREATE TABLE roots (owner TEXT PRIMARY KEY) WITHOUT ROWID;
       CREATE TABLE group_parents (id TEXT PRIMARY KEY, parent TEXT NOT NULL, line INTEGER NOT NULL) WITHOUT ROWID;
@@ -24,7 +25,8 @@ export class ImportIndex {
     `);
     this.s = {
       hasId: this.db.prepare('SELECT 1 FROM ids WHERE type = ? AND id = ?'),
-      addId: this.db.prepare('INSERT OR IGNORE INTO ids VALUES (?, ?)'),
+      refOf: this.db.prepare('SELECT ref FROM ids WHERE type = ? AND id = ?'),
+      addId: this.db.prepare('INSERT OR IGNORE INTO ids VALUES (?, ?, ?)'),
       addName: this.db.prepare('INSERT OR IGNORE INTO names VALUES (?)'),
       addRoot: this.db.prepare('INSERT OR IGNORE INTO roots VALUES (?)'),
       addGroupParent: this.db.prepare('INSERT INTO group_parents VALUES (?, ?, ?)'),
@@ -37,8 +39,12 @@ export class ImportIndex {
   hasId(type: string, id: string): boolean {
     return this.s.hasId.get(type, id) !== undefined;
   }
-  addId(type: string, id: string): void {
-    this.s.addId.run(type, id);
+  /** The `ref` stored with an id (undefined when there is none, or no such id). */
+  refOf(type: string, id: string): string | undefined {
+    return (this.s.refOf.get(type, id) as { ref: string | null } | undefined)?.ref ?? undefined;
+  }
+  addId(type: string, id: string, ref?: string): void {
+    this.s.addId.run(type, id, ref ?? null);
   }
   /** False when the name was taken already. */
   takeName(key: string): boolean {
