@@ -45,7 +45,7 @@ export function addServeCommand(program: Command): void {
   });
 }
 
-const knownVariables = new Set<string>(Object.values(options).map((o) => o.env));
+const knownVariables = new Set<string>([...Object.values(options).map((o) => o.env), 'CONFIGSTORE_ADMIN_TOKEN']);
 
 async function serve(settings: ServeSettings): Promise<void> {
   const storage = openObjectStorage(settings.objectStorageUrl);
@@ -62,7 +62,7 @@ async function serve(settings: ServeSettings): Promise<void> {
   const log = server.app.log;
   const typos = Object.keys(process.env).filter((k) => k.startsWith('CONFIGSTORE_') && !knownVariables.has(k));
   if (typos.length) log.warn({ variables: typos }, 'unknown CONFIGSTORE_ variables ignored');
-  if (!settings.adminToken) log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE): admin routes are open to anyone who reaches this address');
+  if (!settings.adminToken) log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE or CONFIGSTORE_ADMIN_TOKEN): admin routes are open to anyone who reaches this address');
   log.info({ etcd: settings.etcdEndpoints, prefix: settings.etcdPrefix, objectStorage: storage.location, dataDir: settings.dataDir ?? '(memory)' }, 'starting');
 
   try {

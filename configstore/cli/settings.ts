@@ -74,8 +74,18 @@ export function parseEtcdPrefix(raw: Raw): string {
   return prefix;
 }
 
+/**
+ * The admin token: from the file named by `raw`, else from CONFIGSTORE_ADMIN_TOKEN (how a
+ * pod gets it from a Secret; never a flag, which `ps` would show).
+ */
 export function readAdminToken(raw: Raw): string | undefined {
-  if (raw.value === undefined || raw.value === '') return undefined;
+  if (raw.value === undefined || raw.value === '') {
+    const fromEnv = process.env.CONFIGSTORE_ADMIN_TOKEN;
+    if (fromEnv === undefined || fromEnv === '') return undefined;
+    const token = fromEnv.trim();
+    if (token === '' || /\s/.test(token)) throw new UsageError('CONFIGSTORE_ADMIN_TOKEN: the admin token must be one word (no spaces or line breaks)');
+    return token;
+  }
   let token: string;
   try {
     token = readFileSync(raw.value, 'utf8').trim();

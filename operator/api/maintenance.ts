@@ -86,7 +86,13 @@ export const ConfigStoreMaintenanceStatus = Type.Object({
   jobName: Type.Optional(Type.String()),
   /** Create revision of the etcd maintenance key this operation put (its fence). */
   maintenanceRevision: Type.Optional(Type.String()),
+  /** Who held the maintenance key when this operation entered it: this CR's uid when it put the key (and so releases it). */
+  maintenanceOwner: Type.Optional(Type.String()),
   maintenanceReleased: Type.Optional(Type.Boolean()),
+  /** When the current step began (its timeout counts from here). */
+  stepStartedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Decided before the last steps (releasing maintenance) run: the phase this operation ends in. */
+  outcome: Type.Optional(StringEnum(['Succeeded', 'Failed'] as const)),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   completedAt: Type.Optional(Type.String({ format: 'date-time' })),
   result: Type.Optional(OperationResult),
