@@ -54,10 +54,15 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
   const streamed = createHash('sha256');
   const progress = new Progress('exporting');
   async function* tapped(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of body) {
-      streamed.update(chunk);
-      progress.add(chunk.length);
-      yield chunk;
+    try {
+      for await (const chunk of body) {
+        streamed.update(chunk);
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    } catch (err) {
+      // fetch says only "terminated": say what it means here
+      throw new Error(`the server's export stream was cut after ${progress.bytes} bytes (${describeCut(err)}): nothing was kept`, { cause: err });
     }
   }
   let summary: ExportSummary;
@@ -136,6 +141,13 @@ async function verifyStored(target: Location, gzip: boolean, sent: { sha256: str
     throw new VerificationError(`the export stored at ${target.display} differs from what the server sent: ${stored.bytes} bytes with sha256 ${stored.sha256}, sent ${sent.bytes} bytes with sha256 ${sent.sha256}`);
   }
   return { summary, stored };
+}
+
+/** fetch's error for a body cut short, with its cause ("terminated: other side closed"). */
+function describeCut(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+  return cause ? `${message}: ${cause}` : message;
 }
 
 function isGunzipError(err: unknown): boolean {

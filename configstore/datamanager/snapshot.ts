@@ -60,7 +60,6 @@ export async function readManifest(ost: ObjectStorage, key: string): Promise<Sna
   return manifest;
 }
 
-/** Streams one data file's entries in id order. */
 /** Streams one data file's entries in id order; checks its count and sha256 at the end. */
 export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<SnapshotEntry> {
   for await (const { line } of readDataLines(ost, file, signal)) yield JSON.parse(line) as SnapshotEntry;
@@ -72,14 +71,24 @@ export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, sign
  * Checks the count and sha256 at the end.
  */
 export async function* readDataLines(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<{ id: string; line: string }> {
-  const lines = createInterface({ input: await ost.get(file.key, signal ? { signal } : {}), crlfDelay: Infinity });
+  const input = await ost.get(file.key, signal ? { signal } : {});
+  const lines = createInterface({ input, crlfDelay: Infinity });
   const hash = createHash('sha256');
   let objects = 0;
-  for await (const line of lines) {
-    if (!line) continue;
-    hash.update(line + '\n');
-    objects++;
-    yield { id: idOfLine(line, file.key), line };
+  try {
+    for await (const line of lines) {
+      if (!line) continue;
+      hash.update(line + '\n');
+      objects++;
+      yield { id: idOfLine(line, file.key), line };
+    }
+  } finally {
+    // left early (an export's client went away, which also aborts `signal`): the input's
+    // abort error comes later and readline re-emits it with no reader left, an uncaught
+    // error that would end the process
+    lines.on('error', () => undefined);
+    lines.close();
+    input.destroy();
   }
   // a body cut at a line boundary would otherwise lose objects silently
   const sha256 = hash.digest('hex');

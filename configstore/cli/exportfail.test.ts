@@ -1,0 +1,68 @@
+// `configstore export` when things go wrong, as a real process against a real server on the
+// local etcd: an export stream cut mid-way by the network (exit 1) leaves no file behind.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
+import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
+import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
+import { spawnCli, type CliExit, type CliRun } from './testcli.js';
+
+/** The command to its end (killed after a minute: a case fails rather than hangs). */
+function finished(run: CliRun): Promise<CliExit> {
+  const guard = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
+  return run.exited.finally(() => clearTimeout(guard));
+}
+
+describe('configstore export failures', () => {
+  let source: TestCluster;
+  let target: TestCluster;
+  let instance: TestInstance;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'configstore-exportfail-'));
+    // valid data made through the API...
+    source = await testCluster('cli-exportfail-src');
+    const c = (await source.start({ checkpoint: false })).client;
+    for (const name of ['gitea', 'forgejo']) await c.createRemoteSource({ name, type: 'gitea', apiUrl: `https://${name}.example.com`, authType: 'password' });
+    await c.createUser({ name: 'alice' });
+    const la = await c.createLinkedAccount('alice', { remoteSourceRef: 'gitea', remoteUserId: '1', remoteUserName: 'alice' });
+    const common = { parentRef: 'user/alice', visibility: 'public', remoteRepositoryConfigType: 'remotesource', remoteSourceRef: 'gitea', linkedAccountId: la.id, repositoryId: '1' } as const;
+    await c.createProject({ ...common, name: 'site', repositoryPath: 'alice/site' });
+    const objects = exportObjects(Buffer.from(await new Response(await c.exportStream()).arrayBuffer()));
+    // ...stored with one project on a linked account of another remote source (a rule the
+    // importer enforces), and with 20k users more so that an export takes a while
+    const forgejo = objects.find((o) => o.type === 'remotesource' && o.data.name === 'forgejo')!.id;
+    objects.find((o) => o.type === 'project')!.data.remoteSourceId = forgejo;
+    target = await testCluster('cli-exportfail');
+    await seedSnapshot(target, [...objects, ...manyUsers(20_000)]);
+    instance = await target.start({ checkpoint: false });
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.allSettled([source?.cleanup(), target?.cleanup()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([['backup.ndjson'], ['backup.ndjson.gz']])('exits 1 when the export stream to %s is cut mid-way, and keeps no file', async (name) => {
+    const url = new URL(instance.url);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    try {
+      const run = spawnCli(['export', '--to', join(dir, name)], { CONFIGSTORE_SERVER: `http://${proxy.address}` });
+      // the CLI writes its temp file beside the destination as the stream comes: cut once it holds bytes
+      const temp = join(dir, `.${name}.${run.child.pid}.tmp`);
+      const written = await eventually(async () => ((await stat(temp)).size > 0 ? (await stat(temp)).size : undefined), 30_000);
+      proxy.cut();
+      const exit = await finished(run);
+      expect(exit.code, `${written} bytes written before the cut; ${exit.stderr}`).toBe(1);
+      expect(exit.stdout).toBe('');
+      expect(exit.stderr).toMatch(/^configstore: the server's export stream was cut after \d+ bytes \(.+\): nothing was kept\n$/);
+      expect(await readdir(dir)).toEqual([]);
+      // the server lives on (its export's reads were aborted, not left to fail unheard)
+      expect((await fetch(`${instance.url}/readyz`)).ok).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+});
