@@ -1,8 +1,12 @@
-// Writes crds/<plural>.<group>.yaml from operator/api (one file per kind). `npm run gen:crds`.
+// Writes crds/<plural>.<group>.yaml from operator/api (one file per kind), and the same
+// files into the Helm chart's crds/. `npm run gen:crds`.
 import { dumpYaml } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { customResourceDefinitions } from '../operator/api/index.js';
+
+/** Where the generated CRDs live, relative to the repository root. */
+export const crdDirs = ['crds', 'charts/configstore-operator/crds'];
 
 export function renderCrds(): Map<string, string> {
   const files = new Map<string, string>();
@@ -13,7 +17,7 @@ export function renderCrds(): Map<string, string> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dir = join(import.meta.dirname, '..', 'crds');
-  for (const [name, text] of renderCrds()) writeFileSync(join(dir, name), text);
-  console.log(`wrote ${[...renderCrds().keys()].join(', ')} to crds/`);
+  const root = join(import.meta.dirname, '..');
+  for (const dir of crdDirs) for (const [name, text] of renderCrds()) writeFileSync(join(root, dir, name), text);
+  console.log(`wrote ${[...renderCrds().keys()].join(', ')} to ${crdDirs.join(' and ')}`);
 }

@@ -7,6 +7,7 @@ import { describeFailure } from './dataops-common.js';
 import { addExportCommand } from './export.js';
 import { addImportCommand } from './import.js';
 import { addMaintenanceCommand } from './maintenance.js';
+import { addOperatorCommand } from './operator.js';
 import { addServeCommand } from './serve.js';
 import { oneLine, UsageError, usageExitCode } from './usage.js';
 
@@ -20,6 +21,7 @@ addServeCommand(program);
 addMaintenanceCommand(program);
 addExportCommand(program);
 addImportCommand(program);
+addOperatorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

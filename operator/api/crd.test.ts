@@ -4,19 +4,19 @@ import { ApiextensionsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions }
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCrds } from '../../scripts/gen-crds.js';
+import { crdDirs, renderCrds } from '../../scripts/gen-crds.js';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { applyCrds } from '../kube/crds.js';
 import { apiVersion, group, version } from './common.js';
 
-const crdsDir = join(import.meta.dirname, '..', '..', 'crds');
+const root = join(import.meta.dirname, '..', '..');
 
-describe('crds/', () => {
+describe.each(crdDirs)('%s/', (dir) => {
   it('holds exactly the CRDs generated from operator/api (run `npm run gen:crds` after a schema change)', () => {
     const generated = renderCrds();
-    const onDisk = readdirSync(crdsDir).filter((f) => f.endsWith('.yaml'));
+    const onDisk = readdirSync(join(root, dir)).filter((f) => f.endsWith('.yaml'));
     expect(onDisk.sort()).toEqual([...generated.keys()].sort());
-    for (const [name, text] of generated) expect(readFileSync(join(crdsDir, name), 'utf8'), `crds/${name} is stale`).toBe(text);
+    for (const [name, text] of generated) expect(readFileSync(join(root, dir, name), 'utf8'), `${dir}/${name} is stale`).toBe(text);
   });
 });
 

@@ -1,0 +1,34 @@
+// `configstore operator`: the operator process, from the same image and CLI as the
+// instances. Settings from flags or environment, checked before anything starts.
+import { Option, type Command } from 'commander';
+import { parseListen } from './settings.js';
+import { UsageError } from './usage.js';
+
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function addOperatorCommand(program: Command): void {
+  program
+    .command('operator')
+    .description('run the Kubernetes operator (ConfigStoreCluster, ConfigStoreMaintenance)')
+    .addOption(new Option('--listen <host:port>', 'address of /healthz, /readyz and /metrics').env('CONFIGSTORE_OPERATOR_LISTEN').default('0.0.0.0:8080'))
+    .addOption(new Option('--watch-namespace <ns>', 'watch one namespace (default: all)').env('CONFIGSTORE_OPERATOR_WATCH_NAMESPACE'))
+    .addOption(new Option('--leader-election <bool>', 'elect a leader among replicas on a Lease').env('CONFIGSTORE_OPERATOR_LEADER_ELECTION').default('true'))
+    .addOption(new Option('--lease-name <name>', 'the Lease of the leader election').env('CONFIGSTORE_OPERATOR_LEASE_NAME').default('configstore-operator'))
+    .addOption(new Option('--lease-namespace <ns>', "the Lease's namespace (default: the pod's)").env('POD_NAMESPACE'))
+    .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, then in-cluster)'))
+    .addOption(new Option('--log-level <level>', levels.join(', ')).env('CONFIGSTORE_LOG_LEVEL').default('info'))
+    .action(async (opts: Record<string, string | undefined>) => {
+      const listen = parseListen({ value: opts.listen, from: '--listen/CONFIGSTORE_OPERATOR_LISTEN' });
+      if (!levels.includes(opts.logLevel!)) throw new UsageError(`--log-level/CONFIGSTORE_LOG_LEVEL=${JSON.stringify(opts.logLevel)}: expected one of ${levels.join(', ')}`);
+      if (!['true', 'false'].includes(opts.leaderElection!)) throw new UsageError(`--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION=${JSON.stringify(opts.leaderElection)}: expected true or false`);
+      const { loadKubeConfig } = await import('../../operator/kube/config.js');
+      let kc;
+      try {
+        kc = loadKubeConfig(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {});
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const { runOperator } = await import('../../operator/run.js');
+      await runOperator({ ...opts, listen, kc });
+    });
+}

@@ -1,0 +1,99 @@
+// What a ConfigStoreCluster turns into: a Deployment of `configstore serve` and a Service,
+// applied server-side with an owner reference (deleting the cluster deletes them).
+import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
+import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index.js';
+import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
+
+export function ownerReference(obj: { apiVersion: string; kind: string; metadata: { name: string; uid?: string } }) {
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+export function s3CredentialsEnv(ref: S3CredentialsSecretRef | undefined): V1EnvVar[] {
+  if (!ref) return [];
+  return [
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: ref.name, key: ref.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID' } } },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: ref.name, key: ref.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY' } } },
+  ];
+}
+
+/** The object storage URL `configstore serve` takes (CONFIGSTORE_OBJECT_STORAGE). */
+export function objectStorageUrl(spec: ConfigStoreCluster['spec']['objectStorage']): string {
+  if (spec.posix) return `file://${spec.posix.path}`;
+  const s3 = spec.s3!;
+  const params = new URLSearchParams();
+  if (s3.endpoint) params.set('endpoint', s3.endpoint);
+  params.set('region', s3.region ?? 'us-east-1');
+  const prefix = s3.prefix ? `/${s3.prefix.split('/').map(encodeURIComponent).join('/')}` : '';
+  return `s3://${s3.bucket}${prefix}?${params}`;
+}
+
+export function adminTokenEnv(cluster: ConfigStoreCluster): V1EnvVar[] {
+  const ref = cluster.spec.adminTokenSecretRef;
+  return ref ? [{ name: 'CONFIGSTORE_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'token' } } }] : [];
+}
+
+export const portOf = (cluster: ConfigStoreCluster) => cluster.spec.port ?? 4000;
+
+export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
+  const { name, namespace } = cluster.metadata;
+  const spec = cluster.spec;
+  const port = portOf(cluster);
+  const env: V1EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'CONFIGSTORE_LISTEN', value: `0.0.0.0:${port}` },
+    { name: 'CONFIGSTORE_ETCD_ENDPOINTS', value: spec.etcd.endpoints.join(',') },
+    { name: 'CONFIGSTORE_ETCD_PREFIX', value: spec.etcd.prefix ?? '/configstore/' },
+    { name: 'CONFIGSTORE_OBJECT_STORAGE', value: objectStorageUrl(spec.objectStorage) },
+    { name: 'CONFIGSTORE_LOG_LEVEL', value: spec.logLevel ?? 'info' },
+    ...adminTokenEnv(cluster),
+    ...s3CredentialsEnv(spec.objectStorage.s3?.credentialsSecretRef),
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: deploymentName(name), namespace, labels: clusterLabels(name), ownerReferences: [ownerReference(cluster)] },
+    spec: {
+      replicas: spec.replicas ?? 3,
+      selector: { matchLabels: podSelector(name) },
+      // a new pod must be ready before an old one goes: the cluster keeps serving during a rollout
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: clusterLabels(name) },
+        spec: {
+          ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets } : {}),
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'configstore',
+              image: spec.image,
+              ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
+              args: ['serve'],
+              env,
+              ports: [{ name: 'http', containerPort: port }],
+              readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 2, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, failureThreshold: 6 },
+              ...(spec.resources ? { resources: spec.resources } : {}),
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function desiredService(cluster: ConfigStoreCluster): V1Service {
+  const { name, namespace } = cluster.metadata;
+  const port = portOf(cluster);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: serviceName(name), namespace, labels: clusterLabels(name), ownerReferences: [ownerReference(cluster)] },
+    spec: { selector: podSelector(name), ports: [{ name: 'http', port, targetPort: port }] },
+  };
+}
+
+/** The URL Jobs use to reach the cluster (through its Service). */
+export function clusterUrl(cluster: ConfigStoreCluster): string {
+  return `http://${serviceName(cluster.metadata.name)}.${cluster.metadata.namespace}.svc:${portOf(cluster)}`;
+}

@@ -1,0 +1,96 @@
+// The ConfigStoreCluster reconciler: applies the Deployment and Service (server-side apply,
+// owner references), then reports ready replicas and what every instance says in the etcd
+// registry (its mode, applied revision), with kstatus conditions.
+import { PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import type { Log } from '../../../configstore/log.js';
+import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
+import { clusterKind, group, version } from '../../api/index.js';
+import { setCondition } from '../../kube/status.js';
+import type { EtcdPool } from '../etcd.js';
+import { readMaintenance, readRegistry } from '../etcd.js';
+import { fieldManager } from '../naming.js';
+import { desiredDeployment, desiredService } from './desired.js';
+
+export interface ClusterDeps {
+  custom: CustomObjectsApi;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  etcd: EtcdPool;
+  log: Log;
+  now?: () => Date;
+}
+
+const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const plural = clusterKind.plural;
+
+export class ClusterReconciler {
+  constructor(private readonly deps: ClusterDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<number | undefined> {
+    let cluster: ConfigStoreCluster;
+    try {
+      cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name })) as ConfigStoreCluster;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined; // deleted: owner references take the rest
+      throw err;
+    }
+    if (cluster.metadata.deletionTimestamp) return undefined;
+    const deployment = await this.apply(cluster);
+    const status = await this.observe(cluster, deployment);
+    await this.writeStatus(cluster, status);
+    return 5000; // the registry has no events here: look again
+  }
+
+  private async apply(cluster: ConfigStoreCluster): Promise<V1Deployment> {
+    const { namespace } = cluster.metadata;
+    const service: V1Service = desiredService(cluster);
+    await this.deps.core.patchNamespacedService({ name: service.metadata!.name!, namespace, body: service, fieldManager, force: true }, ssa);
+    const deployment = desiredDeployment(cluster);
+    return this.deps.apps.patchNamespacedDeployment({ name: deployment.metadata!.name!, namespace, body: deployment, fieldManager, force: true }, ssa);
+  }
+
+  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment): Promise<ConfigStoreClusterStatus> {
+    const now = this.deps.now?.() ?? new Date();
+    const generation = cluster.metadata.generation ?? 1;
+    const wanted = cluster.spec.replicas ?? 3;
+    const ready = deployment.status?.readyReplicas ?? 0;
+    const status: ConfigStoreClusterStatus = { ...cluster.status, observedGeneration: generation, replicas: deployment.status?.replicas ?? 0, readyReplicas: ready };
+    let conditions = cluster.status?.conditions ?? [];
+    let etcdProblem: string | undefined;
+    try {
+      const etcd = this.deps.etcd.client(cluster.spec.etcd.endpoints);
+      const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
+      const [registry, key] = await Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]);
+      const instances: InstanceReport[] = registry
+        .map((i) => ({ id: i.id, mode: i.mode, appliedRevision: i.appliedRevision, ...(i.podName ? { pod: i.podName } : {}), ...(i.fenceRevision ? { fenceRevision: i.fenceRevision } : {}) }))
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .slice(0, 100);
+      const modes = new Set(instances.map((i) => i.mode));
+      status.instances = instances;
+      status.mode = modes.size === 1 ? [...modes][0]! : modes.size === 0 ? 'unknown' : 'mixed';
+      if (key) status.maintenanceOwner = key.owner;
+      else delete status.maintenanceOwner;
+    } catch (err) {
+      etcdProblem = `cannot read the instance registry from etcd: ${(err as Error).message}`;
+    }
+    const rolledOut = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && (deployment.status?.updatedReplicas ?? 0) >= wanted;
+    const isReady = ready >= wanted && rolledOut && !etcdProblem;
+    const message = etcdProblem ?? (isReady ? `${ready}/${wanted} instances ready` : `${ready}/${wanted} instances ready; rolling out`);
+    conditions = setCondition(conditions, { type: 'Ready', status: isReady ? 'True' : 'False', reason: isReady ? 'InstancesReady' : etcdProblem ? 'EtcdUnreachable' : 'RollingOut', message, observedGeneration: generation }, now);
+    conditions = setCondition(conditions, { type: 'Reconciling', status: isReady ? 'False' : 'True', reason: isReady ? 'InstancesReady' : 'RollingOut', message, observedGeneration: generation }, now);
+    conditions = setCondition(conditions, { type: 'Stalled', status: etcdProblem ? 'True' : 'False', reason: etcdProblem ? 'EtcdUnreachable' : 'Progressing', message, observedGeneration: generation }, now);
+    status.conditions = conditions;
+    return status;
+  }
+
+  private async writeStatus(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {
+    if (JSON.stringify(status) === JSON.stringify(cluster.status)) return;
+    const { namespace, name } = cluster.metadata;
+    try {
+      await this.deps.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace, plural, name, body: { ...cluster, status } });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err; // someone wrote since: the next round sees it
+      this.deps.log.debug({ cluster: name }, 'status conflict; will retry');
+    }
+  }
+}

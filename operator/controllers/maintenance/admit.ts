@@ -1,0 +1,62 @@
+// Admission: every reason a ConfigStoreMaintenance cannot run, found at once (the user
+// fixes them all in one go). Only facts that will not change by waiting are reasons: the
+// spec is immutable, so a wrong reference stays wrong.
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, S3CredentialsSecretRef, S3Object } from '../../api/index.js';
+
+export interface AdmitDeps {
+  core: CoreV1Api;
+  cluster: ConfigStoreCluster | undefined;
+}
+
+async function secretProblems(core: CoreV1Api, namespace: string, ref: S3CredentialsSecretRef | undefined, what: string): Promise<string[]> {
+  if (!ref) return [];
+  let data: Record<string, string>;
+  try {
+    data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
+    throw err;
+  }
+  const keys = [ref.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID', ref.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'];
+  return keys.filter((k) => !data[k]).map((k) => `${what}: Secret ${ref.name} has no key ${k}`);
+}
+
+/** An export written inside the cluster's own snapshot prefix would be garbage-collected by it. */
+function overlapsClusterStorage(cluster: ConfigStoreCluster, target: S3Object): boolean {
+  const s3 = cluster.spec.objectStorage.s3;
+  if (!s3 || s3.bucket !== target.bucket) return false;
+  const sameEndpoint = (s3.endpoint ?? '').replace(/\/$/, '') === (target.endpoint ?? '').replace(/\/$/, '');
+  return sameEndpoint && target.key.startsWith(s3.prefix ?? '');
+}
+
+export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitDeps): Promise<string[]> {
+  const { namespace } = cr.metadata;
+  const spec = cr.spec;
+  const reasons: string[] = [];
+  const cluster = deps.cluster;
+  if (!cluster) reasons.push(`ConfigStoreCluster ${spec.clusterRef.name} not found in namespace ${namespace}`);
+  if (spec.operation === 'Export' && !spec.export) reasons.push('operation Export needs spec.export');
+  if (spec.operation === 'Import' && !spec.import) reasons.push('operation Import needs spec.import');
+  if (spec.operation !== 'Export' && spec.export) reasons.push(`spec.export is not allowed with operation ${spec.operation}`);
+  if (spec.operation !== 'Import' && spec.import) reasons.push(`spec.import is not allowed with operation ${spec.operation}`);
+  const target = spec.export?.destination.s3 ?? spec.import?.source.s3;
+  if (target) {
+    if (spec.operation === 'Export' && cluster && overlapsClusterStorage(cluster, target)) {
+      reasons.push(`spec.export.destination: s3://${target.bucket}/${target.key} is inside the cluster's own snapshot prefix, where its garbage collection would delete it`);
+    }
+    const field = spec.export ? 'spec.export.destination.s3.credentialsSecretRef' : 'spec.import.source.s3.credentialsSecretRef';
+    reasons.push(...(await secretProblems(deps.core, namespace, target.credentialsSecretRef, field)));
+  }
+  if (cluster?.spec.adminTokenSecretRef) {
+    const ref = cluster.spec.adminTokenSecretRef;
+    try {
+      const data = (await deps.core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
+      if (!data[ref.key ?? 'token']) reasons.push(`the cluster's admin token Secret ${ref.name} has no key ${ref.key ?? 'token'}`);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+      reasons.push(`the cluster's admin token Secret ${ref.name} not found`);
+    }
+  }
+  return reasons;
+}

@@ -1,0 +1,357 @@
+// The ConfigStoreMaintenance reconciler (DESIGN §6): one small function per step, the
+// status written after each, so an operator restarted at any point resumes where the
+// status says. Deleting the CR is the abort: the finalizer deletes the Job and releases
+// the maintenance this CR put.
+import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job } from '@kubernetes/client-node';
+import type { Log } from '../../../configstore/log.js';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, Step } from '../../api/index.js';
+import { group, maintenanceKind, version } from '../../api/index.js';
+import type { EtcdPool } from '../etcd.js';
+import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
+import { finalizer, labels, podSelector, selectorString } from '../naming.js';
+import { admissionProblems } from './admit.js';
+import { desiredJob, jobState, parseResult } from './job.js';
+import { blockers } from './queue.js';
+import { advance, isTerminal, withError } from './status.js';
+
+export interface Recorder {
+  record(obj: ConfigStoreMaintenance, type: 'Normal' | 'Warning', reason: string, note: string): void;
+}
+
+export interface MaintenanceDeps {
+  custom: CustomObjectsApi;
+  batch: BatchV1Api;
+  core: CoreV1Api;
+  etcd: EtcdPool;
+  events: Recorder;
+  log: Log;
+  /** Cached reads (informers): the cluster, and every ConfigStoreMaintenance of a namespace. */
+  cluster(namespace: string, name: string): ConfigStoreCluster | undefined;
+  maintenances(namespace: string): ConfigStoreMaintenance[];
+  now?: () => Date;
+  /** Called with every phase a CR reaches (metrics). */
+  onPhase?: (cr: ConfigStoreMaintenance, phase: string) => void;
+}
+
+/** What a step did: moved the CR on (reconcile again now), or wait `ms` before looking again. */
+type StepOutcome = { next: ConfigStoreMaintenance } | { waitMs: number | undefined };
+
+const plural = maintenanceKind.plural;
+const pollMs = 1000;
+
+export class MaintenanceReconciler {
+  constructor(private readonly deps: MaintenanceDeps) {}
+
+  private now() {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Reconciles one CR; returns when to look again (undefined: on the next event). */
+  async reconcile(namespace: string, name: string): Promise<number | undefined> {
+    let cr = await this.read(namespace, name);
+    for (let i = 0; i < 20 && cr; i++) {
+      const outcome = await this.step(cr);
+      if ('waitMs' in outcome) return outcome.waitMs;
+      cr = outcome.next;
+    }
+    return 0;
+  }
+
+  private async read(namespace: string, name: string): Promise<ConfigStoreMaintenance | undefined> {
+    try {
+      return (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name })) as ConfigStoreMaintenance;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private step(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    if (cr.metadata.deletionTimestamp) return this.abort(cr);
+    if (isTerminal(cr.status)) return this.finished(cr);
+    if (!cr.metadata.finalizers?.includes(finalizer)) return this.addFinalizer(cr);
+    const steps: Record<Step, (cr: ConfigStoreMaintenance) => Promise<StepOutcome>> = {
+      Admit: (c) => this.admit(c),
+      Queue: (c) => this.queue(c),
+      EnterMaintenance: (c) => this.enter(c),
+      WaitForInstances: (c) => this.waitForInstances(c),
+      RunJob: (c) => this.runJob(c),
+      Verify: (c) => this.verify(c),
+      ExitMaintenance: (c) => this.exit(c),
+      Hold: (c) => this.hold(c),
+      Done: (c) => this.finished(c),
+    };
+    return steps[cr.status?.step ?? 'Admit'](cr);
+  }
+
+  // ---- steps -------------------------------------------------------------------------
+
+  private async admit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const reasons = await admissionProblems(cr, { core: this.deps.core, cluster: this.clusterOf(cr) });
+    if (reasons.length > 0) {
+      this.deps.events.record(cr, 'Warning', 'Rejected', reasons.join('; '));
+      return this.write(cr, { phase: 'Rejected', step: 'Done', reasons, message: `rejected: ${reasons.join('; ')}`, completedAt: this.now().toISOString() });
+    }
+    this.deps.events.record(cr, 'Normal', 'Admitted', `${cr.spec.operation} of cluster ${cr.spec.clusterRef.name} admitted`);
+    return this.write(cr, { phase: 'Pending', step: 'Queue', message: 'admitted; waiting for its turn' });
+  }
+
+  private async queue(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const ahead = blockers(cr, this.deps.maintenances(cr.metadata.namespace));
+    if (ahead.length > 0) {
+      const message = `waiting for ${ahead.map((o) => o.metadata.name).join(', ')} on cluster ${cr.spec.clusterRef.name}`;
+      if (cr.status?.queuePosition !== ahead.length + 1 || cr.status?.message !== message) {
+        this.deps.events.record(cr, 'Normal', 'Queued', message);
+        await this.write(cr, { queuePosition: ahead.length + 1, message });
+      }
+      return { waitMs: 2000 };
+    }
+    const needsMaintenance = cr.spec.operation !== 'Export' || !!cr.spec.export?.quiesce;
+    this.deps.events.record(cr, 'Normal', 'Started', `${cr.spec.operation} started`);
+    return this.write(cr, {
+      phase: 'Running',
+      step: needsMaintenance ? 'EnterMaintenance' : 'RunJob',
+      startedAt: this.now().toISOString(),
+      runId: cr.metadata.uid.slice(0, 8),
+      message: needsMaintenance ? 'entering maintenance' : 'starting the export Job',
+    });
+  }
+
+  private async enter(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const cluster = this.requireCluster(cr);
+    if ('failed' in cluster) return cluster.failed;
+    const key = await enterMaintenance(this.etcdOf(cluster.c), prefixOf(cluster.c), cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
+    const own = key.owner === cr.metadata.uid;
+    this.deps.events.record(cr, 'Normal', 'MaintenanceRequested', own ? `maintenance key put (revision ${key.revision})` : `cluster already in maintenance, held by ${key.owner}: running inside it`);
+    return this.write(cr, { step: 'WaitForInstances', maintenanceRevision: key.revision, maintenanceOwner: key.owner, message: 'waiting for every instance to enter maintenance' });
+  }
+
+  private async waitForInstances(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const cluster = this.requireCluster(cr);
+    if ('failed' in cluster) return cluster.failed;
+    const key = await readMaintenance(this.etcdOf(cluster.c), prefixOf(cluster.c));
+    if (!key || key.revision !== cr.status?.maintenanceRevision) {
+      return this.fail(cr, 'WaitForInstances', 'the maintenance key was removed or replaced by someone else before the operation ran');
+    }
+    const lagging = await this.instancesNotIn(cr, cluster.c, (i) => i.mode === 'maintenance' && i.fenceRevision === key.revision);
+    if (lagging.length > 0) {
+      if (this.stepExpired(cr, cr.spec.timeouts?.enterSeconds ?? 60)) {
+        return this.fail(cr, 'WaitForInstances', `instances did not enter maintenance within ${cr.spec.timeouts?.enterSeconds ?? 60}s: ${lagging.join(', ')}`);
+      }
+      const message = `waiting for ${lagging.join(', ')} to enter maintenance`;
+      if (cr.status?.message !== message) await this.write(cr, { message });
+      return { waitMs: pollMs };
+    }
+    this.deps.events.record(cr, 'Normal', 'InMaintenance', 'every instance is in maintenance');
+    if (cr.spec.operation === 'Maintenance') {
+      return this.write(cr, { step: 'Hold', message: 'the cluster is held in maintenance; delete this resource to release it' });
+    }
+    return this.write(cr, { step: 'RunJob', message: `starting the ${cr.spec.operation.toLowerCase()} Job` });
+  }
+
+  private async runJob(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const cluster = this.requireCluster(cr);
+    if ('failed' in cluster) return cluster.failed;
+    const wanted = desiredJob(cr, cluster.c);
+    const name = wanted.metadata!.name!;
+    const { namespace } = cr.metadata;
+    let job = await this.readJob(namespace, name);
+    if (!job) {
+      if (cr.status?.jobName) return this.fail(cr, 'RunJob', `Job ${name} disappeared before it finished (deleted by someone else?)`);
+      // record the name first: a Job missing after this point was lost, not yet to be made
+      cr = (await this.writeOnly(cr, { jobName: name, message: `running Job ${name}` })) ?? cr;
+      job = await this.createJob(namespace, wanted);
+      this.deps.events.record(cr, 'Normal', 'JobCreated', `Job ${name} created`);
+    } else if (!job.metadata?.ownerReferences?.some((o) => o.uid === cr.metadata.uid)) {
+      return this.fail(cr, 'RunJob', `a Job named ${name} exists but does not belong to this ConfigStoreMaintenance`);
+    }
+    if (!cr.status?.jobName) cr = (await this.writeOnly(cr, { jobName: name })) ?? cr;
+    const pods = (await this.deps.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })).items;
+    const state = jobState(job, pods);
+    if (state.state === 'running') return { waitMs: pollMs };
+    if (state.state === 'failed') return this.fail(cr, 'RunJob', `Job ${name} failed: ${state.message}`);
+    let result;
+    try {
+      result = parseResult(state.message, cr.spec.operation === 'Export' ? 'export' : 'import');
+    } catch (err) {
+      return this.fail(cr, 'RunJob', (err as Error).message);
+    }
+    this.deps.events.record(cr, 'Normal', 'JobSucceeded', `Job ${name}: ${result.objects} objects, ${result.bytes} bytes, sha256 ${result.sha256}`);
+    return this.write(cr, { step: 'Verify', result, message: 'verifying the result' });
+  }
+
+  private async verify(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const result = cr.status?.result;
+    if (!result) return this.fail(cr, 'Verify', 'no result recorded');
+    const imp = cr.spec.import;
+    if (imp?.sha256 && result.sha256 !== imp.sha256) return this.fail(cr, 'Verify', `imported sha256 ${result.sha256} is not spec.import.sha256 ${imp.sha256}`);
+    if (imp && !!result.dryRun !== !!imp.dryRun) return this.fail(cr, 'Verify', `the Job ran with dryRun=${!!result.dryRun}, the spec asked for ${!!imp.dryRun}`);
+    if (imp && !imp.dryRun && result.revision) {
+      // a restore is done when every instance serves it, not when the Job says so
+      const cluster = this.requireCluster(cr);
+      if ('failed' in cluster) return cluster.failed;
+      const revision = BigInt(result.revision);
+      const behind = await this.instancesNotIn(cr, cluster.c, (i) => BigInt(i.appliedRevision) >= revision);
+      if (behind.length > 0) {
+        if (this.stepExpired(cr, cr.spec.timeouts?.enterSeconds ?? 60)) return this.fail(cr, 'Verify', `instances did not load the imported data: ${behind.join(', ')}`);
+        return { waitMs: pollMs };
+      }
+    }
+    const keep = cr.spec.keepMaintenance && cr.status?.maintenanceRevision;
+    if (keep) {
+      this.deps.events.record(cr, 'Normal', 'Succeeded', `${cr.spec.operation} succeeded; maintenance kept until this resource is deleted`);
+      return this.write(cr, { step: 'Hold', phase: 'Succeeded', outcome: 'Succeeded', completedAt: this.now().toISOString(), message: `${cr.spec.operation} succeeded; the cluster stays in maintenance until this resource is deleted` });
+    }
+    return this.write(cr, { step: 'ExitMaintenance', outcome: 'Succeeded', message: 'leaving maintenance' });
+  }
+
+  private async exit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const status = cr.status!;
+    if (status.maintenanceRevision && status.maintenanceOwner === cr.metadata.uid && !status.maintenanceReleased) {
+      const cluster = this.deps.cluster(cr.metadata.namespace, cr.spec.clusterRef.name);
+      if (cluster) {
+        const released = await releaseMaintenance(this.etcdOf(cluster), prefixOf(cluster), cr.metadata.uid);
+        this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', `maintenance key ${released}`);
+      }
+      cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
+    }
+    const outcome = status.outcome ?? 'Succeeded';
+    const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded` : (status.message ?? 'failed');
+    this.deps.events.record(cr, outcome === 'Succeeded' ? 'Normal' : 'Warning', outcome, message);
+    return this.write(cr, { phase: outcome, step: 'Done', completedAt: this.now().toISOString(), message });
+  }
+
+  /** Maintenance held: nothing to do until the CR is deleted (the finalizer releases it). */
+  private async hold(_cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    return { waitMs: 30_000 };
+  }
+
+  private async finished(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const ttl = cr.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined || !cr.status?.completedAt) return { waitMs: undefined };
+    const dueMs = Date.parse(cr.status.completedAt) + ttl * 1000 - this.now().getTime();
+    if (dueMs > 0) return { waitMs: dueMs };
+    this.deps.log.info({ cr: cr.metadata.name }, 'ttlSecondsAfterFinished passed: deleting');
+    await this.deps.custom.deleteNamespacedCustomObject({ group, version, namespace: cr.metadata.namespace, plural, name: cr.metadata.name }).catch(ignore404);
+    return { waitMs: undefined };
+  }
+
+  /** Deletion is the abort: the Job goes, the maintenance this CR put is released, then the finalizer. */
+  private async abort(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    if (!cr.metadata.finalizers?.includes(finalizer)) return { waitMs: undefined };
+    const { namespace } = cr.metadata;
+    if (cr.status?.jobName) {
+      await this.deps.batch.deleteNamespacedJob({ name: cr.status.jobName, namespace, propagationPolicy: 'Background' }).catch(ignore404);
+    }
+    const status = cr.status;
+    if (status?.maintenanceRevision && status.maintenanceOwner === cr.metadata.uid && !status.maintenanceReleased) {
+      const cluster = this.deps.cluster(namespace, cr.spec.clusterRef.name);
+      if (cluster) {
+        const released = await releaseMaintenance(this.etcdOf(cluster), prefixOf(cluster), cr.metadata.uid);
+        this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', `deleted: maintenance key ${released}`);
+      }
+    }
+    const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
+    await this.deps.custom
+      .replaceNamespacedCustomObject({ group, version, namespace, plural, name: cr.metadata.name, body: { ...cr, metadata: { ...cr.metadata, finalizers } } })
+      .catch(ignore404);
+    return { waitMs: undefined };
+  }
+
+  // ---- helpers -----------------------------------------------------------------------
+
+  private async addFinalizer(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const body = { ...cr, metadata: { ...cr.metadata, finalizers: [...(cr.metadata.finalizers ?? []), finalizer] } };
+    const next = (await this.deps.custom.replaceNamespacedCustomObject({ group, version, namespace: cr.metadata.namespace, plural, name: cr.metadata.name, body })) as ConfigStoreMaintenance;
+    return { next };
+  }
+
+  /** A failure: recorded, then maintenance released (ExitMaintenance) before the phase becomes Failed. */
+  private async fail(cr: ConfigStoreMaintenance, step: string, message: string): Promise<StepOutcome> {
+    this.deps.log.warn({ cr: cr.metadata.name, step, message }, 'operation failed');
+    this.deps.events.record(cr, 'Warning', 'StepFailed', `${step}: ${message}`);
+    return this.write(cr, { step: 'ExitMaintenance', outcome: 'Failed', message, lastErrors: withError(cr.status, step, message, this.now()) });
+  }
+
+  private async write(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreMaintenanceStatus>): Promise<StepOutcome> {
+    const next = await this.writeOnly(cr, change);
+    return next ? { next } : { waitMs: 0 };
+  }
+
+  /** Writes the status on the CR's resourceVersion; a conflict (someone wrote since) returns undefined: re-read and retry. */
+  private async writeOnly(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreMaintenanceStatus>): Promise<ConfigStoreMaintenance | undefined> {
+    const status = advance(cr, change, this.now());
+    try {
+      const next = (await this.deps.custom.replaceNamespacedCustomObjectStatus({
+        group,
+        version,
+        namespace: cr.metadata.namespace,
+        plural,
+        name: cr.metadata.name,
+        body: { ...cr, status },
+      })) as ConfigStoreMaintenance;
+      if (change.phase && change.phase !== cr.status?.phase) this.deps.onPhase?.(next, change.phase);
+      return next;
+    } catch (err) {
+      if ((err as { code?: number }).code === 409) return undefined;
+      throw err;
+    }
+  }
+
+  private clusterOf(cr: ConfigStoreMaintenance) {
+    return this.deps.cluster(cr.metadata.namespace, cr.spec.clusterRef.name);
+  }
+
+  private requireCluster(cr: ConfigStoreMaintenance): { c: ConfigStoreCluster } | { failed: Promise<StepOutcome> } {
+    const c = this.clusterOf(cr);
+    return c ? { c } : { failed: this.fail(cr, cr.status?.step ?? 'Admit', `ConfigStoreCluster ${cr.spec.clusterRef.name} was deleted`) };
+  }
+
+  private etcdOf(cluster: ConfigStoreCluster) {
+    return this.deps.etcd.client(cluster.spec.etcd.endpoints);
+  }
+
+  private stepExpired(cr: ConfigStoreMaintenance, seconds: number): boolean {
+    const since = Date.parse(cr.status?.stepStartedAt ?? '');
+    return Number.isFinite(since) && this.now().getTime() - since > seconds * 1000;
+  }
+
+  /** Ready pods of the cluster (and live registry entries) whose instance does not satisfy `ok`. */
+  private async instancesNotIn(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster, ok: (i: { mode: string; fenceRevision?: string; appliedRevision: string }) => boolean) {
+    const pods = (await this.deps.core.listNamespacedPod({ namespace: cr.metadata.namespace, labelSelector: selectorString(podSelector(cluster.metadata.name)) })).items;
+    const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const registry = await readRegistry(this.etcdOf(cluster), prefixOf(cluster));
+    const lagging = new Set<string>();
+    for (const pod of ready) {
+      const entry = registry.find((i) => i.podName === pod.metadata!.name || i.id === pod.metadata!.name);
+      if (!entry || !ok(entry)) lagging.add(pod.metadata!.name!);
+    }
+    for (const entry of registry) if (!ok(entry)) lagging.add(entry.podName ?? entry.id);
+    return [...lagging].sort();
+  }
+
+  private async readJob(namespace: string, name: string): Promise<V1Job | undefined> {
+    return this.deps.batch.readNamespacedJob({ name, namespace }).catch((err: unknown) => {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    });
+  }
+
+  private async createJob(namespace: string, job: V1Job): Promise<V1Job> {
+    try {
+      return await this.deps.batch.createNamespacedJob({ namespace, body: job });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      return (await this.readJob(namespace, job.metadata!.name!))!; // made by an earlier run of ours: checked by the caller next time
+    }
+  }
+}
+
+const prefixOf = (cluster: ConfigStoreCluster) => cluster.spec.etcd.prefix ?? '/configstore/';
+
+function ignore404(err: unknown): undefined {
+  if ((err as { code?: number }).code === 404) return undefined;
+  throw err;
+}
+
+export const maintenanceLabels = labels;

@@ -1,0 +1,56 @@
+// Status transitions of a ConfigStoreMaintenance: phases and steps only move forward, and
+// the kstatus conditions (Ready, Reconciling, Stalled) always agree with the phase.
+import type { Condition, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, LastError, Phase, Step } from '../../api/index.js';
+import { phases, steps, terminalPhases } from '../../api/index.js';
+import { setCondition } from '../../kube/status.js';
+
+const phaseRank = (p: Phase | undefined) => (p ? phases.indexOf(p) : -1);
+// Failed and Rejected are alternatives to Succeeded, not steps after it
+const comparablePhase = (p: Phase | undefined) => (p === 'Failed' || p === 'Rejected' ? phases.indexOf('Succeeded') : phaseRank(p));
+const stepRank = (s: Step | undefined) => (s ? steps.indexOf(s) : -1);
+
+export const isTerminal = (status: ConfigStoreMaintenanceStatus | undefined) => !!status?.phase && terminalPhases.includes(status.phase);
+
+export class BackwardTransitionError extends Error {}
+
+/** The next status: `change` applied, refused if it would move the phase or the step back. */
+export function advance(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreMaintenanceStatus>, now: Date): ConfigStoreMaintenanceStatus {
+  const prev = cr.status ?? {};
+  if (isTerminal(prev) && change.phase && change.phase !== prev.phase) {
+    throw new BackwardTransitionError(`phase ${prev.phase} is final; refused to move it to ${change.phase}`);
+  }
+  if (change.phase && comparablePhase(change.phase) < comparablePhase(prev.phase)) throw new BackwardTransitionError(`phase ${prev.phase} → ${change.phase} would go back`);
+  if (change.step && stepRank(change.step) < stepRank(prev.step)) throw new BackwardTransitionError(`step ${prev.step} → ${change.step} would go back`);
+  const next: ConfigStoreMaintenanceStatus = { ...prev, ...change, observedGeneration: cr.metadata.generation ?? 1 };
+  if (change.step && change.step !== prev.step) next.stepStartedAt = now.toISOString();
+  if (next.phase !== 'Pending') delete next.queuePosition;
+  next.conditions = conditionsFor(cr, next, now);
+  return next;
+}
+
+/** Adds an error to the bounded list (the newest 10). */
+export function withError(status: ConfigStoreMaintenanceStatus | undefined, step: string, message: string, now: Date): LastError[] {
+  const errors = [...(status?.lastErrors ?? []), { step, message: message.slice(0, 4096), observedAt: now.toISOString() }];
+  return errors.slice(-10);
+}
+
+function conditionsFor(cr: ConfigStoreMaintenance, s: ConfigStoreMaintenanceStatus, now: Date): Condition[] {
+  const generation = cr.metadata.generation ?? 1;
+  const message = s.message ?? '';
+  let ready: [Condition['status'], string];
+  let reconciling: [Condition['status'], string];
+  let stalled: [Condition['status'], string];
+  if (s.phase === 'Succeeded') [ready, reconciling, stalled] = [['True', 'Succeeded'], ['False', 'Succeeded'], ['False', 'Succeeded']];
+  else if (s.phase === 'Failed') [ready, reconciling, stalled] = [['False', 'Failed'], ['False', 'Failed'], ['True', 'Failed']];
+  else if (s.phase === 'Rejected') [ready, reconciling, stalled] = [['False', 'Rejected'], ['False', 'Rejected'], ['True', 'Rejected']];
+  else if (s.step === 'Hold') [ready, reconciling, stalled] = [['True', 'MaintenanceHeld'], ['False', 'MaintenanceHeld'], ['False', 'MaintenanceHeld']];
+  else {
+    const reason = s.step ?? 'Admit';
+    [ready, reconciling, stalled] = [['False', reason], ['True', reason], ['False', reason]];
+  }
+  let conditions = cr.status?.conditions ?? [];
+  for (const [type, [status, reason]] of [['Ready', ready], ['Reconciling', reconciling], ['Stalled', stalled]] as const) {
+    conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now);
+  }
+  return conditions;
+}

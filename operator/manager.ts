@@ -1,0 +1,152 @@
+// The operator process: caches (hardened informers) on both kinds and on the Jobs it made,
+// one work queue per controller, leader election (only the leader reconciles), and the
+// /healthz, /readyz and /metrics endpoints.
+import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import type { Log } from '../configstore/log.js';
+import { clusterKind, group, maintenanceKind, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from './api/index.js';
+import { ClusterReconciler } from './controllers/cluster/reconcile.js';
+import { EtcdPool } from './controllers/etcd.js';
+import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/reconcile.js';
+import { labels, managedBy } from './controllers/naming.js';
+import { WorkQueue } from './controllers/workqueue.js';
+import type { KubeClients } from './kube/config.js';
+import { Informer } from './kube/informer.js';
+import { OperatorMetrics } from './metrics.js';
+
+export interface OperatorOptions {
+  clients: KubeClients;
+  log: Log;
+  /** Watch one namespace, or all when undefined. */
+  namespace?: string;
+  events: Recorder;
+  /** Resolves when this replica leads; the operator reconciles only then. */
+  leadership?: { waitForLeadership(): Promise<void>; isLeader(): boolean };
+  resyncMs?: number;
+  workers?: number;
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata!.namespace}/${o.metadata!.name}`;
+const split = (key: string) => key.split('/') as [string, string];
+
+export class Operator {
+  readonly metrics: OperatorMetrics;
+  private readonly clusters: Informer<ConfigStoreCluster & KubernetesObject>;
+  private readonly maintenances: Informer<ConfigStoreMaintenance & KubernetesObject>;
+  private readonly jobs: Informer<V1Job>;
+  private readonly clusterQueue: WorkQueue;
+  private readonly maintenanceQueue: WorkQueue;
+  private readonly etcd = new EtcdPool();
+  private leading = false;
+
+  constructor(private readonly o: OperatorOptions) {
+    const { clients, log } = o;
+    const nsPath = o.namespace ? `/namespaces/${o.namespace}` : '';
+    const informerOpts = { kc: clients.kc, log, resyncMs: o.resyncMs ?? 60_000 };
+    this.metrics = new OperatorMetrics(() => this.maintenances.list());
+    const clusterReconciler = new ClusterReconciler({ custom: clients.custom, apps: clients.apps, core: clients.core, etcd: this.etcd, log });
+    const maintenanceReconciler = new MaintenanceReconciler({
+      custom: clients.custom,
+      batch: clients.batch,
+      core: clients.core,
+      etcd: this.etcd,
+      events: o.events,
+      log,
+      cluster: (ns, name) => this.clusters.get(ns, name),
+      maintenances: (ns) => this.maintenances.list(ns),
+      onPhase: (cr, phase) => this.metrics.phase(cr, phase),
+    });
+    const workers = o.workers ?? 4;
+    this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, { workers, onResult: (ok, ms) => this.metrics.observe('cluster', ok, ms) });
+    this.maintenanceQueue = new WorkQueue('maintenance', (k) => maintenanceReconciler.reconcile(...split(k)), log, {
+      workers,
+      onResult: (ok, ms) => this.metrics.observe('maintenance', ok, ms),
+    });
+
+    this.clusters = new Informer({
+      ...informerOpts,
+      path: `/apis/${group}/${version}${nsPath}/${clusterKind.plural}`,
+      onEvent: (_type, c) => {
+        this.enqueueCluster(keyOf(c));
+        // an operation waiting on its cluster looks again
+        for (const m of this.maintenances.list(c.metadata.namespace)) if (m.spec.clusterRef.name === c.metadata.name) this.enqueueMaintenance(keyOf(m));
+      },
+    });
+    this.maintenances = new Informer({
+      ...informerOpts,
+      path: `/apis/${group}/${version}${nsPath}/${maintenanceKind.plural}`,
+      onEvent: (_type, m) => {
+        this.enqueueMaintenance(keyOf(m));
+        // the queue of its cluster may move
+        for (const other of this.maintenances.list(m.metadata.namespace)) {
+          if (other.metadata.uid !== m.metadata.uid && other.spec.clusterRef.name === m.spec.clusterRef.name) this.enqueueMaintenance(keyOf(other));
+        }
+      },
+    });
+    this.jobs = new Informer<V1Job>({
+      ...informerOpts,
+      path: `/apis/batch/v1${nsPath}/jobs`,
+      labelSelector: `app.kubernetes.io/managed-by=${managedBy},${labels.maintenance}`,
+      onEvent: (_type, job) => {
+        const owner = job.metadata?.labels?.[labels.maintenance];
+        if (owner) this.enqueueMaintenance(`${job.metadata!.namespace}/${owner}`);
+      },
+    });
+  }
+
+  private enqueueCluster(key: string) {
+    if (this.leading) this.clusterQueue.add(key);
+  }
+
+  private enqueueMaintenance(key: string) {
+    if (this.leading) this.maintenanceQueue.add(key);
+  }
+
+  /** Starts the caches, then reconciles once (and as long as) this replica leads. */
+  async start(): Promise<void> {
+    for (const inf of [this.clusters, this.maintenances, this.jobs]) inf.start();
+    await Promise.all([this.clusters, this.maintenances, this.jobs].map((i) => i.waitForSync()));
+    if (this.o.leadership) await this.o.leadership.waitForLeadership();
+    this.leading = true;
+    this.metrics.leader.set(1);
+    this.o.log.info('leading: reconciling every ConfigStoreCluster and ConfigStoreMaintenance');
+    for (const c of this.clusters.list()) this.clusterQueue.add(keyOf(c));
+    for (const m of this.maintenances.list()) this.maintenanceQueue.add(keyOf(m));
+  }
+
+  ready(): boolean {
+    return [this.clusters, this.maintenances, this.jobs].every((i) => i.hasSynced());
+  }
+
+  async stop(): Promise<void> {
+    this.leading = false;
+    this.metrics.leader.set(0);
+    await Promise.all([this.clusterQueue.stop(), this.maintenanceQueue.stop()]);
+    await Promise.all([this.clusters, this.maintenances, this.jobs].map((i) => i.stop()));
+    this.etcd.close();
+  }
+}
+
+/** /healthz (the process runs), /readyz (caches synced), /metrics. */
+export function serveOperatorEndpoints(op: Operator, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === '/readyz') {
+      const ok = op.ready();
+      return void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'caches not synced\n');
+    }
+    if (path === '/metrics') {
+      void op.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': op.metrics.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

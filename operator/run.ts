@@ -1,0 +1,66 @@
+// The operator process once its settings are checked; SIGTERM releases the leader lease so a
+// stand-by takes over at once (loaded lazily by `configstore operator`,
+// so other commands do not load the Kubernetes client).
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Recorder } from './controllers/maintenance/reconcile.js';
+import { pino } from 'pino';
+import { currentNamespace, makeClients } from './kube/config.js';
+import { EventRecorder } from './kube/events.js';
+import { LeaderElector } from './kube/leader.js';
+import { Operator, serveOperatorEndpoints } from './manager.js';
+
+export async function runOperator(opts: Record<string, unknown> & { listen: { host: string; port: number }; kc: KubeConfig }) {
+  const log = pino({ level: String(opts.logLevel), base: { component: 'operator', pod: process.env.POD_NAME } });
+  const clients = makeClients(opts.kc);
+  const watchNamespace = (opts.watchNamespace as string | undefined) || undefined;
+  const recorder = new EventRecorder({ events: clients.events, log });
+  // action: the step the operation was in when it happened
+  const events: Recorder = {
+    record: (cr, type, reason, note) => void recorder.record(cr as unknown as KubernetesObject, { type, reason, action: cr.status?.step ?? 'Admit', note }),
+  };
+  const elector =
+    opts.leaderElection === 'true'
+      ? new LeaderElector({
+          coordination: clients.coordination,
+          namespace: (opts.leaseNamespace as string | undefined) || currentNamespace(opts.kc),
+          name: String(opts.leaseName),
+          log,
+          onStoppedLeading: () => {
+            // as controller-runtime does: a replica that lost the lease exits and starts clean
+            log.error('lost the leader lease: exiting');
+            process.exit(1);
+          },
+        })
+      : undefined;
+  const leadership = elector && {
+    isLeader: () => elector.isLeader(),
+    waitForLeadership: () =>
+      new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (elector.isLeader()) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 200);
+      }),
+  };
+  const operator = new Operator({ clients, log, events, ...(watchNamespace ? { namespace: watchNamespace } : {}), ...(leadership ? { leadership } : {}) });
+  const server = await serveOperatorEndpoints(operator, opts.listen.host, opts.listen.port);
+  log.info({ listen: `${opts.listen.host}:${opts.listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity }, 'operator starting');
+  elector?.start();
+  const started = operator.start().catch((err: unknown) => {
+    log.error({ err }, 'operator failed to start');
+    process.exit(1);
+  });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'stopping');
+  await Promise.race([started, new Promise((r) => setTimeout(r, 100))]);
+  await operator.stop();
+  await elector?.stop({ release: true });
+  server.close();
+  log.info('stopped');
+  process.exit(0);
+}
