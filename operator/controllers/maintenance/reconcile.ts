@@ -8,7 +8,7 @@ import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenance
 import { group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
 import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
-import { finalizer, labels, podSelector, selectorString } from '../naming.js';
+import { finalizer, jobName, labels, podSelector, selectorString } from '../naming.js';
 import { admissionProblems } from './admit.js';
 import { desiredJob, jobState, parseResult } from './job.js';
 import { blockers } from './queue.js';
@@ -157,15 +157,14 @@ export class MaintenanceReconciler {
     const { namespace } = cr.metadata;
     let job = await this.readJob(namespace, name);
     if (!job) {
+      // jobName is recorded only once the Job exists: a Job missing after that was lost
       if (cr.status?.jobName) return this.fail(cr, 'RunJob', `Job ${name} disappeared before it finished (deleted by someone else?)`);
-      // record the name first: a Job missing after this point was lost, not yet to be made
-      cr = (await this.writeOnly(cr, { jobName: name, message: `running Job ${name}` })) ?? cr;
       job = await this.createJob(namespace, wanted);
       this.deps.events.record(cr, 'Normal', 'JobCreated', `Job ${name} created`);
     } else if (!job.metadata?.ownerReferences?.some((o) => o.uid === cr.metadata.uid)) {
       return this.fail(cr, 'RunJob', `a Job named ${name} exists but does not belong to this ConfigStoreMaintenance`);
     }
-    if (!cr.status?.jobName) cr = (await this.writeOnly(cr, { jobName: name })) ?? cr;
+    if (!cr.status?.jobName) cr = (await this.writeOnly(cr, { jobName: name, message: `running Job ${name}` })) ?? cr;
     const pods = (await this.deps.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })).items;
     const state = jobState(job, pods);
     if (state.state === 'running') return { waitMs: pollMs };
@@ -240,8 +239,9 @@ export class MaintenanceReconciler {
   private async abort(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     if (!cr.metadata.finalizers?.includes(finalizer)) return { waitMs: undefined };
     const { namespace } = cr.metadata;
-    if (cr.status?.jobName) {
-      await this.deps.batch.deleteNamespacedJob({ name: cr.status.jobName, namespace, propagationPolicy: 'Background' }).catch(ignore404);
+    if (cr.spec.operation !== 'Maintenance') {
+      // by its derived name: the Job may exist before status.jobName records it
+      await this.deps.batch.deleteNamespacedJob({ name: jobName(cr.metadata.name, cr.metadata.uid), namespace, propagationPolicy: 'Background' }).catch(ignore404);
     }
     const status = cr.status;
     if (status?.maintenanceRevision && status.maintenanceOwner === cr.metadata.uid && !status.maintenanceReleased) {

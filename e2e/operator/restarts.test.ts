@@ -1,0 +1,99 @@
+// The operator killed (SIGKILL) at each step of an operation, then started again: the
+// operation completes, with exactly one Job and no maintenance left behind. And a second
+// replica stands by: when the leader dies mid-operation, it takes over and finishes it.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../../configstore/cli/testcli.js';
+import type { Step } from '../../operator/api/index.js';
+import { steps } from '../../operator/api/index.js';
+import { readMaintenance } from '../../operator/controllers/etcd.js';
+import { etcdClient } from '../../scripts/localenv/testenv.js';
+import { backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
+
+describe('operator restarts', () => {
+  let w: World;
+  let c: Awaited<ReturnType<typeof createCluster>>;
+
+  const finished = (name: string) =>
+    until(
+      w,
+      `${name} finished`,
+      async () => {
+        const m = await getMaintenance(w, name);
+        return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
+      },
+      90_000,
+      200,
+      async () => (await getMaintenance(w, name))?.status,
+    );
+  const jobsOf = async (name: string) => (await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: `configstore.io/maintenance=${name}` })).items;
+  const maintenanceKey = async () => {
+    const etcd = etcdClient();
+    try {
+      return await readMaintenance(etcd, c.etcdPrefix);
+    } finally {
+      etcd.close();
+    }
+  };
+
+  beforeAll(async () => {
+    w = await startWorld('restart');
+    c = await createCluster(w, 'main');
+    await until(w, 'cluster Ready', async () => (await getCluster(w, 'main')).status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'), 90_000);
+  }, 180_000);
+  afterAll(async () => {
+    await w?.cleanup();
+    await c?.cleanup();
+  });
+
+  // a quiesced export passes every step: enter, wait, Job, verify, exit
+  for (const target of ['EnterMaintenance', 'WaitForInstances', 'RunJob', 'Verify', 'ExitMaintenance'] as Step[]) {
+    it(`killed at ${target}: completes with exactly one Job and maintenance released`, async () => {
+      const name = `kill-at-${target.toLowerCase()}`;
+      await createMaintenance(w, name, { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, `${name}.ndjson`), quiesce: true } });
+      // kill as soon as the step is reached (or passed: the steps can be quicker than a poll)
+      const seen = await until(w, `${name} at ${target}`, async () => {
+        const step = (await getMaintenance(w, name))?.status?.step;
+        return step && steps.indexOf(step) >= steps.indexOf(target) && step;
+      }, 60_000, 20);
+      await w.operator.kill('SIGKILL');
+      w.operator.start();
+      const done = await finished(name);
+      expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+      expect(done.status!.maintenanceReleased).toBe(true);
+      expect(await jobsOf(name)).toHaveLength(1);
+      expect(await maintenanceKey()).toBeUndefined();
+      console.log(`killed at ${seen} (target ${target}): Succeeded, 1 Job`);
+    }, 150_000);
+  }
+
+  it('a stand-by replica takes over when the leader dies mid-operation', async () => {
+    const standby = spawnCli(
+      ['operator', '--kubeconfig', join(w.dir, 'operator.kubeconfig'), '--watch-namespace', w.namespace, '--lease-namespace', w.namespace, '--listen', '127.0.0.1:0'],
+      { CONFIGSTORE_LOG_LEVEL: 'info', POD_NAME: 'operator-standby' },
+    );
+    let standbyLog = '';
+    standby.child.stderr?.on('data', (d: Buffer) => (standbyLog += d.toString()));
+    standby.child.stdout?.on('data', (d: Buffer) => (standbyLog += d.toString()));
+    try {
+      await until(w, 'the stand-by to start', async () => standbyLog.includes('operator starting'), 30_000);
+      expect(standbyLog).not.toContain('started leading');
+      await createMaintenance(w, 'failover', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, 'failover.ndjson'), quiesce: true } });
+      await until(w, 'failover running', async () => (await getMaintenance(w, 'failover'))?.status?.phase === 'Running', 60_000, 20);
+      const killedAt = Date.now();
+      await w.operator.kill('SIGKILL');
+      await until(w, 'the stand-by to lead', async () => standbyLog.includes('started leading'), 30_000);
+      const takeoverSeconds = (Date.now() - killedAt) / 1000;
+      const done = await finished('failover');
+      expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+      expect(await jobsOf('failover')).toHaveLength(1);
+      expect(await maintenanceKey()).toBeUndefined();
+      expect(takeoverSeconds).toBeLessThan(15 + 5); // lease duration + a retry period or two
+      console.log(`stand-by took over ${takeoverSeconds.toFixed(1)} s after the leader was killed`);
+    } finally {
+      standby.child.kill('SIGTERM');
+      await standby.exited;
+      w.operator.start();
+    }
+  }, 150_000);
+});
