@@ -76,6 +76,8 @@ describe('export and import through ConfigStoreMaintenance', () => {
     expect(exported.status!.maintenanceRevision).toBeUndefined(); // an export without quiesce never fences writes
     const jobs = await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: 'configstore.io/maintenance=backup-1' });
     expect(jobs.items).toHaveLength(1);
+    const cluster = await getCluster(w, 'alpha');
+    expect(cluster.status!.lastExport).toMatchObject({ maintenance: 'backup-1', sha256: result.sha256, objects: result.objects, bytes: result.bytes });
     console.log(`export CR applied → Succeeded in ${seconds.toFixed(1)} s (${result.objects} objects)`);
   });
 

@@ -2,10 +2,10 @@
 // status written after each, so an operator restarted at any point resumes where the
 // status says. Deleting the CR is the abort: the finalizer deletes the Job and releases
 // the maintenance this CR put.
-import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type CustomObjectsApi, type V1Job } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
-import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, Step } from '../../api/index.js';
-import { group, maintenanceKind, version } from '../../api/index.js';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, ExportRecord, OperationResult, Step } from '../../api/index.js';
+import { clusterKind, group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
 import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
 import { finalizer, jobName, labels, podSelector, selectorString } from '../naming.js';
@@ -215,9 +215,29 @@ export class MaintenanceReconciler {
       cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
     }
     const outcome = status.outcome ?? 'Succeeded';
+    if (outcome === 'Succeeded' && cr.spec.operation === 'Export' && status.result) await this.recordExport(cr, status.result);
     const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded` : (status.message ?? 'failed');
     this.deps.events.record(cr, outcome === 'Succeeded' ? 'Normal' : 'Warning', outcome, message);
     return this.write(cr, { phase: outcome, step: 'Done', completedAt: this.now().toISOString(), message });
+  }
+
+  /** The cluster's status shows its last export (a merge patch of that one field: the cluster reconciler owns the rest). */
+  private async recordExport(cr: ConfigStoreMaintenance, result: OperationResult): Promise<void> {
+    const lastExport: ExportRecord = {
+      maintenance: cr.metadata.name,
+      location: result.location,
+      objects: result.objects,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      revision: result.revision ?? '',
+      completedAt: this.now().toISOString(),
+    };
+    await this.deps.custom
+      .patchNamespacedCustomObjectStatus(
+        { group, version, namespace: cr.metadata.namespace, plural: clusterKind.plural, name: cr.spec.clusterRef.name, body: { status: { lastExport } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )
+      .catch(ignore404);
   }
 
   /** Maintenance held: nothing to do until the CR is deleted (the finalizer releases it). */
