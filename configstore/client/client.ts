@@ -1,5 +1,5 @@
-// The exported configstore client. Imports only types/ and errors.ts. Every failure is a
-// RemoteError carrying the server's status, code and message unchanged.
+// The exported configstore client. Imports only types/, errors.ts and upload.ts. Every
+// failure is a RemoteError carrying the server's status, code and message unchanged.
 import { RemoteError, UnavailableError } from '../errors.js';
 import type { ListQuery, ListResult } from '../types/list.js';
 import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
@@ -13,6 +13,7 @@ import type { ConfigListQuery, ConfigParentType, CreateSecretRequest, Secret, Up
 import type { CreateVariableRequest, UpdateVariableRequest, Variable } from '../types/variable.js';
 import type { EnableMaintenanceRequest, MaintenanceStatus } from '../types/maintenance.js';
 import type { ImportResult } from '../types/export.js';
+import { postStream, type UploadResponse } from './upload.js';
 
 export type { ImportResult } from '../types/export.js';
 
@@ -230,6 +231,7 @@ export class ConfigStoreClient {
    * Imports an export (admin): streams `body` (ndjson, or the gzip file with `gzip: true`).
    * Only in maintenance mode (else a RemoteError 409 `notInMaintenance`); `dryRun: true`
    * only validates, in any mode. A bad export rejects with a 400 naming the line and the problem.
+   * A streamed body goes over node:http(s) with backpressure, not fetch (see upload.ts).
    */
   async importStream(
     body: string | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
@@ -237,21 +239,21 @@ export class ConfigStoreClient {
   ): Promise<ImportResult> {
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': options.gzip ? 'application/gzip' : 'application/x-ndjson' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.base}/import${options.dryRun ? '?dryRun=true' : ''}`, {
-        method: 'POST',
-        headers,
-        body: body as RequestInit['body'],
-        duplex: 'half', // a streamed request body (Node's fetch requires it)
-        ...(options.signal ? { signal: options.signal } : {}),
-      } as RequestInit);
-    } catch (err) {
-      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+    const path = `/import${options.dryRun ? '?dryRun=true' : ''}`;
+    let res: UploadResponse;
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      let answer: Response;
+      try {
+        answer = await this.fetchImpl(this.base + path, { method: 'POST', headers, body: body as RequestInit['body'], ...(options.signal ? { signal: options.signal } : {}) });
+      } catch (err) {
+        throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+      }
+      res = { status: answer.status, statusText: answer.statusText, retryAfter: answer.headers.get('retry-after'), text: await answer.text() };
+    } else {
+      res = await postStream(this.base, path, headers, body, options.signal);
     }
-    const text = await res.text();
-    if (!res.ok) throw RemoteError.fromResponse(res.status, text, { statusText: res.statusText, retryAfter: res.headers.get('retry-after') });
-    return JSON.parse(text) as ImportResult;
+    if (res.status < 200 || res.status > 299) throw RemoteError.fromResponse(res.status, res.text, { statusText: res.statusText, retryAfter: res.retryAfter });
+    return JSON.parse(res.text) as ImportResult;
   }
 
   private async request<T>(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
