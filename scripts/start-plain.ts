@@ -1,6 +1,7 @@
-// `npm start`: configstore on its embedded default — a local etcd and posix object storage,
-// both under .local/ (kept across runs) — in the foreground. Ctrl-C stops both.
-//   npm start -- [--port 4000] [--dir .local]
+// `npm start -- --no-kube`: one configstore on its embedded default — a local etcd and posix
+// object storage, both under .local/ (kept across runs) — in the foreground. Ctrl-C stops both.
+// (Plain `npm start` is the operator demo, scripts/demo.ts.)
+//   npm start -- --no-kube [--port 4000] [--dir .local]
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -12,7 +13,7 @@ import { stopProcess, tail } from './localenv/process.js';
 import { binary, ensureTools, repoRoot } from './localenv/tools.js';
 
 function fail(message: string): never {
-  process.stderr.write(`npm start: ${message}\nusage: npm start -- [--port 4000] [--dir .local]\n`);
+  process.stderr.write(`npm start: ${message}\nusage: npm start -- --no-kube [--port 4000] [--dir .local]\n`);
   process.exit(2);
 }
 

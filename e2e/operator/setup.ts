@@ -2,33 +2,16 @@
 // chart's RBAC, a fake node running pods as local processes (e2e/node), and the operator as
 // a real `configstore operator` process authenticated by its ServiceAccount's token, so a
 // missing permission in the chart fails the tests.
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { spawnCli, type CliRun } from '../../configstore/cli/testcli.js';
 import { apiVersion, group, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from '../../operator/api/index.js';
-import { applyCrds } from '../../operator/kube/crds.js';
-import { repoRoot } from '../../scripts/localenv/tools.js';
+import { startOperatorEnv, type OperatorProcess } from '../../scripts/localenv/operatorenv.js';
 import { isolatedBucket, isolatedEtcdPrefix, isolatedNamespace, localEnv } from '../../scripts/localenv/testenv.js';
-import { startFakeNode, type FakeNode } from '../node/node.js';
+import type { FakeNode } from '../node/node.js';
 
-const run = promisify(execFile);
 export const adminToken = 'e2e-admin-token-0123456789';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface World {
   namespace: string;
@@ -37,9 +20,10 @@ export interface World {
   batch: BatchV1Api;
   custom: CustomObjectsApi;
   node: FakeNode;
+  /** Holds operator.kubeconfig (the ServiceAccount's), operator.log, rbac.yaml, node/. */
   dir: string;
   /** The operator process (restartable); `metricsUrl` serves /metrics of the running one. */
-  operator: { proc: CliRun | undefined; metricsUrl: string; start(): void; kill(signal?: NodeJS.Signals): Promise<void>; logs: () => string };
+  operator: OperatorProcess;
   /** A bucket for exports, with the `s3` Secret that has its credentials. */
   backups: Awaited<ReturnType<typeof isolatedBucket>>;
   cleanup(): Promise<void>;
@@ -51,30 +35,8 @@ export async function startWorld(name: string): Promise<World> {
   const { kc, namespace } = ns;
   const core = kc.makeApiClient(CoreV1Api);
   const dir = mkdtempSync(join(tmpdir(), `e2e-${name}-`));
-  await applyCrds(kc);
-
-  // the chart's RBAC (not its Deployment: the operator runs below as a process)
-  const kubeEnv = { ...process.env, KUBECONFIG: env.kube!.kubeconfig, PATH: `${env.binDir}:${process.env.PATH}` };
-  const { stdout: rbac } = await run(
-    'helm',
-    ['template', 'op', join(repoRoot, 'charts/configstore-operator'), '-n', namespace, '--set', `watchNamespace=${namespace}`, '--show-only', 'templates/rbac.yaml'],
-    { env: kubeEnv },
-  );
-  writeFileSync(join(dir, 'rbac.yaml'), rbac);
-  await run('kubectl', ['apply', '-n', namespace, '-f', join(dir, 'rbac.yaml')], { env: kubeEnv });
-
-  // a kubeconfig with the operator ServiceAccount's token
-  const token = await core.createNamespacedServiceAccountToken({ name: 'op', namespace, body: { spec: { audiences: [], expirationSeconds: 7200 } } });
-  const cluster = kc.getCurrentCluster()!;
-  const saKc = new KubeConfig();
-  saKc.loadFromOptions({
-    clusters: [{ name: 'local', server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: false }],
-    users: [{ name: 'op', token: token.status!.token }],
-    contexts: [{ name: 'op', cluster: 'local', user: 'op', namespace }],
-    currentContext: 'op',
-  });
-  const kubeconfig = join(dir, 'operator.kubeconfig');
-  writeFileSync(kubeconfig, saKc.exportConfig());
+  // the shared pieces (scripts/localenv/operatorenv.ts, also behind `npm start`)
+  const opEnv = await startOperatorEnv({ state: env, kc, namespace, dir, release: 'op', podName: `operator-${name}`, logLevel: 'debug' });
 
   const secrets: { name: string; data: Record<string, string> }[] = [
     { name: 's3', data: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } },
@@ -84,32 +46,6 @@ export async function startWorld(name: string): Promise<World> {
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: secret.name }, stringData: secret.data } });
   }
   const backups = await isolatedBucket(`${name}-backups`);
-  const node = await startFakeNode({ kc, workDir: join(dir, 'node'), namespaces: [namespace] });
-
-  const port = await freePort();
-  let logs = '';
-  const operator: World['operator'] = {
-    proc: undefined,
-    metricsUrl: `http://127.0.0.1:${port}/metrics`,
-    start() {
-      const proc = spawnCli(['operator', '--kubeconfig', kubeconfig, '--watch-namespace', namespace, '--lease-namespace', namespace, '--listen', `127.0.0.1:${port}`], {
-        CONFIGSTORE_LOG_LEVEL: 'debug',
-        POD_NAME: `operator-${name}`,
-      });
-      proc.child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
-      proc.child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-      this.proc = proc;
-    },
-    async kill(signal = 'SIGKILL') {
-      const proc = this.proc;
-      if (!proc || proc.child.exitCode !== null) return;
-      proc.child.kill(signal);
-      await proc.exited;
-      this.proc = undefined;
-    },
-    logs: () => logs,
-  };
-  operator.start();
 
   return {
     namespace,
@@ -117,13 +53,12 @@ export async function startWorld(name: string): Promise<World> {
     core,
     batch: kc.makeApiClient(BatchV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
-    node,
+    node: opEnv.node,
     dir,
-    operator,
+    operator: opEnv.operator,
     backups,
     async cleanup() {
-      await operator.kill('SIGTERM');
-      await node.stop();
+      await opEnv.stop();
       await backups.cleanup().catch(() => undefined);
       await ns.cleanup();
     },
