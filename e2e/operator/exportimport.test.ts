@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
-import type { ConfigStoreMaintenance } from '../../operator/api/index.js';
+import { group, version, type ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { readMaintenance, readRegistry } from '../../operator/controllers/etcd.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
 import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
@@ -123,4 +123,18 @@ describe('export and import through ConfigStoreMaintenance', () => {
     }
     await readyCluster('beta');
   }, 150_000);
+
+  it('a finished CR deleted and re-created under the same name (GitOps after a TTL) does not run again', async () => {
+    const spec = exported.spec;
+    await w.custom.deleteNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', name: 'backup-1' });
+    await until(w, 'backup-1 gone', async () => (await getMaintenance(w, 'backup-1')) === undefined);
+    const again = await createMaintenance(w, 'backup-1', spec);
+    expect(again.metadata.uid).not.toBe(exported.metadata.uid);
+    const done = await finished('backup-1');
+    expect(done.status!.phase).toBe('Succeeded');
+    expect(done.status!.message).toContain('not run: Export backup-1 already succeeded on this cluster');
+    expect(done.status!.jobName).toBeUndefined();
+    const jobs = await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: 'configstore.io/maintenance=backup-1' });
+    expect(jobs.items.filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === again.metadata.uid))).toHaveLength(0);
+  });
 });

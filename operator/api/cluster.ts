@@ -60,6 +60,15 @@ export const ExportRecord = Type.Object({
 });
 export type ExportRecord = Static<typeof ExportRecord>;
 
+/** An operation that succeeded on this cluster: a CR re-created under the same name (GitOps after a TTL) does not run again. */
+export const OperationRecord = Type.Object({
+  name: Type.String(),
+  uid: Type.String(),
+  operation: Type.String(),
+  completedAt: Type.String({ format: 'date-time' }),
+});
+export type OperationRecord = Static<typeof OperationRecord>;
+
 export const ConfigStoreClusterStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   replicas: Type.Optional(Type.Integer()),
@@ -69,6 +78,8 @@ export const ConfigStoreClusterStatus = Type.Object({
   maintenanceOwner: Type.Optional(Type.String()),
   instances: Type.Optional(Type.Array(InstanceReport, { maxItems: 100 })),
   lastExport: Type.Optional(ExportRecord),
+  /** The newest 50 operations that succeeded, oldest first. */
+  succeededOperations: Type.Optional(Type.Array(OperationRecord, { maxItems: 50 })),
   conditions: Type.Optional(Conditions),
 });
 export type ConfigStoreClusterStatus = Static<typeof ConfigStoreClusterStatus>;

@@ -2,9 +2,9 @@
 // status written after each, so an operator restarted at any point resumes where the
 // status says. Deleting the CR is the abort: the finalizer deletes the Job and releases
 // the maintenance this CR put.
-import { PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type CustomObjectsApi, type V1Job } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
-import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, ExportRecord, OperationResult, Step } from '../../api/index.js';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, OperationResult, Step } from '../../api/index.js';
 import { clusterKind, group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
 import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
@@ -87,6 +87,13 @@ export class MaintenanceReconciler {
   // ---- steps -------------------------------------------------------------------------
 
   private async admit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const earlier = this.clusterOf(cr)?.status?.succeededOperations?.find((o) => o.name === cr.metadata.name && o.uid !== cr.metadata.uid);
+    if (earlier) {
+      // GitOps re-created a finished CR (after its TTL): the operation is done, never run twice
+      const message = `not run: ${cr.spec.operation} ${cr.metadata.name} already succeeded on this cluster at ${earlier.completedAt} (uid ${earlier.uid}); create one with a new name to run it again`;
+      this.deps.events.record(cr, 'Normal', 'AlreadySucceeded', message);
+      return this.write(cr, { phase: 'Succeeded', step: 'Done', message, completedAt: this.now().toISOString() });
+    }
     const reasons = await admissionProblems(cr, { core: this.deps.core, cluster: this.clusterOf(cr) });
     if (reasons.length > 0) {
       this.deps.events.record(cr, 'Warning', 'Rejected', reasons.join('; '));
@@ -215,29 +222,38 @@ export class MaintenanceReconciler {
       cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
     }
     const outcome = status.outcome ?? 'Succeeded';
-    if (outcome === 'Succeeded' && cr.spec.operation === 'Export' && status.result) await this.recordExport(cr, status.result);
+    if (outcome === 'Succeeded') await this.recordSuccess(cr, status.result);
     const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded` : (status.message ?? 'failed');
     this.deps.events.record(cr, outcome === 'Succeeded' ? 'Normal' : 'Warning', outcome, message);
     return this.write(cr, { phase: outcome, step: 'Done', completedAt: this.now().toISOString(), message });
   }
 
-  /** The cluster's status shows its last export (a merge patch of that one field: the cluster reconciler owns the rest). */
-  private async recordExport(cr: ConfigStoreMaintenance, result: OperationResult): Promise<void> {
-    const lastExport: ExportRecord = {
-      maintenance: cr.metadata.name,
-      location: result.location,
-      objects: result.objects,
-      bytes: result.bytes,
-      sha256: result.sha256,
-      revision: result.revision ?? '',
-      completedAt: this.now().toISOString(),
-    };
-    await this.deps.custom
-      .patchNamespacedCustomObjectStatus(
-        { group, version, namespace: cr.metadata.namespace, plural: clusterKind.plural, name: cr.spec.clusterRef.name, body: { status: { lastExport } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )
-      .catch(ignore404);
+  /**
+   * Written on the cluster's status before this CR turns Succeeded: its last export, and this
+   * operation among those that succeeded (so a re-created CR of the same name does not run again).
+   */
+  private async recordSuccess(cr: ConfigStoreMaintenance, result: OperationResult | undefined): Promise<void> {
+    const { namespace } = cr.metadata;
+    const name = cr.spec.clusterRef.name;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural: clusterKind.plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
+      if (!cluster) return;
+      const status = { ...cluster.status };
+      const done = status.succeededOperations ?? [];
+      if (!done.some((o) => o.uid === cr.metadata.uid)) {
+        status.succeededOperations = [...done, { name: cr.metadata.name, uid: cr.metadata.uid, operation: cr.spec.operation, completedAt: this.now().toISOString() }].slice(-50);
+      }
+      if (cr.spec.operation === 'Export' && result) {
+        status.lastExport = { maintenance: cr.metadata.name, location: result.location, objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision ?? '', completedAt: this.now().toISOString() };
+      }
+      try {
+        await this.deps.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace, plural: clusterKind.plural, name, body: { ...cluster, status } });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
+    }
+    throw new Error(`could not record the result on ConfigStoreCluster ${name}: its status kept changing`);
   }
 
   /** Maintenance held: nothing to do until the CR is deleted (the finalizer releases it). */
