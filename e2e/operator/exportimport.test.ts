@@ -81,6 +81,15 @@ describe('export and import through ConfigStoreMaintenance', () => {
     console.log(`export CR applied → Succeeded in ${seconds.toFixed(1)} s (${result.objects} objects)`);
   });
 
+  it('the operator reports it in /metrics', async () => {
+    const text = await (await fetch(w.operator.metricsUrl)).text();
+    expect(text).toMatch(/configstore_operator_operation_transitions_total\{operation="Export",phase="Succeeded"\} 1/);
+    expect(text).toMatch(new RegExp(`configstore_operator_exported_bytes_total ${exported.status!.result!.bytes}\\b`));
+    expect(text).toMatch(/configstore_operator_operations\{operation="Export",phase="Succeeded"\} 1/);
+    expect(text).toMatch(/configstore_operator_reconciles_total\{controller="maintenance",result="success"\} \d+/);
+    expect(text).toContain('configstore_operator_leader 1');
+  });
+
   it('kubectl wait --for=condition=Ready returns on the finished CR', async () => {
     const env = localEnv();
     const { stdout } = await run('kubectl', ['wait', '-n', w.namespace, '--for=condition=Ready', '--timeout=10s', 'configstoremaintenance/backup-1'], {
