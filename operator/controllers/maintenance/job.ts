@@ -67,10 +67,10 @@ const terminationMessage = (pod: V1Pod) => pod.status?.containerStatuses?.find((
 export function jobState(job: V1Job, pods: V1Pod[]): JobState {
   const cond = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
   const newestFirst = [...pods].sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')));
-  if (cond('Complete')) {
-    const pod = newestFirst.find((p) => p.status?.phase === 'Succeeded');
-    return { state: 'succeeded', message: pod ? terminationMessage(pod) : '' };
-  }
+  // a pod that exited 0 is the Job's one completion: its result is final before the Job
+  // controller gets round to marking the Job Complete
+  const succeeded = newestFirst.find((p) => p.status?.phase === 'Succeeded');
+  if (cond('Complete') || succeeded) return { state: 'succeeded', message: succeeded ? terminationMessage(succeeded) : '' };
   if (cond('Failed')) {
     const reason = job.status?.conditions?.find((c) => c.type === 'Failed');
     const pod = newestFirst.find((p) => p.status?.phase === 'Failed');

@@ -38,6 +38,8 @@ type StepOutcome = { next: ConfigStoreMaintenance } | { waitMs: number | undefin
 
 const plural = maintenanceKind.plural;
 const pollMs = 1000;
+/** Pods are not watched: a running Job's pods are looked at this often (two cheap GETs). */
+const jobPollMs = 300;
 
 export class MaintenanceReconciler {
   constructor(private readonly deps: MaintenanceDeps) {}
@@ -174,7 +176,7 @@ export class MaintenanceReconciler {
     if (!cr.status?.jobName) cr = (await this.writeOnly(cr, { jobName: name, message: `running Job ${name}` })) ?? cr;
     const pods = (await this.deps.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })).items;
     const state = jobState(job, pods);
-    if (state.state === 'running') return { waitMs: pollMs };
+    if (state.state === 'running') return { waitMs: jobPollMs };
     if (state.state === 'failed') return this.fail(cr, 'RunJob', `Job ${name} failed: ${state.message}`);
     let result;
     try {
@@ -208,7 +210,7 @@ export class MaintenanceReconciler {
       this.deps.events.record(cr, 'Normal', 'Succeeded', `${cr.spec.operation} succeeded; maintenance kept until this resource is deleted`);
       return this.write(cr, { step: 'Hold', phase: 'Succeeded', outcome: 'Succeeded', completedAt: this.now().toISOString(), message: `${cr.spec.operation} succeeded; the cluster stays in maintenance until this resource is deleted` });
     }
-    return this.write(cr, { step: 'ExitMaintenance', outcome: 'Succeeded', message: 'leaving maintenance' });
+    return this.write(cr, { step: 'ExitMaintenance', outcome: 'Succeeded', message: cr.status?.maintenanceRevision ? 'leaving maintenance' : 'finishing' });
   }
 
   private async exit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
