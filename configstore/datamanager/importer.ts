@@ -216,7 +216,9 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
     const stream = await streamExport(undefined, input, epochOf(kv ? parsePointer(kv.value) : undefined) + 1, BigInt(head.header.revision));
     return { ...stream.summary, dryRun: true };
   }
-  await requireMaintenance(target);
+  // this maintenance session: one ended (and maybe another begun) before the switch may
+  // have let writes in that the caller of this import never saw
+  const maintenanceCreated = await requireMaintenance(target);
   // the checkpoint lock: no checkpoint moves the pointer or collects files meanwhile, and
   // imports never overlap (their staged files could share a snapshot id)
   const lock = await acquireLock(target, options.signal);
@@ -233,18 +235,14 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
       manifest = await writeManifest(target.objectStorage, { formatVersion: snapshotFormatVersion, epoch, revision: String(revision), createdAt, files });
       const pointer: SnapshotPointer = { epoch, revision: String(revision), manifest, createdAt };
       const switched = await etcd
-        .if(keys.maintenance, 'Create', '>', 0)
+        .if(keys.maintenance, 'Create', '==', maintenanceCreated)
         .and(keys.snapshot, 'Mod', '==', pointerModRevision)
         .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix))
         .commit();
       // etcd3 retries a txn whose answer was lost: the pointer may be ours after all
       if (!switched.succeeded) {
         const now = await etcd.get(keys.snapshot).string();
-        if (!now || parsePointer(now).manifest !== manifest) {
-          throw new ConflictError('the import was not applied: maintenance mode ended, or another import or checkpoint moved the snapshot meanwhile; nothing changed', {
-            code: 'importSuperseded',
-          });
-        }
+        if (!now || parsePointer(now).manifest !== manifest) throw await superseded(target, maintenanceCreated);
       }
       target.log.info({ epoch, revision: String(revision), objects: summary.objects, sha256: summary.sha256 }, 'import applied');
       return { ...summary, dryRun: false };
@@ -259,12 +257,25 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
   }
 }
 
-async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<void> {
-  if ((await etcd.get(keys.maintenance).exec()).kvs.length === 0) {
+/** The maintenance key's create revision (its session); 409 when there is none. */
+async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<string> {
+  const kv = (await etcd.get(keys.maintenance).exec()).kvs[0];
+  if (!kv) {
     throw new ConflictError('an import replaces all data and runs only in maintenance mode: enable it first (PUT /api/v1alpha/maintenance), or pass ?dryRun=true to only validate', {
       code: 'notInMaintenance',
     });
   }
+  return String(kv.create_revision);
+}
+
+/** Why the switch did not happen: the maintenance session or the snapshot pointer changed. */
+async function superseded({ etcd, keys }: ImportTarget, maintenanceCreated: string): Promise<ConflictError> {
+  const kv = (await etcd.get(keys.maintenance).exec()).kvs[0];
+  const why =
+    kv?.create_revision === maintenanceCreated
+      ? 'the snapshot pointer moved while the import was running (another import or a checkpoint took over the snapshot lock)'
+      : `maintenance mode ended while the import was running${kv ? ' (and was enabled again: writes may have come in between)' : ''}`;
+  return new ConflictError(`the import was not applied: ${why}; nothing changed, import again in maintenance mode`, { code: 'importSuperseded' });
 }
 
 async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | undefined) {

@@ -1,0 +1,141 @@
+// An import failing while its body is still coming, on the real etcd: maintenance ends (or
+// ends and starts again) or the snapshot pointer moves meanwhile → 409. Each time the old
+// data stays served and the import's staged files go.
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { etcdClient } from '../../scripts/localenv/testenv.js';
+import { allDataTypes } from '../action/datatypes.js';
+import { listAll } from '../objectstorage/objectstorage.js';
+import { exportFormatVersion, exportHeaderKind, exportTrailerKind } from '../types/export.js';
+import { etcdKeys } from '../types/etcd.js';
+import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { manyUsers, seedSnapshot } from './testsnapshot.js';
+
+const users = 5000;
+
+/** A valid export of `users` users and their root groups, and where its user lines end. */
+function buildExport(header: string): { body: Buffer; afterUsers: number } {
+  const objects = [...manyUsers(users)].sort((a, b) => (a.type === b.type ? 0 : a.type === 'user' ? -1 : 1));
+  const lines = [header, ...objects.map((o) => JSON.stringify(o))].map((l) => l + '\n');
+  const text = lines.join('');
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const trailer = JSON.stringify({ kind: exportTrailerKind, objects: objects.length, sha256 }) + '\n';
+  // 100 group lines past the users: the server has then staged the users' data file
+  return { body: Buffer.from(text + trailer), afterUsers: Buffer.byteLength(lines.slice(0, 1 + users + 100).join('')) };
+}
+
+type Answer = { status: number; body: { message: string; code: string } };
+
+/** A POST /import whose body the test sends piece by piece, or abandons. */
+function upload(url: string, gzip = false) {
+  const req = request(`${url}/api/v1alpha/import`, { method: 'POST', headers: { 'content-type': gzip ? 'application/gzip' : 'application/x-ndjson' } });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Answer['body'] }));
+    });
+    req.on('error', reject);
+  });
+  return {
+    write: (chunk: Buffer) => new Promise<void>((resolve, reject) => req.write(chunk, (err) => (err ? reject(err) : resolve()))),
+    end: (chunk: Buffer) => (req.end(chunk), answer),
+    abort: () => (answer.catch(() => undefined), req.destroy()),
+  };
+}
+
+describe('an import failing mid-body', () => {
+  let cluster: TestCluster;
+  let c: TestInstance;
+  let exp: ReturnType<typeof buildExport>;
+
+  /** Files of the import's snapshot (epoch 1): data files and manifest. */
+  async function staged(): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const o of listAll(cluster.storage, 'snapshots/')) if (o.key.includes('/0000000001-')) keys.push(o.key);
+    return keys;
+  }
+  const inMode = (mode: 'normal' | 'maintenance') => eventually(async () => (c.server.maintenance.mode === mode ? true : undefined), 15_000);
+
+  /** Sends the export up to past its users, waits until the server has staged them, runs `meanwhile`, sends the rest. */
+  async function interrupted(meanwhile: () => Promise<void>): Promise<Answer> {
+    const up = upload(c.url);
+    try {
+      await up.write(exp.body.subarray(0, exp.afterUsers));
+      await eventually(async () => ((await staged()).length > 0 ? true : undefined), 30_000);
+      await meanwhile();
+    } catch (err) {
+      up.abort(); // else the import waits for the rest, holding the lock
+      throw err;
+    }
+    return up.end(exp.body.subarray(exp.afterUsers));
+  }
+
+  /** Leaves maintenance: the old data is served (with what was written meanwhile), nothing of the import's, no staged file. */
+  async function oldDataServed(): Promise<void> {
+    if ((await c.client.getMaintenance()).requested) await c.client.disableMaintenance();
+    await inMode('normal');
+    expect((await c.client.getUser('old')).name).toBe('old');
+    expect((await remoteError(c.client.getUser('seeded0'))).httpStatus).toBe(404);
+    await eventually(async () => ((await staged()).length === 0 ? true : undefined), 10_000);
+  }
+
+  beforeAll(async () => {
+    cluster = await testCluster('import-fail');
+    // the old data, in a snapshot (a pointer to move)
+    const createdAt = new Date().toISOString();
+    const [user, group] = ['a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000002'];
+    await seedSnapshot(cluster, [
+      { type: 'user', id: user, data: { id: user, name: 'old', createdAt } },
+      { type: 'projectgroup', id: group, data: { id: group, name: '', parentType: 'user', parentId: user, visibility: 'public', createdAt } },
+    ]);
+    c = await cluster.start({ checkpoint: false });
+    exp = buildExport(JSON.stringify({ kind: exportHeaderKind, formatVersion: exportFormatVersion, revision: '1', epoch: 0, createdAt: new Date().toISOString(), types: allDataTypes }));
+  }, 60_000);
+  afterAll(() => cluster?.cleanup());
+  beforeEach(async () => {
+    await c.client.enableMaintenance({ owner: 'test' });
+    await inMode('maintenance');
+  });
+
+  it('answers 409 when maintenance ends meanwhile; writes made after are kept', async () => {
+    const answer = await interrupted(async () => {
+      await c.client.disableMaintenance();
+      await inMode('normal');
+      await c.client.createUser({ name: 'meanwhile' });
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({ code: 'importSuperseded' });
+    expect(answer.body.message).toMatch(/maintenance mode ended while the import was running/);
+    await oldDataServed();
+    expect((await c.client.getUser('meanwhile')).name).toBe('meanwhile');
+  });
+
+  it('answers 409 when maintenance ends and starts again meanwhile (writes may have come in between)', async () => {
+    const answer = await interrupted(async () => {
+      await c.client.disableMaintenance();
+      await inMode('normal');
+      await c.client.enableMaintenance({ owner: 'test' });
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body.message).toMatch(/maintenance mode ended while the import was running/);
+    await oldDataServed();
+  });
+
+  it('answers 409 when the snapshot pointer moves meanwhile', async () => {
+    const answer = await interrupted(async () => {
+      const etcd = etcdClient();
+      try {
+        // what a checkpoint that took the lock after ours expired would do
+        const key = etcdKeys(cluster.prefix).snapshot;
+        await etcd.put(key).value((await etcd.get(key).string())!);
+      } finally {
+        etcd.close();
+      }
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body.message).toMatch(/the snapshot pointer moved while the import was running/);
+    await oldDataServed();
+  });
+});
