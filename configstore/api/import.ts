@@ -4,7 +4,7 @@
 // neither the global body limit nor any buffering applies.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { pipeline, type Readable } from 'node:stream';
+import { finished, PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
@@ -41,13 +41,15 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
     async (req, reply) => {
       const payload = req.body as Readable;
       const signal = contextOf(reply).signal;
+      const body = bodyOf(req, payload);
       try {
         return await importExport(
           { etcd: source.etcd, objectStorage: source.objectStorage, keys: source.keys, log: req.log },
-          bodyOf(req, payload),
+          body.chunks,
           { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}) },
         );
       } catch (err) {
+        body.release();
         await drain(payload);
         throw err;
       }
@@ -55,15 +57,36 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
   );
 };
 
-function bodyOf(req: FastifyRequest, payload: Readable): AsyncIterable<Uint8Array> {
+/**
+ * The body the importer reads: the payload piped through a stream of its own (gunzip or
+ * pass-through). The importer may stop reading at any point (an error): `release` then
+ * unpipes the payload, whose rest `drain` can read, without any reader of the importer's
+ * left holding it (a paused, half-read body kept the client waiting for ever) and without
+ * destroying it (which would destroy the socket the answer goes out on).
+ */
+function bodyOf(req: FastifyRequest, payload: Readable): { chunks: AsyncIterable<Uint8Array>; release(): void } {
   const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  return encoding === 'gzip' || type === 'application/gzip' ? gunzipped(payload) : payload;
+  const gzip = encoding === 'gzip' || type === 'application/gzip';
+  const through = gzip ? createGunzip() : new PassThrough();
+  payload.pipe(through);
+  // errors reach the importer through its reading; one while it does not read (waiting for
+  // the lock, or after it stopped) must not go uncaught
+  through.on('error', () => undefined);
+  // pipe does not pass on a body cut short (the client went away): the importer must fail
+  finished(payload, (err) => {
+    if (err) through.destroy(err);
+  });
+  return {
+    chunks: gzip ? gunzipped(through) : through,
+    release() {
+      payload.unpipe(through);
+      through.destroy();
+    },
+  };
 }
 
-async function* gunzipped(payload: Readable): AsyncGenerator<Uint8Array> {
-  // pipeline: a body cut by the client also ends the gunzip stream
-  const gz = pipeline(payload, createGunzip(), () => undefined);
+async function* gunzipped(gz: Readable): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of gz) yield chunk as Uint8Array;
   } catch (err) {

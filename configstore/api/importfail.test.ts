@@ -1,8 +1,11 @@
 // An import failing while its body is still coming, on the real etcd: maintenance ends (or
-// ends and starts again) or the snapshot pointer moves meanwhile → 409. Each time the old
-// data stays served and the import's staged files go.
+// ends and starts again) or the snapshot pointer moves meanwhile → 409; the client goes
+// away half-way → nothing changes, the server lives on and the next import works; an error
+// early in a large export → a 400 once the body is in (not a connection left hanging).
+// Each time the old data stays served and the import's staged files go.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { allDataTypes } from '../action/datatypes.js';
@@ -137,5 +140,45 @@ describe('an import failing mid-body', () => {
     expect(answer.status).toBe(409);
     expect(answer.body.message).toMatch(/the snapshot pointer moved while the import was running/);
     await oldDataServed();
+  });
+
+  it.each([['plain'], ['gzip']])('survives a client that goes away half-way (%s body)', async (kind) => {
+    const gzip = kind === 'gzip';
+    // gzip: two members, the first ending past the users (a gunzip reads them as one stream)
+    const first = exp.body.subarray(0, exp.afterUsers);
+    const up = upload(c.url, gzip);
+    await up.write(gzip ? gzipSync(first) : first);
+    await eventually(async () => ((await staged()).length > 0 ? true : undefined), 30_000);
+    up.abort();
+    // the import gives up and its files go; the server goes on
+    await eventually(async () => ((await staged()).length === 0 ? true : undefined), 10_000);
+    expect((await fetch(`${c.url}/readyz`)).ok).toBe(true);
+    await oldDataServed();
+  });
+
+  it.each([
+    ['line 2 is not JSON', false, /line 2 is not JSON/],
+    ['an invalid object half-way', true, /line \d+: projectgroup "[^"]+": data: missing field "name"/],
+  ] as const)('answers 400 to a large export where %s (dryRun %s) at once, not a reset connection', async (_, dryRun, message) => {
+    const lines = exp.body.toString().split('\n');
+    if (dryRun) lines[users + 10] = lines[users + 10]!.replace('"name":"",', '');
+    else lines[1] = 'not json';
+    const started = Date.now();
+    const err = await remoteError(c.client.importStream(Buffer.from(lines.join('\n')), { dryRun, signal: AbortSignal.timeout(30_000) }));
+    expect(err.httpStatus).toBe(400);
+    expect(err.message).toMatch(message);
+    // the rest of the body is read as it comes, not waited for until the 10 s bound
+    expect(Date.now() - started).toBeLessThan(8000);
+    await oldDataServed();
+  });
+
+  it('after all that, the import goes through (the failed ones released the lock) in plain and gzip', async () => {
+    const gzip = Buffer.concat([gzipSync(exp.body.subarray(0, exp.afterUsers)), gzipSync(exp.body.subarray(exp.afterUsers))]);
+    expect(await c.client.importStream(gzip, { gzip: true, dryRun: true })).toMatchObject({ objects: 2 * users });
+    expect(await c.client.importStream(exp.body)).toMatchObject({ objects: 2 * users, epoch: 1, dryRun: false });
+    await c.client.disableMaintenance();
+    await inMode('normal');
+    expect((await c.client.getUser('seeded0')).name).toBe('seeded0');
+    expect((await remoteError(c.client.getUser('old'))).httpStatus).toBe(404);
   });
 });
