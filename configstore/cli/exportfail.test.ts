@@ -1,5 +1,6 @@
 // `configstore export` when things go wrong, as a real process against a real server on the
-// local etcd: an export stream cut mid-way by the network (exit 1) leaves no file behind.
+// local etcd: a stored export the server's own dry-run import refuses (exit 3), and an
+// export stream cut mid-way by the network (exit 1); neither leaves a file behind.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,21 @@ describe('configstore export failures', () => {
     await Promise.allSettled([source?.cleanup(), target?.cleanup()]);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('exits 3 when the server refuses a dry-run import of the stored export, and keeps no file', async () => {
+    const file = join(dir, 'backup.ndjson');
+    const plain = await finished(spawnCli(['export', '--to', file], { CONFIGSTORE_SERVER: instance.url }));
+    expect(plain.code, plain.stderr).toBe(0); // the export itself is complete and valid
+    await rm(file);
+
+    const verified = await finished(spawnCli(['export', '--to', file, '--verify-import'], { CONFIGSTORE_SERVER: instance.url }));
+    expect(verified.code).toBe(3);
+    expect(verified.stdout).toBe('');
+    expect(verified.stderr).toMatch(
+      /^configstore: verification failed: the server refuses to import the stored export: invalid export: line \d+: project "[^"]+": linked account \S+ \(linkedAccountId\) is an account of remote source \S+, not of the project's remote source \S+\n$/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  }, 60_000);
 
   it.each([['backup.ndjson'], ['backup.ndjson.gz']])('exits 1 when the export stream to %s is cut mid-way, and keeps no file', async (name) => {
     const url = new URL(instance.url);
