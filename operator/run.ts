@@ -24,6 +24,10 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
           coordination: clients.coordination,
           namespace: (opts.leaseNamespace as string | undefined) || currentNamespace(opts.kc),
           name: String(opts.leaseName),
+          // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15
+          leaseDurationMs: Number(opts.leaseDuration) * 1000,
+          renewDeadlineMs: (Number(opts.leaseDuration) * 1000 * 2) / 3,
+          retryPeriodMs: (Number(opts.leaseDuration) * 1000 * 2) / 15,
           log,
           onStoppedLeading: () => {
             // as controller-runtime does: a replica that lost the lease exits and starts clean

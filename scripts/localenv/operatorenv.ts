@@ -88,7 +88,8 @@ export async function operatorProcess(o: { kubeconfig: string; namespace: string
         // a clean environment: only what a pod of the chart would get (and PATH for tsx)
         const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', ...args], {
           cwd: repoRoot,
-          env: { PATH: process.env.PATH ?? '', CONFIGSTORE_LOG_LEVEL: o.logLevel ?? 'info', POD_NAME: o.podName },
+          // a short lease: a killed operator's successor takes over in seconds (tests kill it on purpose)
+          env: { PATH: process.env.PATH ?? '', CONFIGSTORE_LOG_LEVEL: o.logLevel ?? 'info', POD_NAME: o.podName, CONFIGSTORE_OPERATOR_LEASE_DURATION: '5' },
           stdio: ['ignore', fd, fd],
         });
         const exited = new Promise<{ code: number | null }>((resolve) => child.once('exit', (code) => resolve({ code })));
