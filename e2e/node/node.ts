@@ -103,7 +103,16 @@ export async function startFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   await core.createNode({ body: node }).catch((err: { code?: number }) => {
     if (err.code !== 409) throw err;
   });
-  await core.replaceNodeStatus({ name: nodeName, body: { ...(await core.readNode({ name: nodeName })), status: node.status } });
+  // read-then-replace: a controller (node IPAM, taints) may write the Node in between → retry
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await core.replaceNodeStatus({ name: nodeName, body: { ...(await core.readNode({ name: nodeName })), status: node.status } });
+      break;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   const workers = new Map<string, PodWorker>(); // "ns/name" → the worker of its current pod
   const dirs = new Map<string, string>(); // "ns/name" → the last pod's dir (logs outlive pods)
