@@ -12,8 +12,8 @@ import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { allDataTypes } from '../action/datatypes.js';
 import type { Checkpointer } from '../datamanager/checkpoint.js';
-import { exportChunks, type RawObjectLine } from '../datamanager/exportformat.js';
-import { readDataLines, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
+import { exportChunks, type RawLines } from '../datamanager/exportformat.js';
+import { readDataChunks, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
 import { parsePointer, readCommittedState } from '../datamanager/state.js';
 import { UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
@@ -106,11 +106,11 @@ async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: 
   }
 }
 
-async function* objectsOf(ost: ObjectStorage, manifest: SnapshotManifest | undefined, types: string[], signal: AbortSignal): AsyncGenerator<RawObjectLine> {
+async function* objectsOf(ost: ObjectStorage, manifest: SnapshotManifest | undefined, types: string[], signal: AbortSignal): AsyncGenerator<RawLines> {
   for (const type of types) {
     const file = manifest?.files[type];
     if (!file) continue;
-    for await (const { id, line } of readDataLines(ost, file, signal)) yield { type, id, raw: line };
+    for await (const lines of readDataChunks(ost, file, signal)) yield { type, lines };
   }
 }
 

@@ -212,7 +212,10 @@ export class ConfigStoreClient {
    * first byte reject with a RemoteError; a stream cut later simply lacks its trailer.
    */
   async exportStream(options: { gzip?: boolean; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
-    const headers: Record<string, string> = { accept: 'application/x-ndjson, application/gzip, application/json' };
+    // identity: fetch asks for gzip by default, and compressing a big export on the server
+    // (then inflating it here) cost more than the bytes it saved: export to S3 ran at 27 %
+    // of a plain upload of the same bytes
+    const headers: Record<string, string> = { accept: 'application/x-ndjson, application/gzip, application/json', 'accept-encoding': 'identity' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: Response;
     try {

@@ -1,10 +1,13 @@
 // The export format without a server: what the writer emits, the reader accepts, and
 // every way an export can be wrong is refused with a message naming the problem.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ExportHeader, ExportObjectLine } from '../types/export.js';
 import { allDataTypes } from '../action/datatypes.js';
-import { ExportFormatError, exportChunks, ExportReader, validateExport } from './exportformat.js';
+import { ExportFormatError, exportChunks, ExportReader, validateExport, type RawLines } from './exportformat.js';
+import type { ObjectStorage } from '../objectstorage/objectstorage.js';
+import { compareIds, readDataChunks, readDataFile } from './snapshot.js';
 
 const header: ExportHeader = {
   kind: 'ConfigStoreExport',
@@ -96,6 +99,55 @@ describe('export format', () => {
     await expect(collect([objects[1]!, objects[0]!])).rejects.toThrow(/must be sorted by id/);
     await expect(collect([objects[2]!, objects[0]!])).rejects.toThrow(/type order/);
     await expect(collect([{ type: 'nope', id: 'x', data: {} }])).rejects.toThrow(/not listed in the header/);
+  });
+
+  it('re-wraps raw snapshot lines into the same bytes as the objects, in any chunking', async () => {
+    const snapshotLines = (items: ExportObjectLine[]) => Buffer.from(items.map((o) => JSON.stringify({ id: o.id, data: o.data }) + '\n').join(''));
+    // escaped and non-ASCII ids sort by the bytes of the string they stand for: "a\u0001"
+    // (escaped in JSON, 0x5c…) comes before "a!" (0x21)
+    const odd = ['a!', 'a\u0001', 'a"b', 'a\\b', 'aé', 'a\u2028'].sort(compareIds).map((id) => ({ type: 'secret', id, data: { id, value: 'ü' } }));
+    const all = [...objects, ...odd];
+    const expected = await written(all);
+    const raw = async function* () {
+      yield { type: 'user', lines: snapshotLines(objects.slice(0, 1)) };
+      yield { type: 'user', lines: snapshotLines(objects.slice(1, 2)) };
+      yield { type: 'org', lines: snapshotLines(objects.slice(2)) };
+      yield { type: 'secret', lines: snapshotLines(odd.slice(0, 3)) };
+      yield* odd.slice(3); // objects and raw lines mix
+    };
+    const chunks: Buffer[] = [];
+    for await (const c of exportChunks(header, raw())) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe(expected);
+
+    const refuse = async (items: Array<ExportObjectLine | RawLines>) => {
+      for await (const _ of exportChunks(header, from(items)));
+    };
+    await expect(refuse([{ type: 'user', lines: snapshotLines([objects[1]!, objects[0]!]) }])).rejects.toThrow(/user id "0+-0000-4000-8000-0+1" comes after .*must be sorted by id/);
+    await expect(refuse([{ type: 'user', lines: snapshotLines([objects[0]!]) }, { type: 'user', lines: snapshotLines([objects[0]!]) }])).rejects.toThrow(/duplicate user id/);
+    await expect(refuse([{ type: 'user', lines: Buffer.from('{"data":{},"id":"x"}\n') }])).rejects.toThrow(/a user snapshot line is malformed: \{"data"/);
+    await expect(refuse([{ type: 'user', lines: Buffer.from('{"id":"x","data":{}}') }])).rejects.toThrow(/malformed/); // no newline
+  });
+
+  it('reads a data file in chunks of whole lines, however it arrives, and checks count and hash', async () => {
+    const text = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `id-${i}`, data: { n: 'é'.repeat(i) } }) + '\n').join('');
+    const bytes = Buffer.from(text);
+    const file = { key: 'k', objects: 50, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const storage = (size: number, body: Buffer = bytes) =>
+      ({ get: async () => Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size))) }) as unknown as ObjectStorage;
+    for (const size of [1, 7, 100, 4096, 1 << 20]) {
+      const chunks: Buffer[] = [];
+      for await (const c of readDataChunks(storage(size), file)) chunks.push(c);
+      expect(chunks.every((c) => c[c.length - 1] === 10)).toBe(true);
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+      const entries: unknown[] = [];
+      for await (const e of readDataFile(storage(size), file)) entries.push(e);
+      expect(entries).toEqual(text.trimEnd().split('\n').map((l) => JSON.parse(l)));
+    }
+    const drain = async (body: Buffer) => {
+      for await (const _ of readDataChunks(storage(64, body), file));
+    };
+    await expect(drain(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length - 2) + 1))).rejects.toThrow(/is damaged: 49 objects with sha256/); // cut at a line end
+    await expect(drain(bytes.subarray(0, -1))).rejects.toThrow(/is damaged: 50 objects with sha256/); // last newline lost: only the hash tells
   });
 
   it('refuses an empty input, non-JSON lines and a missing header', async () => {

@@ -14,15 +14,16 @@ import {
   type ExportTrailer,
 } from '../types/export.js';
 import { allDataTypes } from '../action/datatypes.js';
-import { compareIds, hashedChunks } from './snapshot.js';
 
 const chunkBytes = 64 * 1024;
 
-/** An object as a snapshot data file holds it: `raw` is its line `{"id":…,"data":…}`. */
-export interface RawObjectLine {
+/**
+ * Objects as a snapshot data file holds them: whole lines `{"id":…,"data":…}\n` of one
+ * type (JSON.stringify's output), in id order, as readDataChunks gives them.
+ */
+export interface RawLines {
   type: string;
-  id: string;
-  raw: string;
+  lines: Buffer;
 }
 
 /**
@@ -30,49 +31,108 @@ export interface RawObjectLine {
  * header's order and sorted by id: a writer never emits an export its reader refuses),
  * then the trailer. Throws (ending the stream without a trailer) on disorder.
  */
-export async function* exportChunks(header: ExportHeader, objects: AsyncIterable<ExportObjectLine | RawObjectLine>): AsyncGenerator<Buffer> {
+export async function* exportChunks(header: ExportHeader, objects: AsyncIterable<ExportObjectLine | RawLines>): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   const order = new TypeOrder(header.types);
   let count = 0;
-  const first = Buffer.from(JSON.stringify(header) + '\n');
-  hash.update(first);
-  yield first; // alone: the client sees the export start before the first data file is read
-  async function* lines(): AsyncGenerator<string> {
-    for await (const o of objects) {
-      const problem = order.check(o.type, o.id);
-      if (problem) throw new Error(`export writer: ${problem}`);
-      count++;
-      // a snapshot line is JSON.stringify({id, data}): prefixing the type gives exactly
-      // JSON.stringify({type, id, data}) without parsing and re-serialising the object
-      yield 'raw' in o ? `{"type":${JSON.stringify(o.type)},${o.raw.slice(1)}\n` : JSON.stringify({ type: o.type, id: o.id, data: o.data }) + '\n';
+  const hashed = (chunk: Buffer) => (hash.update(chunk), chunk);
+  yield hashed(Buffer.from(JSON.stringify(header) + '\n')); // alone: the client sees the export start before the first data file is read
+  let batch = '';
+  for await (const o of objects) {
+    if ('lines' in o) {
+      if (batch) yield hashed(Buffer.from(batch));
+      batch = '';
+      const { chunk, objects: n } = rewrap(o, order);
+      count += n;
+      yield hashed(chunk);
+      continue;
+    }
+    const problem = order.check(o.type, Buffer.from(o.id));
+    if (problem) throw new Error(`export writer: ${problem}`);
+    count++;
+    batch += JSON.stringify({ type: o.type, id: o.id, data: o.data }) + '\n';
+    if (batch.length >= chunkBytes) {
+      yield hashed(Buffer.from(batch));
+      batch = '';
     }
   }
-  yield* hashedChunks(lines(), hash, chunkBytes);
+  if (batch) yield hashed(Buffer.from(batch));
   const trailer: ExportTrailer = { kind: exportTrailerKind, objects: count, sha256: hash.digest('hex') };
   yield Buffer.from(JSON.stringify(trailer) + '\n');
 }
 
-/** Type order (the header's) and id order (strictly increasing within a type). */
+const idPrefix = Buffer.from('{"id":"');
+const quote = 0x22;
+const backslash = 0x5c;
+
+/**
+ * Snapshot lines as export lines, on bytes: a snapshot line is JSON.stringify({id, data}),
+ * so `{"type":…,` + the line without its `{` is exactly JSON.stringify({type, id, data}),
+ * with no parse, stringify or UTF-8 round trip per object. Ids are checked in place.
+ */
+function rewrap({ type, lines }: RawLines, order: TypeOrder): { chunk: Buffer; objects: number } {
+  const prefix = Buffer.from(`{"type":${JSON.stringify(type)},`);
+  let objects = 0;
+  for (let nl = lines.indexOf(10); nl !== -1; nl = lines.indexOf(10, nl + 1)) objects++;
+  const out = Buffer.allocUnsafe(lines.length + objects * (prefix.length - 1));
+  let at = 0;
+  for (let start = 0; start < lines.length; ) {
+    const nl = lines.indexOf(10, start);
+    // no closure per line: under tsx each one costs a defineProperty (keepNames)
+    if (nl === -1 || lines.compare(idPrefix, 0, idPrefix.length, start, start + idPrefix.length) !== 0) throw malformedLine(type, lines, start);
+    const idStart = start + idPrefix.length;
+    let idEnd = idStart;
+    let escaped = false;
+    while (idEnd < nl && lines[idEnd] !== quote) {
+      if (lines[idEnd] === backslash) escaped = true;
+      idEnd += lines[idEnd] === backslash ? 2 : 1;
+    }
+    if (idEnd >= nl) throw malformedLine(type, lines, start);
+    // an id with escapes is compared as the string it stands for (rare: ids are uuids)
+    const problem = escaped
+      ? order.check(type, Buffer.from(JSON.parse(lines.toString('utf8', idStart - 1, idEnd + 1)) as string))
+      : order.check(type, lines, idStart, idEnd);
+    if (problem) throw new Error(`export writer: ${problem}`);
+    at += prefix.copy(out, at);
+    at += lines.copy(out, at, start + 1, nl + 1);
+    start = nl + 1;
+  }
+  return { chunk: out, objects };
+}
+
+function malformedLine(type: string, lines: Buffer, start: number): Error {
+  return new Error(`export writer: a ${type} snapshot line is malformed: ${lines.toString('utf8', start, Math.min(start + 80, lines.length))}`);
+}
+
+/** Type order (the header's) and id order (strictly increasing UTF-8 bytes within a type). */
 class TypeOrder {
   private typeIndex = -1;
-  private lastId: string | undefined;
+  // the last id: a range of a buffer (a data chunk's, while it is current), not a copy
+  private last: Buffer | undefined;
+  private lastStart = 0;
+  private lastEnd = 0;
   constructor(private readonly types: readonly string[]) {}
 
-  /** What is wrong with this object coming next, or undefined. */
-  check(type: string, id: string): string | undefined {
+  /** What is wrong with this object (its id: `id[start, end)`) coming next, or undefined. */
+  check(type: string, id: Buffer, start = 0, end = id.length): string | undefined {
     const index = this.types.indexOf(type);
     if (index < 0) return `type ${JSON.stringify(type)} is not listed in the header (${this.types.join(', ')})`;
     if (index < this.typeIndex) return `type ${JSON.stringify(type)} comes after ${JSON.stringify(this.types[this.typeIndex])}: objects must follow the header's type order`;
     if (index > this.typeIndex) {
       this.typeIndex = index;
-      this.lastId = undefined;
+      this.last = undefined;
     }
-    if (this.lastId !== undefined) {
-      const c = compareIds(this.lastId, id);
-      if (c === 0) return `duplicate ${type} id ${JSON.stringify(id)}`;
-      if (c > 0) return `${type} id ${JSON.stringify(id)} comes after ${JSON.stringify(this.lastId)}: objects of a type must be sorted by id`;
+    if (this.last !== undefined) {
+      const c = this.last.compare(id, start, end, this.lastStart, this.lastEnd);
+      if (c === 0) return `duplicate ${type} id ${JSON.stringify(id.toString('utf8', start, end))}`;
+      if (c > 0) {
+        const [now, last] = [id.toString('utf8', start, end), this.last.toString('utf8', this.lastStart, this.lastEnd)];
+        return `${type} id ${JSON.stringify(now)} comes after ${JSON.stringify(last)}: objects of a type must be sorted by id`;
+      }
     }
-    this.lastId = id;
+    this.last = id;
+    this.lastStart = start;
+    this.lastEnd = end;
     return undefined;
   }
 }
@@ -140,7 +200,7 @@ export class ExportReader {
         continue; // the trailer is not part of the hashed bytes
       } else {
         const object = checkObject(value, lineNumber);
-        const problem = order.check(object.type, object.id);
+        const problem = order.check(object.type, Buffer.from(object.id));
         if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
         count++;
         hash.update(line);

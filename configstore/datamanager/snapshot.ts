@@ -9,7 +9,6 @@
 // and etcd's snapshot pointer (see pointer.ts) is switched only after it: a snapshot
 // that a pointer names is always complete.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { readAll } from '../objectstorage/objectstorage.js';
@@ -62,49 +61,61 @@ export async function readManifest(ost: ObjectStorage, key: string): Promise<Sna
 
 /** Streams one data file's entries in id order; checks its count and sha256 at the end. */
 export async function* readDataFile(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<SnapshotEntry> {
-  for await (const { line } of readDataLines(ost, file, signal)) yield JSON.parse(line) as SnapshotEntry;
+  for await (const chunk of readDataChunks(ost, file, signal)) {
+    const text = chunk.toString('utf8'); // whole lines: no character is split
+    for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) {
+      yield JSON.parse(text.slice(start, nl)) as SnapshotEntry;
+    }
+  }
 }
 
 /**
- * The raw lines of a data file (`{"id":…,"data":…}`, as JSON.stringify wrote them) with
- * their ids, unparsed: an export re-wraps them without a parse and a stringify per object.
- * Checks the count and sha256 at the end.
+ * A data file's bytes as read, cut at line ends: each chunk holds whole lines
+ * (`{"id":…,"data":…}\n`, as JSON.stringify wrote them), unparsed, so an export re-wraps
+ * them without decoding a line. The sha256 goes over the chunks as they come (no per-line
+ * work); count and hash are checked against the manifest at the end.
  */
-export async function* readDataLines(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<{ id: string; line: string }> {
+export async function* readDataChunks(ost: ObjectStorage, file: SnapshotFile, signal?: AbortSignal): AsyncGenerator<Buffer> {
   const input = await ost.get(file.key, signal ? { signal } : {});
-  const lines = createInterface({ input, crlfDelay: Infinity });
   const hash = createHash('sha256');
   let objects = 0;
+  let rest: Buffer | undefined; // a line begun in an earlier chunk
   try {
-    for await (const line of lines) {
-      if (!line) continue;
-      hash.update(line + '\n');
-      objects++;
-      yield { id: idOfLine(line, file.key), line };
+    for await (const read of input) {
+      const chunk = read as Buffer;
+      hash.update(chunk);
+      let start = 0;
+      if (rest) {
+        const nl = chunk.indexOf(10);
+        if (nl === -1) {
+          rest = Buffer.concat([rest, chunk]);
+          continue;
+        }
+        objects++;
+        yield Buffer.concat([rest, chunk.subarray(0, nl + 1)]);
+        rest = undefined;
+        start = nl + 1;
+      }
+      const end = chunk.lastIndexOf(10) + 1;
+      if (end > start) {
+        for (let nl = chunk.indexOf(10, start); nl !== -1 && nl < end; nl = chunk.indexOf(10, nl + 1)) objects++;
+        yield chunk.subarray(start, end);
+        start = end;
+      }
+      if (start < chunk.length) rest = chunk.subarray(start);
     }
   } finally {
     // left early (an export's client went away, which also aborts `signal`): the input's
-    // abort error comes later and readline re-emits it with no reader left, an uncaught
-    // error that would end the process
-    lines.on('error', () => undefined);
-    lines.close();
+    // abort error may come later, with no reader left; it must not end the process
+    input.on('error', () => undefined);
     input.destroy();
   }
+  if (rest) objects++; // a last line without its newline: the writer never leaves one (the hash tells)
   // a body cut at a line boundary would otherwise lose objects silently
   const sha256 = hash.digest('hex');
   if (objects !== file.objects || sha256 !== file.sha256) {
     throw new Error(`snapshot file ${file.key} is damaged: ${objects} objects with sha256 ${sha256}, the manifest says ${file.objects} with ${file.sha256}`);
   }
-}
-
-const linePrefix = '{"id":"';
-
-/** The id of a data-file line: the JSON string right after `{"id":`. */
-function idOfLine(line: string, key: string): string {
-  if (!line.startsWith(linePrefix)) throw new Error(`snapshot file ${key} has a malformed line: ${line.slice(0, 80)}`);
-  let end = linePrefix.length;
-  while (end < line.length && line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
-  return JSON.parse(line.slice(linePrefix.length - 1, end + 1)) as string;
 }
 
 /** Writes one type's data file from entries given in id order; counts and hashes them. */
