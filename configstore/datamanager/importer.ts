@@ -239,13 +239,16 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
         .and(keys.snapshot, 'Mod', '==', pointerModRevision)
         .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix))
         .commit();
+      // the revision the new data became current at: an instance that applied it serves the import
+      let switchRevision = switched.header.revision;
       // etcd3 retries a txn whose answer was lost: the pointer may be ours after all
       if (!switched.succeeded) {
-        const now = await etcd.get(keys.snapshot).string();
-        if (!now || parsePointer(now).manifest !== manifest) throw await superseded(target, maintenanceCreated);
+        const now = (await etcd.get(keys.snapshot).exec()).kvs[0];
+        if (!now || parsePointer(now.value.toString()).manifest !== manifest) throw await superseded(target, maintenanceCreated);
+        switchRevision = now.mod_revision;
       }
-      target.log.info({ epoch, revision: String(revision), objects: summary.objects, sha256: summary.sha256 }, 'import applied');
-      return { ...summary, dryRun: false };
+      target.log.info({ epoch, revision: switchRevision, objects: summary.objects, sha256: summary.sha256 }, 'import applied');
+      return { ...summary, revision: switchRevision, dryRun: false };
     } catch (err) {
       // a commit whose answer was lost may have switched: never delete what the pointer names
       const now = manifest ? await etcd.get(keys.snapshot).string().catch(() => 'unknown') : null;

@@ -146,4 +146,35 @@ describe('export and import through ConfigStoreMaintenance', () => {
     const jobs = await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: 'configstore.io/maintenance=backup-1' });
     expect(jobs.items.filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === again.metadata.uid))).toHaveLength(0);
   });
+
+  it('a dry-run import validates the export without putting the cluster in maintenance', async () => {
+    await createMaintenance(w, 'check-1', {
+      clusterRef: { name: 'beta' },
+      operation: 'Import',
+      import: { source: backupObject(w, 'alpha/backup-1.ndjson.gz'), sha256: exported.status!.result!.sha256, dryRun: true },
+    });
+    const done = await finished('check-1');
+    expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+    expect(done.status!.result).toMatchObject({ dryRun: true, objects: exported.status!.result!.objects });
+    expect(done.status!.maintenanceEtcd).toBeUndefined();
+    expect(done.status!.maintenanceRevision).toBeUndefined();
+  });
+
+  it('a held maintenance whose etcd key someone else removes ends Failed, saying so', async () => {
+    await createMaintenance(w, 'hold-1', { clusterRef: { name: 'alpha' }, operation: 'Maintenance' });
+    await until(w, 'hold-1 holding', async () => (await getMaintenance(w, 'hold-1'))?.status?.step === 'Hold', 60_000);
+    const etcd = etcdClient();
+    try {
+      await etcd.delete().key(`${a.etcdPrefix}maintenance`);
+    } finally {
+      etcd.close();
+    }
+    const done = await until(w, 'hold-1 failed', async () => {
+      const m = await getMaintenance(w, 'hold-1');
+      return m?.status?.phase === 'Failed' && m;
+    }, 60_000);
+    expect(done.status!.message).toContain('ended by someone else');
+    expect(done.status!.conditions!.find((c) => c.type === 'Stalled')?.status).toBe('True');
+    await readyCluster('alpha');
+  }, 120_000);
 });

@@ -78,8 +78,8 @@ export const ConfigStoreClusterStatus = Type.Object({
   maintenanceOwner: Type.Optional(Type.String()),
   instances: Type.Optional(Type.Array(InstanceReport, { maxItems: 100 })),
   lastExport: Type.Optional(ExportRecord),
-  /** The newest 50 operations that succeeded, oldest first. */
-  succeededOperations: Type.Optional(Type.Array(OperationRecord, { maxItems: 50 })),
+  /** The operations that succeeded (the newest per name, at most 200), oldest first. */
+  succeededOperations: Type.Optional(Type.Array(OperationRecord, { maxItems: 200 })),
   conditions: Type.Optional(Conditions),
 });
 export type ConfigStoreClusterStatus = Static<typeof ConfigStoreClusterStatus>;

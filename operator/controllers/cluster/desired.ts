@@ -5,7 +5,8 @@ import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
 
 export function ownerReference(obj: { apiVersion: string; kind: string; metadata: { name: string; uid?: string } }) {
-  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  // no blockOwnerDeletion: with OwnerReferencesPermissionEnforcement it needs update on the owner's finalizers
+  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid!, controller: true };
 }
 
 export function s3CredentialsEnv(ref: S3CredentialsSecretRef | undefined): V1EnvVar[] {

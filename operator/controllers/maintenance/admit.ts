@@ -35,6 +35,9 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
   const spec = cr.spec;
   const reasons: string[] = [];
   const cluster = deps.cluster;
+  // names become label values (63 characters at most)
+  if (cr.metadata.name.length > 63) reasons.push(`metadata.name is ${cr.metadata.name.length} characters long; at most 63 (it labels the Job)`);
+  if (spec.clusterRef.name.length > 63) reasons.push(`spec.clusterRef.name is longer than 63 characters`);
   if (!cluster) reasons.push(`ConfigStoreCluster ${spec.clusterRef.name} not found in namespace ${namespace}`);
   if (spec.operation === 'Export' && !spec.export) reasons.push('operation Export needs spec.export');
   if (spec.operation === 'Import' && !spec.import) reasons.push('operation Import needs spec.import');

@@ -9,6 +9,7 @@ import { clusterKind, group, maintenanceKind, version } from '../../api/index.js
 import type { EtcdPool } from '../etcd.js';
 import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
 import { finalizer, jobName, labels, podSelector, selectorString } from '../naming.js';
+import { describeError } from '../errors.js';
 import { admissionProblems } from './admit.js';
 import { desiredJob, jobState, parseResult } from './job.js';
 import { blockers } from './queue.js';
@@ -38,6 +39,8 @@ type StepOutcome = { next: ConfigStoreMaintenance } | { waitMs: number | undefin
 
 const plural = maintenanceKind.plural;
 const pollMs = 1000;
+/** How long instances may take to load an import's data once it is switched. */
+const verifySeconds = 300;
 /** Pods are not watched: a running Job's pods are looked at this often (two cheap GETs). */
 const jobPollMs = 300;
 
@@ -52,7 +55,7 @@ export class MaintenanceReconciler {
   async reconcile(namespace: string, name: string): Promise<number | undefined> {
     let cr = await this.read(namespace, name);
     for (let i = 0; i < 20 && cr; i++) {
-      const outcome = await this.step(cr);
+      const outcome = await this.stepWithDeadline(cr);
       if ('waitMs' in outcome) return outcome.waitMs;
       cr = outcome.next;
     }
@@ -66,6 +69,32 @@ export class MaintenanceReconciler {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A step that keeps throwing (etcd unreachable, the API refusing the Job) is retried with
+   * backoff, its error shown in the status, until the step's deadline: then the operation
+   * fails, and never stays Running forever.
+   */
+  private async stepWithDeadline(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    try {
+      return await this.step(cr);
+    } catch (err) {
+      const step = cr.status?.step;
+      const seconds = step ? this.deadlineOf(cr, step) : undefined;
+      const message = describeError(err);
+      if (seconds !== undefined && this.stepExpired(cr, seconds)) return this.fail(cr, step!, `${message} (still failing after ${seconds}s)`);
+      if (step && !isTerminal(cr.status) && !cr.metadata.deletionTimestamp) {
+        await this.writeOnly(cr, { message: `retrying ${step}: ${message}`, lastErrors: withError(cr.status, step, message, this.now()) }).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private deadlineOf(cr: ConfigStoreMaintenance, step: Step): number | undefined {
+    const enter = cr.spec.timeouts?.enterSeconds ?? 60;
+    const runJob = (cr.spec.timeouts?.runSeconds ?? 3600) + 120;
+    return ({ EnterMaintenance: enter, WaitForInstances: enter, RunJob: runJob, Verify: verifySeconds } as Partial<Record<Step, number>>)[step];
   }
 
   private step(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
@@ -115,7 +144,8 @@ export class MaintenanceReconciler {
       }
       return { waitMs: 2000 };
     }
-    const needsMaintenance = cr.spec.operation !== 'Export' || !!cr.spec.export?.quiesce;
+    // a dry-run import changes nothing: the cluster keeps serving
+    const needsMaintenance = cr.spec.operation === 'Maintenance' || (cr.spec.operation === 'Import' && !cr.spec.import?.dryRun) || !!cr.spec.export?.quiesce;
     this.deps.events.record(cr, 'Normal', 'Started', `${cr.spec.operation} started`);
     return this.write(cr, {
       phase: 'Running',
@@ -129,8 +159,23 @@ export class MaintenanceReconciler {
   private async enter(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const cluster = this.requireCluster(cr);
     if ('failed' in cluster) return cluster.failed;
-    const key = await enterMaintenance(this.etcdOf(cluster.c), prefixOf(cluster.c), cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
+    if (!cr.status?.maintenanceEtcd) {
+      // recorded before the key is put: abort and exit release it there, whatever happens next
+      const next = await this.writeOnly(cr, { maintenanceEtcd: { endpoints: cluster.c.spec.etcd.endpoints, prefix: prefixOf(cluster.c) } });
+      return next ? { next } : { waitMs: 0 };
+    }
+    const where = cr.status.maintenanceEtcd;
+    const key = await enterMaintenance(this.deps.etcd.client(where.endpoints), where.prefix, cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
     const own = key.owner === cr.metadata.uid;
+    if (!own) {
+      // run inside someone else's maintenance only if it is held on purpose, never inside another running operation's
+      const holder = this.deps.maintenances(cr.metadata.namespace).find((o) => o.metadata.uid === key.owner);
+      if (holder && holder.status?.step !== 'Hold') {
+        const message = `waiting: the cluster's maintenance belongs to ${holder.metadata.name}, still running`;
+        if (cr.status.message !== message) await this.writeOnly(cr, { message });
+        return { waitMs: 2000 };
+      }
+    }
     this.deps.events.record(cr, 'Normal', 'MaintenanceRequested', own ? `maintenance key put (revision ${key.revision})` : `cluster already in maintenance, held by ${key.owner}: running inside it`);
     return this.write(cr, { step: 'WaitForInstances', maintenanceRevision: key.revision, maintenanceOwner: key.owner, message: 'waiting for every instance to enter maintenance' });
   }
@@ -138,7 +183,8 @@ export class MaintenanceReconciler {
   private async waitForInstances(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const cluster = this.requireCluster(cr);
     if ('failed' in cluster) return cluster.failed;
-    const key = await readMaintenance(this.etcdOf(cluster.c), prefixOf(cluster.c));
+    const where = cr.status!.maintenanceEtcd!;
+    const key = await readMaintenance(this.deps.etcd.client(where.endpoints), where.prefix);
     if (!key || key.revision !== cr.status?.maintenanceRevision) {
       return this.fail(cr, 'WaitForInstances', 'the maintenance key was removed or replaced by someone else before the operation ran');
     }
@@ -201,12 +247,13 @@ export class MaintenanceReconciler {
       const revision = BigInt(result.revision);
       const behind = await this.instancesNotIn(cr, cluster.c, (i) => BigInt(i.appliedRevision) >= revision);
       if (behind.length > 0) {
-        if (this.stepExpired(cr, cr.spec.timeouts?.enterSeconds ?? 60)) return this.fail(cr, 'Verify', `instances did not load the imported data: ${behind.join(', ')}`);
+        if (this.stepExpired(cr, verifySeconds)) return this.fail(cr, 'Verify', `the import was applied (revision ${result.revision}) but these instances did not load it within ${verifySeconds}s: ${behind.join(', ')}`);
         return { waitMs: pollMs };
       }
     }
     const keep = cr.spec.keepMaintenance && cr.status?.maintenanceRevision;
     if (keep) {
+      await this.recordSuccess(cr, result);
       this.deps.events.record(cr, 'Normal', 'Succeeded', `${cr.spec.operation} succeeded; maintenance kept until this resource is deleted`);
       return this.write(cr, { step: 'Hold', phase: 'Succeeded', outcome: 'Succeeded', completedAt: this.now().toISOString(), message: `${cr.spec.operation} succeeded; the cluster stays in maintenance until this resource is deleted` });
     }
@@ -215,14 +262,7 @@ export class MaintenanceReconciler {
 
   private async exit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const status = cr.status!;
-    if (status.maintenanceRevision && status.maintenanceOwner === cr.metadata.uid && !status.maintenanceReleased) {
-      const cluster = this.deps.cluster(cr.metadata.namespace, cr.spec.clusterRef.name);
-      if (cluster) {
-        const released = await releaseMaintenance(this.etcdOf(cluster), prefixOf(cluster), cr.metadata.uid);
-        this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', `maintenance key ${released}`);
-      }
-      cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
-    }
+    if (await this.releaseOwn(cr)) cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
     const outcome = status.outcome ?? 'Succeeded';
     if (outcome === 'Succeeded') await this.recordSuccess(cr, status.result);
     const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded` : (status.message ?? 'failed');
@@ -243,7 +283,9 @@ export class MaintenanceReconciler {
       const status = { ...cluster.status };
       const done = status.succeededOperations ?? [];
       if (!done.some((o) => o.uid === cr.metadata.uid)) {
-        status.succeededOperations = [...done, { name: cr.metadata.name, uid: cr.metadata.uid, operation: cr.spec.operation, completedAt: this.now().toISOString() }].slice(-50);
+        // one entry per name (the newest), the oldest names dropped past 200
+        const others = done.filter((o) => o.name !== cr.metadata.name);
+        status.succeededOperations = [...others, { name: cr.metadata.name, uid: cr.metadata.uid, operation: cr.spec.operation, completedAt: this.now().toISOString() }].slice(-200);
       }
       if (cr.spec.operation === 'Export' && result) {
         status.lastExport = { maintenance: cr.metadata.name, location: result.location, objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision ?? '', completedAt: this.now().toISOString() };
@@ -258,9 +300,15 @@ export class MaintenanceReconciler {
     throw new Error(`could not record the result on ConfigStoreCluster ${name}: its status kept changing`);
   }
 
-  /** Maintenance held: nothing to do until the CR is deleted (the finalizer releases it). */
-  private async hold(_cr: ConfigStoreMaintenance): Promise<StepOutcome> {
-    return { waitMs: 30_000 };
+  /** Maintenance held until the CR is deleted (the finalizer releases it); a key ended by someone else fails it. */
+  private async hold(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+    const where = cr.status?.maintenanceEtcd;
+    if (cr.spec.operation !== 'Maintenance' || !where) return { waitMs: 30_000 };
+    const key = await readMaintenance(this.deps.etcd.client(where.endpoints), where.prefix);
+    if (key?.revision === cr.status?.maintenanceRevision) return { waitMs: 10_000 };
+    const message = 'the maintenance this resource held was ended by someone else (the etcd key was removed or replaced); the cluster is not held any more';
+    this.deps.events.record(cr, 'Warning', 'MaintenanceLost', message);
+    return this.write(cr, { phase: 'Failed', step: 'Done', outcome: 'Failed', maintenanceReleased: true, message, completedAt: this.now().toISOString(), lastErrors: withError(cr.status, 'Hold', message, this.now()) });
   }
 
   private async finished(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
@@ -281,14 +329,7 @@ export class MaintenanceReconciler {
       // by its derived name: the Job may exist before status.jobName records it
       await this.deps.batch.deleteNamespacedJob({ name: jobName(cr.metadata.name, cr.metadata.uid), namespace, propagationPolicy: 'Background' }).catch(ignore404);
     }
-    const status = cr.status;
-    if (status?.maintenanceRevision && status.maintenanceOwner === cr.metadata.uid && !status.maintenanceReleased) {
-      const cluster = this.deps.cluster(namespace, cr.spec.clusterRef.name);
-      if (cluster) {
-        const released = await releaseMaintenance(this.etcdOf(cluster), prefixOf(cluster), cr.metadata.uid);
-        this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', `deleted: maintenance key ${released}`);
-      }
-    }
+    await this.releaseOwn(cr);
     const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
     await this.deps.custom
       .replaceNamespacedCustomObject({ group, version, namespace, plural, name: cr.metadata.name, body: { ...cr, metadata: { ...cr.metadata, finalizers } } })
@@ -297,6 +338,19 @@ export class MaintenanceReconciler {
   }
 
   // ---- helpers -----------------------------------------------------------------------
+
+  /**
+   * Releases the maintenance key if this CR may have put it (owner-checked in etcd, so never
+   * someone else's), where it was recorded; true when it released it.
+   */
+  private async releaseOwn(cr: ConfigStoreMaintenance): Promise<boolean> {
+    const where = cr.status?.maintenanceEtcd;
+    if (!where || cr.status?.maintenanceReleased) return false;
+    const released = await releaseMaintenance(this.deps.etcd.client(where.endpoints), where.prefix, cr.metadata.uid);
+    if (released !== 'released') return false; // borrowed (someone else's), or already gone
+    this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', 'maintenance released');
+    return true;
+  }
 
   private async addFinalizer(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const body = { ...cr, metadata: { ...cr.metadata, finalizers: [...(cr.metadata.finalizers ?? []), finalizer] } };
