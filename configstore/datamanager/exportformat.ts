@@ -180,43 +180,72 @@ export class ExportReader {
 
   async *objects(): AsyncGenerator<ExportObjectLine> {
     const hash = createHash('sha256');
-    let lineNumber = 0;
+    const state: ReadState = { lineNumber: 0, order: undefined, count: 0, trailer: undefined };
     let bytes = 0;
-    let order: TypeOrder | undefined;
-    let count = 0;
-    let trailer: ExportTrailer | undefined;
-    let digest = '';
-    for await (const { line, newline } of splitLines(this.input, this.maxLineBytes)) {
-      lineNumber++;
-      bytes += line.length + (newline ? 1 : 0);
-      if (trailer) throw new ExportFormatError(`line ${lineNumber} follows the trailer (line ${lineNumber - 1}), which must be the last line`);
-      const value = parseLine(line, lineNumber);
-      if (!order) {
-        this.header = checkHeader(value, this.knownTypes);
-        order = new TypeOrder(this.header.types);
-      } else if (value.kind === exportTrailerKind) {
-        trailer = checkTrailer(value, lineNumber);
-        digest = hash.digest('hex');
-        continue; // the trailer is not part of the hashed bytes
-      } else {
-        const object = checkObject(value, lineNumber);
-        const problem = order.check(object.type, Buffer.from(object.id));
-        if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
-        count++;
-        hash.update(line);
-        hash.update('\n');
-        yield object;
-        continue;
+    let rest: Buffer | undefined; // a line begun in an earlier chunk
+    // lines are cut in place with one async step per object; the hash takes each chunk's
+    // whole lines at once, up to the trailer (which is not part of the hashed bytes)
+    for await (const chunk of this.input) {
+      const input = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const buf = rest ? Buffer.concat([rest, input]) : input;
+      let start = 0;
+      let hashed = 0;
+      for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+        const object = this.line(buf.subarray(start, nl), state);
+        if (state.trailer && hashed !== -1) {
+          hash.update(buf.subarray(hashed, start));
+          hashed = -1;
+        }
+        bytes += nl + 1 - start;
+        start = nl + 1;
+        if (object) yield object;
       }
-      hash.update(line);
-      hash.update('\n');
+      if (hashed !== -1 && !state.trailer) hash.update(buf.subarray(hashed, start));
+      rest = start < buf.length ? buf.subarray(start) : undefined;
+      if (rest && rest.length > this.maxLineBytes) throw new ExportFormatError(`a line is longer than ${this.maxLineBytes} bytes`);
+    }
+    if (rest) {
+      // a last line without its newline: the trailer, or an error below
+      const object = this.line(rest, state);
+      bytes += rest.length;
+      if (object) yield object;
     }
     if (!this.header) throw new ExportFormatError('the export is empty: it has no header line');
-    if (!trailer) throw new ExportFormatError(`the export ends at line ${lineNumber} without its trailer line: it is truncated`);
+    const { trailer, count } = state;
+    if (!trailer) throw new ExportFormatError(`the export ends at line ${state.lineNumber} without its trailer line: it is truncated`);
+    const digest = hash.digest('hex');
     if (trailer.objects !== count) throw new ExportFormatError(`the trailer counts ${trailer.objects} objects but the export holds ${count}`);
     if (trailer.sha256 !== digest) throw new ExportFormatError(`the sha256 of the export is ${digest} but its trailer says ${trailer.sha256}: the export was altered or damaged`);
     this.summary = { header: this.header, objects: count, sha256: digest, bytes };
   }
+
+  /** Checks one line: the object it holds, or undefined for the header and the trailer. */
+  private line(line: Buffer, state: ReadState): ExportObjectLine | undefined {
+    const lineNumber = ++state.lineNumber;
+    if (state.trailer) throw new ExportFormatError(`line ${lineNumber} follows the trailer (line ${lineNumber - 1}), which must be the last line`);
+    const value = parseLine(line, lineNumber);
+    if (!state.order) {
+      this.header = checkHeader(value, this.knownTypes);
+      state.order = new TypeOrder(this.header.types);
+      return undefined;
+    }
+    if (value.kind === exportTrailerKind) {
+      state.trailer = checkTrailer(value, lineNumber);
+      return undefined;
+    }
+    const object = checkObject(value, lineNumber);
+    const problem = state.order.check(object.type, Buffer.from(object.id));
+    if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
+    state.count++;
+    return object;
+  }
+}
+
+interface ReadState {
+  lineNumber: number;
+  order: TypeOrder | undefined;
+  count: number;
+  trailer: ExportTrailer | undefined;
 }
 
 /** Reads a whole export, checking everything; resolves with its summary. */
@@ -224,22 +253,6 @@ export async function validateExport(input: AsyncIterable<Uint8Array | string> |
   const reader = new ExportReader(input, options);
   for await (const _ of reader.objects());
   return reader.summary!;
-}
-
-/** Splits bytes into lines without decoding them (the hash is over the raw bytes). */
-async function* splitLines(input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<{ line: Buffer; newline: boolean }> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of input) {
-    const buf = rest.length ? Buffer.concat([rest, Buffer.from(chunk)]) : Buffer.from(chunk);
-    let start = 0;
-    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
-      yield { line: buf.subarray(start, nl), newline: true };
-      start = nl + 1;
-    }
-    rest = buf.subarray(start);
-    if (rest.length > maxLineBytes) throw new ExportFormatError(`a line is longer than ${maxLineBytes} bytes`);
-  }
-  if (rest.length) yield { line: rest, newline: false };
 }
 
 type JsonObject = Record<string, unknown>;
@@ -278,14 +291,20 @@ function checkHeader(v: JsonObject, knownTypes: readonly string[]): ExportHeader
 }
 
 function checkObject(v: JsonObject, lineNumber: number): ExportObjectLine {
-  const bad = (what: string) => new ExportFormatError(`line ${lineNumber}: ${what}`);
-  if (v.kind === exportHeaderKind) throw bad('a second header');
-  for (const k of Object.keys(v)) if (k !== 'type' && k !== 'id' && k !== 'data') throw bad(`unknown field ${JSON.stringify(k)} (an object line has type, id and data)`);
-  if (typeof v.type !== 'string' || !v.type) throw bad('"type" must be a non-empty string');
-  if (typeof v.id !== 'string' || !v.id) throw bad('"id" must be a non-empty string');
-  if (!isObject(v.data)) throw bad('"data" must be a JSON object');
-  if ('id' in v.data && v.data.id !== v.id) throw bad(`"data.id" ${JSON.stringify(v.data.id)} differs from "id" ${JSON.stringify(v.id)}`);
-  return { type: v.type, id: v.id, data: v.data };
+  const problem = objectProblem(v);
+  if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
+  return { type: v.type as string, id: v.id as string, data: v.data as JsonObject };
+}
+
+/** What is wrong with an object line, or undefined (no closure per line: see rewrap). */
+function objectProblem(v: JsonObject): string | undefined {
+  if (v.kind === exportHeaderKind) return 'a second header';
+  for (const k in v) if (k !== 'type' && k !== 'id' && k !== 'data') return `unknown field ${JSON.stringify(k)} (an object line has type, id and data)`;
+  if (typeof v.type !== 'string' || !v.type) return '"type" must be a non-empty string';
+  if (typeof v.id !== 'string' || !v.id) return '"id" must be a non-empty string';
+  if (!isObject(v.data)) return '"data" must be a JSON object';
+  if ('id' in v.data && v.data.id !== v.id) return `"data.id" ${JSON.stringify(v.data.id)} differs from "id" ${JSON.stringify(v.id)}`;
+  return undefined;
 }
 
 function checkTrailer(v: JsonObject, lineNumber: number): ExportTrailer {

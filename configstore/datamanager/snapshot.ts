@@ -8,7 +8,7 @@
 // snapshot points at the older files of the other types. The manifest is written last,
 // and etcd's snapshot pointer (see pointer.ts) is switched only after it: a snapshot
 // that a pointer names is always complete.
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { readAll } from '../objectstorage/objectstorage.js';
@@ -123,40 +123,37 @@ export async function writeDataFile(ost: ObjectStorage, type: string, epoch: num
   const key = `${dataPrefix}${type}/${snapshotId(epoch, revision)}-${randomUUID()}.ndjson`;
   const hash = createHash('sha256');
   let objects = 0;
-  let last: string | undefined;
-  async function* lines(): AsyncGenerator<string> {
+  // lines joined into chunks of about 64 KiB in the same generator: one async step per
+  // entry, not one per stage (an import writes a million of them)
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let last: string | undefined;
+    let batch = '';
     for await (const entry of entries) {
       if (last !== undefined && compareIds(last, entry.id) >= 0) throw new Error(`snapshot data for ${type} is not sorted by id at ${JSON.stringify(entry.id)}`);
       last = entry.id;
       objects++;
-      yield JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
+      batch += JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
+      if (batch.length >= chunkChars) {
+        const chunk = Buffer.from(batch);
+        batch = '';
+        hash.update(chunk);
+        yield chunk;
+      }
     }
+    const chunk = Buffer.from(batch);
+    hash.update(chunk);
+    yield chunk;
   }
-  const { size } = await ost.put(key, Readable.from(hashedChunks(lines(), hash)));
+  const { size } = await ost.put(key, Readable.from(chunks()));
   return { key, objects, bytes: size, sha256: hash.digest('hex') };
 }
+
+const chunkChars = 64 * 1024;
 
 export async function writeManifest(ost: ObjectStorage, manifest: SnapshotManifest): Promise<string> {
   const key = manifestKey(manifest.epoch, BigInt(manifest.revision));
   await ost.put(key, JSON.stringify(manifest, null, 1));
   return key;
-}
-
-/** Joins lines into chunks of about 64 KiB, feeding every byte to `hash` on the way. */
-export async function* hashedChunks(lines: AsyncIterable<string>, hash: Hash, chunkBytes = 64 * 1024): AsyncGenerator<Buffer> {
-  let batch = '';
-  for await (const line of lines) {
-    batch += line;
-    if (batch.length >= chunkBytes) {
-      const chunk = Buffer.from(batch);
-      hash.update(chunk);
-      yield chunk;
-      batch = '';
-    }
-  }
-  const chunk = Buffer.from(batch);
-  hash.update(chunk);
-  yield chunk;
 }
 
 /**
