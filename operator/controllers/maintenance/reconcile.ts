@@ -125,7 +125,9 @@ export class MaintenanceReconciler {
       this.deps.events.record(cr, 'Normal', 'AlreadySucceeded', message);
       return this.write(cr, { phase: 'Succeeded', step: 'Done', message, completedAt: this.now().toISOString() });
     }
-    const reasons = await admissionProblems(cr, { core: this.deps.core, cluster: this.clusterOf(cr) });
+    // a fresh read: the cluster's cache may lag behind this CR's (two watches)
+    const cluster = this.clusterOf(cr) ?? ((await this.deps.custom.getNamespacedCustomObject({ group, version, namespace: cr.metadata.namespace, plural: clusterKind.plural, name: cr.spec.clusterRef.name }).catch(ignore404)) as ConfigStoreCluster | undefined);
+    const reasons = await admissionProblems(cr, { core: this.deps.core, cluster });
     if (reasons.length > 0) {
       this.deps.events.record(cr, 'Warning', 'Rejected', reasons.join('; '));
       return this.write(cr, { phase: 'Rejected', step: 'Done', reasons, message: `rejected: ${reasons.join('; ')}`, completedAt: this.now().toISOString() });
@@ -262,10 +264,21 @@ export class MaintenanceReconciler {
 
   private async exit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const status = cr.status!;
-    if (await this.releaseOwn(cr)) cr = (await this.writeOnly(cr, { maintenanceReleased: true })) ?? cr;
+    if (await this.releaseOwn(cr)) {
+      const next = await this.writeOnly(cr, { maintenanceReleased: true, message: 'maintenance released; waiting for every instance to serve again' });
+      return next ? { next } : { waitMs: 0 };
+    }
     const outcome = status.outcome ?? 'Succeeded';
+    let lagging: string[] = [];
+    if (status.maintenanceReleased && outcome === 'Succeeded') {
+      // done when every instance serves again (a restore that left one behind is not done)
+      const cluster = this.clusterOf(cr);
+      lagging = cluster ? await this.instancesNotIn(cr, cluster, (i) => i.mode === 'normal') : [];
+      if (lagging.length > 0 && !this.stepExpired(cr, verifySeconds)) return { waitMs: pollMs };
+    }
     if (outcome === 'Succeeded') await this.recordSuccess(cr, status.result);
-    const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded` : (status.message ?? 'failed');
+    const stillExiting = lagging.length > 0 ? `; ${lagging.join(', ')} still not back in normal mode after ${verifySeconds}s` : '';
+    const message = outcome === 'Succeeded' ? `${cr.spec.operation} succeeded${stillExiting}` : (status.message ?? 'failed');
     this.deps.events.record(cr, outcome === 'Succeeded' ? 'Normal' : 'Warning', outcome, message);
     return this.write(cr, { phase: outcome, step: 'Done', completedAt: this.now().toISOString(), message });
   }
