@@ -128,7 +128,7 @@ describe('export format', () => {
     await expect(refuse([{ type: 'user', lines: Buffer.from('{"id":"x","data":{}}') }])).rejects.toThrow(/malformed/); // no newline
   });
 
-  it('reads a data file in chunks of whole lines, however it arrives, and checks count and hash', async () => {
+  it('reads a data file in chunks of whole lines, however it arrives, and checks its hash', async () => {
     const text = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `id-${i}`, data: { n: 'é'.repeat(i) } }) + '\n').join('');
     const bytes = Buffer.from(text);
     const file = { key: 'k', objects: 50, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
@@ -146,8 +146,8 @@ describe('export format', () => {
     const drain = async (body: Buffer) => {
       for await (const _ of readDataChunks(storage(64, body), file));
     };
-    await expect(drain(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length - 2) + 1))).rejects.toThrow(/is damaged: 49 objects with sha256/); // cut at a line end
-    await expect(drain(bytes.subarray(0, -1))).rejects.toThrow(/is damaged: 50 objects with sha256/); // last newline lost: only the hash tells
+    await expect(drain(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length - 2) + 1))).rejects.toThrow(/is damaged: its sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64} \(50 objects\)/); // cut at a line end
+    await expect(drain(bytes.subarray(0, -1))).rejects.toThrow(/is damaged/); // the last newline lost
   });
 
   it('refuses an empty input, non-JSON lines and a missing header', async () => {

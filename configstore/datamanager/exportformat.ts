@@ -72,14 +72,20 @@ const backslash = 0x5c;
  */
 function rewrap({ type, lines }: RawLines, order: TypeOrder): { chunk: Buffer; objects: number } {
   const prefix = Buffer.from(`{"type":${JSON.stringify(type)},`);
+  // one pass finds the line ends (and sizes the output), the next copies: no native call
+  // per line but indexOf and one copy; byte checks and id comparisons are plain loops
   let objects = 0;
-  for (let nl = lines.indexOf(10); nl !== -1; nl = lines.indexOf(10, nl + 1)) objects++;
+  for (let nl = lines.indexOf(10); nl !== -1; nl = lines.indexOf(10, nl + 1)) {
+    if (objects === lineEnds.length) lineEnds = growInts(lineEnds);
+    lineEnds[objects++] = nl;
+  }
   const out = Buffer.allocUnsafe(lines.length + objects * (prefix.length - 1));
   let at = 0;
-  for (let start = 0; start < lines.length; ) {
-    const nl = lines.indexOf(10, start);
+  let start = 0;
+  for (let i = 0; i < objects; i++) {
+    const nl = lineEnds[i]!;
     // no closure per line: under tsx each one costs a defineProperty (keepNames)
-    if (nl === -1 || lines.compare(idPrefix, 0, idPrefix.length, start, start + idPrefix.length) !== 0) throw malformedLine(type, lines, start);
+    if (!startsWithIdPrefix(lines, start, nl)) throw malformedLine(type, lines, start);
     const idStart = start + idPrefix.length;
     let idEnd = idStart;
     let escaped = false;
@@ -93,11 +99,36 @@ function rewrap({ type, lines }: RawLines, order: TypeOrder): { chunk: Buffer; o
       ? order.check(type, Buffer.from(JSON.parse(lines.toString('utf8', idStart - 1, idEnd + 1)) as string))
       : order.check(type, lines, idStart, idEnd);
     if (problem) throw new Error(`export writer: ${problem}`);
-    at += prefix.copy(out, at);
+    for (let k = 0; k < prefix.length; k++) out[at++] = prefix[k]!;
     at += lines.copy(out, at, start + 1, nl + 1);
     start = nl + 1;
   }
+  if (start < lines.length) throw malformedLine(type, lines, start); // no newline at the end
   return { chunk: out, objects };
+}
+
+/** Line ends of the chunk being re-wrapped (reused: one chunk at a time). */
+let lineEnds: Int32Array = new Int32Array(4096);
+function growInts(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function startsWithIdPrefix(lines: Buffer, start: number, end: number): boolean {
+  if (end - start < idPrefix.length) return false;
+  for (let k = 0; k < idPrefix.length; k++) if (lines[start + k] !== idPrefix[k]) return false;
+  return true;
+}
+
+/** Compares a[aStart, aEnd) with b[bStart, bEnd) by bytes, as Buffer.compare (a loop: ids are short). */
+function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let k = 0; k < n; k++) {
+    const d = a[aStart + k]! - b[bStart + k]!;
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
 }
 
 function malformedLine(type: string, lines: Buffer, start: number): Error {
@@ -123,7 +154,7 @@ class TypeOrder {
       this.last = undefined;
     }
     if (this.last !== undefined) {
-      const c = this.last.compare(id, start, end, this.lastStart, this.lastEnd);
+      const c = compareBytes(this.last, this.lastStart, this.lastEnd, id, start, end);
       if (c === 0) return `duplicate ${type} id ${JSON.stringify(id.toString('utf8', start, end))}`;
       if (c > 0) {
         const [now, last] = [id.toString('utf8', start, end), this.last.toString('utf8', this.lastStart, this.lastEnd)];
