@@ -46,13 +46,16 @@ export async function benchEnv(name: string): Promise<Env> {
 
 export interface Child {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
 async function spawnServer(args: string[], env: Record<string, string>, port: number): Promise<Child> {
   // BENCH_CPU_PROF=DIR: the servers write V8 CPU profiles there (open them in Chrome DevTools)
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_NODE_FLAGS: more node/V8 flags for the servers, e.g. --max-semi-space-size=16
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...prof, ...flags, '--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((r) => child.once('exit', r));
   process.once('exit', () => child.kill('SIGKILL'));
@@ -61,6 +64,7 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   }
   return {
     url,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -68,7 +72,7 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   };
 }
 
-export async function startConfigstore(env: Env): Promise<Child> {
+export async function startConfigstore(env: { dir: string; etcd: { endpoint: string } }, extra: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
   return spawnServer([...(process.env.BENCH_BUNDLE ? [process.env.BENCH_BUNDLE] : ['configstore/cli/main.ts']), 'serve'], {
     CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
@@ -76,6 +80,7 @@ export async function startConfigstore(env: Env): Promise<Child> {
     CONFIGSTORE_ETCD_PREFIX: '/bench/',
     CONFIGSTORE_OBJECT_STORAGE: pathToFileURL(join(env.dir, 'objects')).href,
     CONFIGSTORE_LOG_LEVEL: logLevel,
+    ...extra,
   }, port);
 }
 
