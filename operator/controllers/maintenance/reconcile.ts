@@ -264,11 +264,12 @@ export class MaintenanceReconciler {
 
   private async exit(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const status = cr.status!;
+    const outcome = status.outcome ?? 'Succeeded';
     if (await this.releaseOwn(cr)) {
-      const next = await this.writeOnly(cr, { maintenanceReleased: true, message: 'maintenance released; waiting for every instance to serve again' });
+      // a failure keeps its message: it is the one the final status shows
+      const next = await this.writeOnly(cr, { maintenanceReleased: true, ...(outcome === 'Succeeded' ? { message: 'maintenance released; waiting for every instance to serve again' } : {}) });
       return next ? { next } : { waitMs: 0 };
     }
-    const outcome = status.outcome ?? 'Succeeded';
     let lagging: string[] = [];
     if (status.maintenanceReleased && outcome === 'Succeeded') {
       // done when every instance serves again (a restore that left one behind is not done)
