@@ -52,7 +52,9 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
   const server = await serveOperatorEndpoints(operator, opts.listen.host, opts.listen.port);
   log.info({ listen: `${opts.listen.host}:${opts.listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity }, 'operator starting');
   elector?.start();
+  let stopping = false;
   const started = operator.start().catch((err: unknown) => {
+    if (stopping) return; // stopped before the caches synced: the shutdown below goes on (and releases the lease)
     log.error({ err }, 'operator failed to start');
     process.exit(1);
   });
@@ -60,6 +62,7 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  stopping = true;
   log.info({ signal }, 'stopping');
   await Promise.race([started, new Promise((r) => setTimeout(r, 100))]);
   await operator.stop();

@@ -448,7 +448,13 @@ export class MaintenanceReconciler {
       return await this.deps.batch.createNamespacedJob({ namespace, body: job });
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
-      return (await this.readJob(namespace, job.metadata!.name!))!; // made by an earlier run of ours: checked by the caller next time
+      // made by an earlier run of ours, or a stranger: the owner is checked before it is used
+      const existing = await this.readJob(namespace, job.metadata!.name!);
+      const ownerUid = job.metadata!.ownerReferences![0]!.uid;
+      if (!existing?.metadata?.ownerReferences?.some((o) => o.uid === ownerUid)) {
+        throw new Error(`a Job named ${job.metadata!.name} exists but does not belong to this ConfigStoreMaintenance`);
+      }
+      return existing;
     }
   }
 }
