@@ -9,7 +9,8 @@ import {
   DisableMaintenanceQuery,
   EnableMaintenanceRequest,
   MaintenanceStatus,
-  type InstanceStatus,
+  parseInstanceStatuses,
+  parseMaintenanceRequest,
   type MaintenanceRequest,
 } from '../types/maintenance.js';
 
@@ -28,19 +29,13 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
     const head = await etcd.get(keys.maintenance).exec().catch(unreachable);
     const rev = head.header.revision;
     const entries = await etcd.getAll().prefix(keys.instancesPrefix).revision(rev).exec().catch(unreachable);
-    const instances = entries.kvs.flatMap((kv) => {
-      try {
-        return [JSON.parse(kv.value.toString()) as InstanceStatus];
-      } catch {
-        return []; // a foreign or half-written value is not an instance
-      }
-    });
+    const instances = parseInstanceStatuses(entries.kvs.map((kv) => kv.value));
     instances.sort((a, b) => a.id.localeCompare(b.id));
     const kv = head.kvs[0];
     if (!kv) {
       return { requested: false, instances, allInstancesInRequestedMode: instances.length > 0 && instances.every((i) => i.mode === 'normal') };
     }
-    const request = parseRequest(kv.value);
+    const request = parseMaintenanceRequest(kv.value);
     const revision = kv.create_revision;
     return {
       requested: true,
@@ -69,7 +64,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
       .catch(unreachable);
     if (!res.succeeded) {
       const existing = res.responses[0]?.response_range?.kvs?.[0];
-      const current = existing ? parseRequest(existing.value).owner : undefined;
+      const current = existing ? parseMaintenanceRequest(existing.value).owner : undefined;
       if (existing && current !== owner) {
         throw new ConflictError(`maintenance is already on, owned by ${JSON.stringify(current)}; only that owner can take it over or end it`, {
           code: 'maintenanceOwnedByOther',
@@ -88,7 +83,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
       const head = await etcd.get(keys.maintenance).exec().catch(unreachable);
       const kv = head.kvs[0];
       if (kv) {
-        const current = parseRequest(kv.value).owner;
+        const current = parseMaintenanceRequest(kv.value).owner;
         if (current !== owner) {
           throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: 'maintenanceOwnedByOther' });
         }
@@ -103,14 +98,3 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
 };
 
 /** A key written by hand or by an older operator may lack fields: fill them in. */
-function parseRequest(raw: Buffer): MaintenanceRequest {
-  let v: Partial<MaintenanceRequest> = {};
-  try {
-    const parsed: unknown = JSON.parse(raw.toString());
-    if (parsed && typeof parsed === 'object') v = parsed as Partial<MaintenanceRequest>;
-  } catch {
-    // not JSON: presence alone means on
-  }
-  const str = (x: unknown) => (typeof x === 'string' ? x : '');
-  return { requestedAt: str(v.requestedAt), requestedBy: str(v.requestedBy), reason: str(v.reason), owner: str(v.owner) };
-}

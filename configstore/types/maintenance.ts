@@ -71,3 +71,32 @@ export const DisableMaintenanceQuery = Type.Object(
   { additionalProperties: false },
 );
 export type DisableMaintenanceQuery = Static<typeof DisableMaintenanceQuery>;
+
+/**
+ * The value of the maintenance key as read from etcd. Anything that is not a JSON object
+ * still means "on" (presence is the switch): its fields are then empty.
+ */
+export function parseMaintenanceRequest(raw: Uint8Array | string): MaintenanceRequest {
+  let v: Partial<MaintenanceRequest> = {};
+  try {
+    const parsed: unknown = JSON.parse(raw.toString());
+    if (parsed && typeof parsed === 'object') v = parsed as Partial<MaintenanceRequest>;
+  } catch {
+    // not JSON: presence alone means on
+  }
+  const str = (x: unknown) => (typeof x === 'string' ? x : '');
+  return { requestedAt: str(v.requestedAt), requestedBy: str(v.requestedBy), reason: str(v.reason), owner: str(v.owner) };
+}
+
+/** The registry entries among etcd values: a foreign or half-written value is not an instance. */
+export function parseInstanceStatuses(values: Iterable<Uint8Array | string>): InstanceStatus[] {
+  const instances: InstanceStatus[] = [];
+  for (const value of values) {
+    try {
+      instances.push(JSON.parse(value.toString()) as InstanceStatus);
+    } catch {
+      // skipped
+    }
+  }
+  return instances;
+}

@@ -1,3 +1,5 @@
+import { statusCode } from '../kube/request.js';
+
 // One line for an error from the Kubernetes API (client-node's ApiException carries the
 // response headers in its message; the Status body has what a person needs).
 export function describeError(err: unknown): string {
@@ -12,4 +14,10 @@ export function describeError(err: unknown): string {
     return `HTTP ${e.code}`;
   }
   return e?.message ?? String(err);
+}
+
+/** For `.catch()`: a 404 (the object is gone) becomes undefined, anything else is thrown on. */
+export function ignore404(err: unknown): undefined {
+  if (statusCode(err) === 404) return undefined;
+  throw err;
 }

@@ -2,7 +2,7 @@
 // maintenance key itself and reads the instance registry. Key layout and value schemas
 // come from configstore/types, the contract the configstore instances follow.
 import { Etcd3 } from 'etcd3';
-import { etcdKeys, type InstanceStatus, type MaintenanceRequest } from '../../configstore/types/index.js';
+import { etcdKeys, parseInstanceStatuses, parseMaintenanceRequest, type InstanceStatus, type MaintenanceRequest } from '../../configstore/types/index.js';
 
 /** One etcd client per endpoint list, shared by every cluster that uses those endpoints. */
 export class EtcdPool {
@@ -31,18 +31,10 @@ export interface MaintenanceKey {
   revision: string;
 }
 
-function parseRequest(value: Buffer): Partial<MaintenanceRequest> {
-  try {
-    return JSON.parse(value.toString()) as Partial<MaintenanceRequest>;
-  } catch {
-    return {};
-  }
-}
-
 export async function readMaintenance(etcd: Etcd3, prefix: string): Promise<MaintenanceKey | undefined> {
   const res = await etcd.get(etcdKeys(prefix).maintenance).exec();
   const kv = res.kvs[0];
-  return kv ? { owner: parseRequest(kv.value).owner ?? '', revision: kv.create_revision } : undefined;
+  return kv ? { owner: parseMaintenanceRequest(kv.value).owner, revision: kv.create_revision } : undefined;
 }
 
 /** Puts the key for `owner` unless it exists; returns who holds it now (us or someone else). */
@@ -62,7 +54,7 @@ export async function releaseMaintenance(etcd: Etcd3, prefix: string, owner: str
     const res = await etcd.get(key).exec();
     const kv = res.kvs[0];
     if (!kv) return 'absent';
-    if (parseRequest(kv.value).owner !== owner) return 'notOwner';
+    if (parseMaintenanceRequest(kv.value).owner !== owner) return 'notOwner';
     const del = await etcd.if(key, 'Mod', '==', kv.mod_revision).then(etcd.delete().key(key)).commit();
     if (del.succeeded) return 'released';
   }
@@ -72,11 +64,5 @@ export async function releaseMaintenance(etcd: Etcd3, prefix: string, owner: str
 /** Every live instance's registry entry. */
 export async function readRegistry(etcd: Etcd3, prefix: string): Promise<InstanceStatus[]> {
   const res = await etcd.getAll().prefix(etcdKeys(prefix).instancesPrefix).exec();
-  return res.kvs.flatMap((kv) => {
-    try {
-      return [JSON.parse(kv.value.toString()) as InstanceStatus];
-    } catch {
-      return [];
-    }
-  });
+  return parseInstanceStatuses(res.kvs.map((kv) => kv.value));
 }

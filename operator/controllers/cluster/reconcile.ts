@@ -1,11 +1,12 @@
 // The ConfigStoreCluster reconciler: applies the Deployment and Service (server-side apply,
 // owner references), then reports ready replicas and what every instance says in the etcd
 // registry (its mode, applied revision), with kstatus conditions.
-import { PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, group, version } from '../../api/index.js';
-import { setCondition } from '../../kube/status.js';
+import { isConflict, replaceStatus, setCondition } from '../../kube/status.js';
+import { ignore404 } from '../errors.js';
 import type { EtcdPool } from '../etcd.js';
 import { readMaintenance, readRegistry } from '../etcd.js';
 import { fieldManager } from '../naming.js';
@@ -27,14 +28,9 @@ export class ClusterReconciler {
   constructor(private readonly deps: ClusterDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<number | undefined> {
-    let cluster: ConfigStoreCluster;
-    try {
-      cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name })) as ConfigStoreCluster;
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined; // deleted: owner references take the rest
-      throw err;
-    }
-    if (cluster.metadata.deletionTimestamp) return undefined;
+    const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
+    // deleted: owner references take the rest
+    if (!cluster || cluster.metadata.deletionTimestamp) return undefined;
     const deployment = await this.apply(cluster);
     const status = await this.observe(cluster, deployment);
     await this.writeStatus(cluster, status);
@@ -85,12 +81,11 @@ export class ClusterReconciler {
 
   private async writeStatus(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {
     if (JSON.stringify(status) === JSON.stringify(cluster.status)) return;
-    const { namespace, name } = cluster.metadata;
     try {
-      await this.deps.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace, plural, name, body: { ...cluster, status } });
+      await replaceStatus(this.deps.custom, { group, version, plural }, cluster as ConfigStoreCluster & KubernetesObject, status);
     } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err; // someone wrote since: the next round sees it
-      this.deps.log.debug({ cluster: name }, 'status conflict; will retry');
+      if (!isConflict(err)) throw err; // someone wrote since: the next round sees it
+      this.deps.log.debug({ cluster: cluster.metadata.name }, 'status conflict; will retry');
     }
   }
 }

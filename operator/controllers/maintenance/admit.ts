@@ -2,6 +2,7 @@
 // fixes them all in one go). Only facts that will not change by waiting are reasons: the
 // spec is immutable, so a wrong reference stays wrong.
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { statusCode } from '../../kube/request.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, S3CredentialsSecretRef, S3Object } from '../../api/index.js';
 
 export interface AdmitDeps {
@@ -15,7 +16,7 @@ async function secretProblems(core: CoreV1Api, namespace: string, ref: S3Credent
   try {
     data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
+    if (statusCode(err) === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
     throw err;
   }
   const keys = [ref.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID', ref.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'];
@@ -57,7 +58,7 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
       const data = (await deps.core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
       if (!data[ref.key ?? 'token']) reasons.push(`the cluster's admin token Secret ${ref.name} has no key ${ref.key ?? 'token'}`);
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
       reasons.push(`the cluster's admin token Secret ${ref.name} not found`);
     }
   }

@@ -2,14 +2,15 @@
 // status written after each, so an operator restarted at any point resumes where the
 // status says. Deleting the CR is the abort: the finalizer deletes the Job and releases
 // the maintenance this CR put.
-import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, CustomObjectsApi, KubernetesObject, V1Job } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, OperationResult, Step } from '../../api/index.js';
 import { clusterKind, group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
 import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
-import { finalizer, jobName, labels, podSelector, selectorString } from '../naming.js';
-import { describeError } from '../errors.js';
+import { finalizer, jobName, podSelector, selectorString } from '../naming.js';
+import { describeError, ignore404 } from '../errors.js';
+import { isConflict, replaceStatus, retryOnConflict } from '../../kube/status.js';
 import { admissionProblems } from './admit.js';
 import { desiredJob, jobState, parseResult } from './job.js';
 import { blockers } from './queue.js';
@@ -63,12 +64,7 @@ export class MaintenanceReconciler {
   }
 
   private async read(namespace: string, name: string): Promise<ConfigStoreMaintenance | undefined> {
-    try {
-      return (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name })) as ConfigStoreMaintenance;
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    }
+    return (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as ConfigStoreMaintenance | undefined;
   }
 
   /**
@@ -291,7 +287,7 @@ export class MaintenanceReconciler {
   private async recordSuccess(cr: ConfigStoreMaintenance, result: OperationResult | undefined): Promise<void> {
     const { namespace } = cr.metadata;
     const name = cr.spec.clusterRef.name;
-    for (let attempt = 0; attempt < 5; attempt++) {
+    await retryOnConflict(async () => {
       const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural: clusterKind.plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
       if (!cluster) return;
       const status = { ...cluster.status };
@@ -304,14 +300,8 @@ export class MaintenanceReconciler {
       if (cr.spec.operation === 'Export' && result) {
         status.lastExport = { maintenance: cr.metadata.name, location: result.location, objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision ?? '', completedAt: this.now().toISOString() };
       }
-      try {
-        await this.deps.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace, plural: clusterKind.plural, name, body: { ...cluster, status } });
-        return;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 409) throw err;
-      }
-    }
-    throw new Error(`could not record the result on ConfigStoreCluster ${name}: its status kept changing`);
+      await replaceStatus(this.deps.custom, { group, version, plural: clusterKind.plural }, cluster, status);
+    });
   }
 
   /** Maintenance held until the CR is deleted (the finalizer releases it); a key ended by someone else fails it. */
@@ -388,18 +378,11 @@ export class MaintenanceReconciler {
   private async writeOnly(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreMaintenanceStatus>): Promise<ConfigStoreMaintenance | undefined> {
     const status = advance(cr, change, this.now());
     try {
-      const next = (await this.deps.custom.replaceNamespacedCustomObjectStatus({
-        group,
-        version,
-        namespace: cr.metadata.namespace,
-        plural,
-        name: cr.metadata.name,
-        body: { ...cr, status },
-      })) as ConfigStoreMaintenance;
+      const next = await replaceStatus(this.deps.custom, { group, version, plural }, cr as ConfigStoreMaintenance & KubernetesObject, status);
       if (change.phase && change.phase !== cr.status?.phase) this.deps.onPhase?.(next, change.phase);
       return next;
     } catch (err) {
-      if ((err as { code?: number }).code === 409) return undefined;
+      if (isConflict(err)) return undefined;
       throw err;
     }
   }
@@ -437,17 +420,14 @@ export class MaintenanceReconciler {
   }
 
   private async readJob(namespace: string, name: string): Promise<V1Job | undefined> {
-    return this.deps.batch.readNamespacedJob({ name, namespace }).catch((err: unknown) => {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    });
+    return this.deps.batch.readNamespacedJob({ name, namespace }).catch(ignore404);
   }
 
   private async createJob(namespace: string, job: V1Job): Promise<V1Job> {
     try {
       return await this.deps.batch.createNamespacedJob({ namespace, body: job });
     } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
+      if (!isConflict(err)) throw err;
       // made by an earlier run of ours, or a stranger: the owner is checked before it is used
       const existing = await this.readJob(namespace, job.metadata!.name!);
       const ownerUid = job.metadata!.ownerReferences![0]!.uid;
@@ -461,9 +441,3 @@ export class MaintenanceReconciler {
 
 const prefixOf = (cluster: ConfigStoreCluster) => cluster.spec.etcd.prefix ?? '/configstore/';
 
-function ignore404(err: unknown): undefined {
-  if ((err as { code?: number }).code === 404) return undefined;
-  throw err;
-}
-
-export const maintenanceLabels = labels;
