@@ -345,15 +345,19 @@ export class MaintenanceReconciler {
 
   /**
    * Releases the maintenance key if this CR may have put it (owner-checked in etcd, so never
-   * someone else's), where it was recorded; true when it released it.
+   * someone else's), where it was recorded; true when this CR's key is now gone and its status
+   * does not say so yet. That includes a key this CR put and finds absent: an operator killed
+   * between the delete and the status write released it.
    */
   private async releaseOwn(cr: ConfigStoreMaintenance): Promise<boolean> {
     const where = cr.status?.maintenanceEtcd;
     if (!where || cr.status?.maintenanceReleased) return false;
     const released = await releaseMaintenance(this.deps.etcd.client(where.endpoints), where.prefix, cr.metadata.uid);
-    if (released !== 'released') return false; // borrowed (someone else's), or already gone
-    this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', 'maintenance released');
-    return true;
+    if (released === 'released') {
+      this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', 'maintenance released');
+      return true;
+    }
+    return released === 'absent' && cr.status?.maintenanceOwner === cr.metadata.uid; // else borrowed (someone else's) or never put
   }
 
   private async addFinalizer(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
