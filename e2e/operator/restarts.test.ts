@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../../configstore/cli/testcli.js';
 import type { Step } from '../../operator/api/index.js';
-import { steps } from '../../operator/api/index.js';
+import { group, steps, version } from '../../operator/api/index.js';
 import { readMaintenance } from '../../operator/controllers/etcd.js';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
@@ -66,6 +66,36 @@ describe('operator restarts', () => {
       console.log(`killed at ${seen} (target ${target}): Succeeded, 1 Job`);
     }, 150_000);
   }
+
+  // The narrowest window: the key deleted, the operator killed before it wrote
+  // maintenanceReleased. The state is set up by hand, so the window is hit every time.
+  it('killed between releasing the key and recording it: the restarted operator records the release', async () => {
+    await w.operator.kill('SIGKILL');
+    try {
+      const cr = await createMaintenance(w, 'released-unrecorded', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, 'released-unrecorded.ndjson'), quiesce: true } });
+      const now = new Date().toISOString();
+      const cluster = await getCluster(w, 'main');
+      const status = {
+        phase: 'Running',
+        step: 'ExitMaintenance',
+        outcome: 'Succeeded',
+        message: 'leaving maintenance',
+        startedAt: now,
+        stepStartedAt: now,
+        maintenanceEtcd: { endpoints: cluster.spec.etcd.endpoints, prefix: c.etcdPrefix },
+        maintenanceOwner: cr.metadata!.uid,
+        maintenanceRevision: '1',
+      };
+      await w.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', name: 'released-unrecorded', body: { ...cr, status } });
+      expect(await maintenanceKey()).toBeUndefined(); // released, not recorded
+    } finally {
+      w.operator.start();
+    }
+    const done = await finished('released-unrecorded');
+    expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+    expect(done.status!.maintenanceReleased).toBe(true);
+    expect(await jobsOf('released-unrecorded')).toHaveLength(0);
+  }, 150_000);
 
   it('a stand-by replica takes over when the leader dies mid-operation', async () => {
     const standby = spawnCli(
