@@ -13,6 +13,7 @@ import { Checkpointer, type CheckpointOptions } from '../datamanager/checkpoint.
 import { DataManager } from '../datamanager/datamanager.js';
 import { InstanceRegistry } from '../datamanager/registry.js';
 import { etcdKeys } from '../types/etcd.js';
+import type { EtcdConnectionOptions } from '../types/etcdcredentials.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { ReadDB } from '../readdb/readdb.js';
 import { registerAdminAuth } from './auth.js';
@@ -29,6 +30,8 @@ import { registerValidators } from './validation.js';
 
 export interface ServerOptions {
   etcdEndpoints: string[];
+  /** TLS and password auth for etcd (configstore/types etcdConnectionOptions). */
+  etcdSecurity?: Pick<EtcdConnectionOptions, 'credentials' | 'auth'>;
   etcdPrefix: string;
   /** Where snapshots live (posix directory or S3). */
   objectStorage: ObjectStorage;
@@ -92,6 +95,8 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   // a deadline on every unary call: an unreachable etcd becomes a 503 in seconds, not a hang
   const etcd = new Etcd3({
     hosts: options.etcdEndpoints,
+    ...(options.etcdSecurity?.credentials ? { credentials: options.etcdSecurity.credentials } : {}),
+    ...(options.etcdSecurity?.auth ? { auth: options.etcdSecurity.auth } : {}),
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + etcdCallTimeoutMs }),
     // the watch feeds read-your-writes: after an outage it must be back within seconds
     // (etcd3's default backoff grows to 30 s, longer than a write waits for its echo)

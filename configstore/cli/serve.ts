@@ -10,6 +10,11 @@ import { parseServeSettings, type Raw, type ServeSettings } from './settings.js'
 const options = {
   listen: { flag: '--listen <host:port>', env: 'CONFIGSTORE_LISTEN', default: '127.0.0.1:4000', help: 'address to serve HTTP on ([::]:4000 or 0.0.0.0:4000 in a pod)' },
   etcdEndpoints: { flag: '--etcd-endpoints <urls>', env: 'CONFIGSTORE_ETCD_ENDPOINTS', help: 'etcd client URLs, comma-separated (required)' },
+  etcdCredentialsDir: {
+    flag: '--etcd-credentials-dir <dir>',
+    env: 'CONFIGSTORE_ETCD_CREDENTIALS_DIR',
+    help: 'TLS and user for etcd, as files ca.crt, tls.crt, tls.key, username, password (each optional; a mounted Secret)',
+  },
   etcdPrefix: { flag: '--etcd-prefix <prefix>', env: 'CONFIGSTORE_ETCD_PREFIX', default: '/configstore/', help: 'key prefix of this cluster in etcd' },
   objectStorage: {
     flag: '--object-storage <url>',
@@ -51,6 +56,7 @@ async function serve(settings: ServeSettings): Promise<void> {
   const storage = openObjectStorage(settings.objectStorageUrl);
   const server = await createServer({
     etcdEndpoints: settings.etcdEndpoints,
+    etcdSecurity: settings.etcd,
     etcdPrefix: settings.etcdPrefix,
     objectStorage: storage,
     logger: { level: settings.logLevel },
@@ -63,7 +69,7 @@ async function serve(settings: ServeSettings): Promise<void> {
   const typos = Object.keys(process.env).filter((k) => k.startsWith('CONFIGSTORE_') && !knownVariables.has(k));
   if (typos.length) log.warn({ variables: typos }, 'unknown CONFIGSTORE_ variables ignored');
   if (!settings.adminToken) log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE or CONFIGSTORE_ADMIN_TOKEN): admin routes are open to anyone who reaches this address');
-  log.info({ etcd: settings.etcdEndpoints, prefix: settings.etcdPrefix, objectStorage: storage.location, dataDir: settings.dataDir ?? '(memory)' }, 'starting');
+  log.info({ etcd: settings.etcdEndpoints, etcdTls: !!settings.etcd.credentials, etcdUser: settings.etcd.auth?.username, prefix: settings.etcdPrefix, objectStorage: storage.location, dataDir: settings.dataDir ?? '(memory)' }, 'starting');
 
   try {
     await server.app.listen({ host: settings.host, port: settings.port });

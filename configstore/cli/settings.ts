@@ -1,10 +1,11 @@
 // `configstore serve` settings: flags or environment (Kubernetes style), checked all at
 // once before anything starts, each problem named by the flag or variable it came from.
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseObjectStorageUrl } from '../objectstorage/index.js';
+import { etcdConnectionOptions, etcdCredentialKeys, type EtcdConnectionOptions, type EtcdCredentials } from '../types/index.js';
 import { UsageError } from './usage.js';
 
 /** One raw setting and where it came from ("--listen", "CONFIGSTORE_LISTEN" or "default"). */
@@ -17,6 +18,8 @@ export interface ServeSettings {
   host: string;
   port: number;
   etcdEndpoints: string[];
+  /** The etcd client's options: endpoints, TLS and password auth. */
+  etcd: EtcdConnectionOptions;
   etcdPrefix: string;
   objectStorageUrl: string;
   adminToken: string | undefined;
@@ -97,6 +100,35 @@ export function readAdminToken(raw: Raw): string | undefined {
   return token;
 }
 
+/**
+ * TLS files and etcd user of the directory named by `raw` (laid out as the credentials Secret:
+ * ca.crt, tls.crt, tls.key, username, password, each optional), checked against the endpoints.
+ */
+export function readEtcdCredentials(raw: Raw, endpoints: string[]): EtcdConnectionOptions {
+  if (raw.value === undefined || raw.value === '') return etcdConnectionOptions(endpoints, {});
+  let present: string[];
+  try {
+    present = readdirSync(raw.value);
+  } catch (err) {
+    throw bad(raw, `cannot read the etcd credentials directory: ${why(err)}`);
+  }
+  const creds: EtcdCredentials = {};
+  for (const [field, file] of Object.entries(etcdCredentialKeys) as Array<[keyof EtcdCredentials, string]>) {
+    if (!present.includes(file)) continue;
+    try {
+      creds[field] = readFileSync(join(raw.value, file));
+    } catch (err) {
+      throw bad(raw, `cannot read ${file}: ${why(err)}`);
+    }
+  }
+  if (Object.keys(creds).length === 0) throw bad(raw, `none of ${Object.values(etcdCredentialKeys).join(', ')} is in the etcd credentials directory`);
+  try {
+    return etcdConnectionOptions(endpoints, creds);
+  } catch (err) {
+    throw bad(raw, (err as Error).message);
+  }
+}
+
 /** Creates the directory if needed and checks it is writable. */
 export function prepareDataDir(raw: Raw): string | undefined {
   if (raw.value === undefined || raw.value === '') return undefined;
@@ -113,6 +145,7 @@ export function prepareDataDir(raw: Raw): string | undefined {
 export function parseServeSettings(raw: {
   listen: Raw;
   etcdEndpoints: Raw;
+  etcdCredentialsDir: Raw;
   etcdPrefix: Raw;
   objectStorage: Raw;
   adminTokenFile: Raw;
@@ -123,6 +156,7 @@ export function parseServeSettings(raw: {
 }): ServeSettings {
   const { host, port } = parseListen(raw.listen);
   const etcdEndpoints = parseEtcdEndpoints(raw.etcdEndpoints);
+  const etcd = readEtcdCredentials(raw.etcdCredentialsDir, etcdEndpoints);
   const etcdPrefix = parseEtcdPrefix(raw.etcdPrefix);
 
   const logLevel = raw.logLevel.value ?? 'info';
@@ -157,6 +191,7 @@ export function parseServeSettings(raw: {
     host,
     port,
     etcdEndpoints,
+    etcd,
     etcdPrefix,
     objectStorageUrl,
     adminToken: readAdminToken(raw.adminTokenFile),

@@ -12,6 +12,8 @@ export interface CliExit {
 export interface CliRun {
   child: ChildProcess;
   exited: Promise<CliExit>;
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}, stdio: 'pipe' | 'inherit' = 'pipe'): CliRun {
@@ -25,5 +27,5 @@ export function spawnCli(args: string[], env: Record<string, string> = {}, stdio
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<CliExit>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, exited };
+  return { child, exited, output: () => ({ stdout, stderr }) };
 }

@@ -3,6 +3,7 @@
 export * from './names.js';
 export * from './user.js';
 export * from './etcd.js';
+export * from './etcdcredentials.js';
 export * from './list.js';
 // users (tokens, linked accounts), orgs, members, remote sources
 export * from './token.js';

@@ -1,20 +1,30 @@
-// A single-member etcd on loopback ports, data in the state dir.
-import { mkdirSync } from 'node:fs';
+// A single-member etcd on loopback ports, data in the state dir. `secure` makes it one as a
+// production etcd is run: TLS with client certificates, and password auth enabled.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import { freePort, startProcess, stopProcess, waitReady, type StartedProcess } from './process.js';
 
 export interface EtcdServer {
   endpoint: string;
   process: StartedProcess;
+  /** With `secure`: a directory laid out as an etcd credentials Secret (ca.crt, tls.crt, tls.key, username, password). */
+  credentialsDir?: string;
 }
 
-export async function startEtcd(etcdBin: string, stateDir: string, name: string): Promise<EtcdServer> {
+export async function startEtcd(etcdBin: string, stateDir: string, name: string, opts: { secure?: boolean } = {}): Promise<EtcdServer> {
   for (let attempt = 1; ; attempt++) {
     const [client, peer] = [await freePort(), await freePort()];
     const dataDir = join(stateDir, name);
     mkdirSync(dataDir, { recursive: true });
-    const endpoint = `http://127.0.0.1:${client}`;
+    const credentialsDir = opts.secure ? makeCredentials(join(dataDir, 'credentials')) : undefined;
+    const endpoint = `${credentialsDir ? 'https' : 'http'}://127.0.0.1:${client}`;
+    const tls = credentialsDir
+      ? ['--cert-file', join(credentialsDir, 'server.crt'), '--key-file', join(credentialsDir, 'server.key'), '--trusted-ca-file', join(credentialsDir, 'ca.crt'), '--client-cert-auth']
+      : [];
     const proc = startProcess(name, etcdBin, [
+      ...tls,
       '--name', name,
       '--data-dir', join(dataDir, 'data'),
       '--listen-client-urls', endpoint,
@@ -30,11 +40,53 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string)
       '--auto-compaction-retention', '100000',
     ], { log: join(stateDir, `${name}.log`) });
     try {
-      await waitReady(proc, async () => (await fetch(`${endpoint}/health`)).ok, 20_000);
-      return { endpoint, process: proc };
+      if (!credentialsDir) {
+        await waitReady(proc, async () => (await fetch(`${endpoint}/health`)).ok, 20_000);
+        return { endpoint, process: proc };
+      }
+      await waitReady(proc, () => enableAuth(endpoint, credentialsDir), 20_000);
+      return { endpoint, process: proc, credentialsDir };
     } catch (err) {
       await stopProcess(proc);
       if (attempt >= 3) throw err; // a port taken between probe and bind: try new ports
     }
+  }
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, by openssl; the root password. */
+function makeCredentials(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const key = (name: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name);
+  key('ca.key');
+  openssl('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=configstore-test-ca', '-days', '30', '-out', 'ca.crt');
+  for (const [name, cn, ext] of [
+    ['server', '127.0.0.1', ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth']],
+    ['tls', 'configstore', ['extendedKeyUsage=clientAuth']],
+  ] as const) {
+    key(`${name}.key`);
+    openssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
+    writeFileSync(join(dir, `${name}.ext`), ext.join('\n'));
+    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+  }
+  writeFileSync(join(dir, 'username'), 'root');
+  writeFileSync(join(dir, 'password'), `pw-${Math.random().toString(36).slice(2)}`);
+  return dir;
+}
+
+/** Creates the root user with the password of the credentials and turns auth on (each step idempotent: the probe retries until etcd is up). */
+async function enableAuth(endpoint: string, dir: string): Promise<boolean> {
+  const read = (f: string) => readFileSync(join(dir, f));
+  const etcd = new Etcd3({ hosts: endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, dialTimeout: 1000 });
+  try {
+    const root = etcd.user('root');
+    await root.create(read('password').toString()).catch((err: Error) => {
+      if (!/already exists/.test(err.message)) throw err;
+    });
+    await root.addRole('root');
+    await etcd.auth.authEnable();
+    return true;
+  } finally {
+    etcd.close();
   }
 }
