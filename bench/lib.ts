@@ -1,7 +1,7 @@
 // What the benchmarks share: a throwaway etcd, servers as child processes (so the load
 // generator and the server under test each get their own core), autocannon runs, a table.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,9 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   // BENCH_NODE_FLAGS: more node/V8 flags for the servers, e.g. --max-semi-space-size=16
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...prof, ...flags, '--import', 'tsx', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // compiled JavaScript (dist/, a bundle) runs as the image runs it: plain node, no tsx loader
+  const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...prof, ...flags, ...loader, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((r) => child.once('exit', r));
   process.once('exit', () => child.kill('SIGKILL'));
@@ -72,9 +74,22 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   };
 }
 
+let built = false;
+/**
+ * The server's entry: BENCH_BUNDLE (an esbuild bundle), or with BENCH_SERVER=dist the image's
+ * build (tsc -p tsconfig.build.json, compiled once per bench run), else the TypeScript under tsx.
+ */
+function serverEntry(): string {
+  if (process.env.BENCH_BUNDLE) return process.env.BENCH_BUNDLE;
+  if (process.env.BENCH_SERVER !== 'dist') return 'configstore/cli/main.ts';
+  if (!built) execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  built = true;
+  return 'dist/configstore/cli/main.js';
+}
+
 export async function startConfigstore(env: { dir: string; etcd: { endpoint: string } }, extra: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
-  return spawnServer([...(process.env.BENCH_BUNDLE ? [process.env.BENCH_BUNDLE] : ['configstore/cli/main.ts']), 'serve'], {
+  return spawnServer([serverEntry(), 'serve'], {
     CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
     CONFIGSTORE_ETCD_ENDPOINTS: env.etcd.endpoint,
     CONFIGSTORE_ETCD_PREFIX: '/bench/',
