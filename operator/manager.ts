@@ -36,7 +36,7 @@ export class Operator {
   private readonly jobs: Informer<V1Job>;
   private readonly clusterQueue: WorkQueue;
   private readonly maintenanceQueue: WorkQueue;
-  private readonly etcd = new EtcdPool();
+  private readonly etcd: EtcdPool;
   private leading = false;
 
   constructor(private readonly o: OperatorOptions) {
@@ -44,6 +44,7 @@ export class Operator {
     const nsPath = o.namespace ? `/namespaces/${o.namespace}` : '';
     const informerOpts = { kc: clients.kc, log, resyncMs: o.resyncMs ?? 60_000 };
     this.metrics = new OperatorMetrics(() => this.maintenances.list());
+    this.etcd = new EtcdPool(clients.core);
     const clusterReconciler = new ClusterReconciler({ custom: clients.custom, apps: clients.apps, core: clients.core, etcd: this.etcd, log });
     const maintenanceReconciler = new MaintenanceReconciler({
       custom: clients.custom,

@@ -66,9 +66,10 @@ export async function startWorld(name: string): Promise<World> {
 }
 
 /** A ConfigStoreCluster on the local etcd (its own prefix) and MinIO (its own bucket). */
-export async function createCluster(w: World, name: string, replicas = 2) {
+export async function createCluster(w: World, name: string, replicas = 2, opts: { etcd?: ConfigStoreCluster['spec']['etcd'] } = {}) {
   const env = localEnv();
-  const etcd = isolatedEtcdPrefix(name);
+  // another etcd (opts.etcd) belongs to the test; the shared one gets an isolated prefix
+  const etcd = opts.etcd ? { prefix: opts.etcd.prefix ?? '/configstore/', cleanup: async () => undefined } : isolatedEtcdPrefix(name);
   const storage = await isolatedBucket(`${name}-data`);
   const body: ConfigStoreCluster = {
     apiVersion,
@@ -77,7 +78,7 @@ export async function createCluster(w: World, name: string, replicas = 2) {
     spec: {
       replicas,
       image: 'configstore:e2e',
-      etcd: { endpoints: [env.etcd.endpoint], prefix: etcd.prefix },
+      etcd: opts.etcd ?? { endpoints: [env.etcd.endpoint], prefix: etcd.prefix },
       objectStorage: { s3: { bucket: storage.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } },
       adminTokenSecretRef: { name: 'admin' },
       logLevel: 'warn',

@@ -10,6 +10,15 @@ const EtcdSpec = Type.Object({
   prefix: Type.Optional(
     Type.String({ default: '/configstore/', pattern: '^/([\\x21-\\x7e]*/)?$', maxLength: 256, description: 'Key prefix of this cluster in etcd; starts and ends with "/".' }),
   ),
+  credentialsSecretRef: Type.Optional(
+    Type.Object(
+      { name: ObjectName },
+      {
+        description:
+          'Secret with the TLS material and user for etcd, each key optional: ca.crt (the CA that signed etcd\'s certificate), tls.crt and tls.key (a client certificate; a cert-manager Certificate\'s Secret fits), username and password (etcd auth). Mounted into every pod; the operator reads it to reach etcd itself. TLS needs https:// endpoints.',
+      },
+    ),
+  ),
 });
 
 const ObjectStorageSpec = Type.Object(

@@ -87,7 +87,7 @@ export const ConfigStoreMaintenanceStatus = Type.Object({
   /** Create revision of the etcd maintenance key this operation put (its fence). */
   maintenanceRevision: Type.Optional(Type.String()),
   /** Where this operation puts (and so releases) the maintenance key: recorded before it is put, so a release never depends on the cluster still existing or being unchanged. */
-  maintenanceEtcd: Type.Optional(Type.Object({ endpoints: Type.Array(Type.String()), prefix: Type.String() })),
+  maintenanceEtcd: Type.Optional(Type.Object({ endpoints: Type.Array(Type.String()), prefix: Type.String(), credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String() })) })),
   /** Who held the maintenance key when this operation entered it: this CR's uid when it put the key (and so releases it). */
   maintenanceOwner: Type.Optional(Type.String()),
   maintenanceReleased: Type.Optional(Type.Boolean()),

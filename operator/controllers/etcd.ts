@@ -1,26 +1,75 @@
 // The operator's direct use of a cluster's etcd (DESIGN §6): it puts and releases the
 // maintenance key itself and reads the instance registry. Key layout and value schemas
 // come from configstore/types, the contract the configstore instances follow.
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
-import { etcdKeys, parseInstanceStatuses, parseMaintenanceRequest, type InstanceStatus, type MaintenanceRequest } from '../../configstore/types/index.js';
+import { createHash } from 'node:crypto';
+import {
+  etcdConnectionOptions,
+  etcdCredentialKeys,
+  etcdKeys,
+  parseInstanceStatuses,
+  parseMaintenanceRequest,
+  type EtcdCredentials,
+  type InstanceStatus,
+  type MaintenanceRequest,
+} from '../../configstore/types/index.js';
+import { statusCode } from '../kube/request.js';
 
-/** One etcd client per endpoint list, shared by every cluster that uses those endpoints. */
+/** A cluster's etcd as its spec (or a maintenance's status) names it. */
+export interface EtcdTarget {
+  endpoints: string[];
+  credentialsSecretRef?: { name: string };
+}
+
+/**
+ * One etcd client per endpoint list and credentials Secret, shared by every cluster that uses
+ * both. The Secret is read on each call (a GET): a rotated Secret replaces the client.
+ */
 export class EtcdPool {
-  private readonly clients = new Map<string, Etcd3>();
+  private readonly clients = new Map<string, { fingerprint: string; client: Etcd3 }>();
 
-  client(endpoints: string[]): Etcd3 {
-    const key = [...endpoints].sort().join(',');
-    let client = this.clients.get(key);
-    if (!client) {
-      // bounded calls: a reconcile must never hang on an unreachable etcd
-      client = new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: () => ({ deadline: Date.now() + 5000 }) });
-      this.clients.set(key, client);
+  constructor(private readonly core: CoreV1Api) {}
+
+  async client(namespace: string, target: EtcdTarget): Promise<Etcd3> {
+    const secret = target.credentialsSecretRef?.name;
+    const creds = secret ? await this.readCredentials(namespace, secret) : {};
+    const hash = createHash('sha256');
+    for (const [k, v] of Object.entries(creds)) hash.update(`${k}\0`).update(v).update('\0');
+    const fingerprint = hash.digest('hex');
+    const key = `${[...target.endpoints].sort().join(',')} ${secret ? `${namespace}/${secret}` : ''}`;
+    const pooled = this.clients.get(key);
+    if (pooled?.fingerprint === fingerprint) return pooled.client;
+    let options;
+    try {
+      options = etcdConnectionOptions(target.endpoints, creds);
+    } catch (err) {
+      throw new Error(`etcd credentials Secret ${secret}: ${(err as Error).message}`);
     }
+    pooled?.client.close();
+    // bounded calls: a reconcile must never hang on an unreachable etcd
+    const client = new Etcd3({ ...options, dialTimeout: 3000, defaultCallOptions: () => ({ deadline: Date.now() + 5000 }) });
+    this.clients.set(key, { fingerprint, client });
     return client;
   }
 
+  private async readCredentials(namespace: string, name: string): Promise<EtcdCredentials> {
+    let data: Record<string, string>;
+    try {
+      data = (await this.core.readNamespacedSecret({ name, namespace })).data ?? {};
+    } catch (err) {
+      if (statusCode(err) === 404) throw new Error(`etcd credentials Secret ${name} not found in namespace ${namespace}`);
+      throw err;
+    }
+    const creds: EtcdCredentials = {};
+    for (const [field, key] of Object.entries(etcdCredentialKeys) as Array<[keyof EtcdCredentials, string]>) {
+      if (data[key]) creds[field] = Buffer.from(data[key], 'base64');
+    }
+    return creds;
+  }
+
   close(): void {
-    for (const c of this.clients.values()) c.close();
+    for (const { client } of this.clients.values()) client.close();
     this.clients.clear();
   }
 }

@@ -1,6 +1,6 @@
 // What a ConfigStoreCluster turns into: a Deployment of `configstore serve` and a Service,
 // applied server-side with an owner reference (deleting the cluster deletes them).
-import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index.js';
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
 
@@ -33,12 +33,28 @@ export function adminTokenEnv(cluster: ConfigStoreCluster): V1EnvVar[] {
   return ref ? [{ name: 'CONFIGSTORE_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'token' } } }] : [];
 }
 
+/** Where a pod finds the etcd credentials Secret (CONFIGSTORE_ETCD_CREDENTIALS_DIR). */
+export const etcdCredentialsDir = '/etc/configstore/etcd';
+
+/** The credentials Secret as a read-only directory, the layout `configstore serve` reads. */
+function etcdCredentials(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
+  const ref = cluster.spec.etcd.credentialsSecretRef;
+  if (!ref) return { env: [], volumes: [], volumeMounts: [] };
+  return {
+    env: [{ name: 'CONFIGSTORE_ETCD_CREDENTIALS_DIR', value: etcdCredentialsDir }],
+    // 0440 with the pod's fsGroup: the key is readable by the server's group, not the world
+    volumes: [{ name: 'etcd-credentials', secret: { secretName: ref.name, defaultMode: 0o440 } }],
+    volumeMounts: [{ name: 'etcd-credentials', mountPath: etcdCredentialsDir, readOnly: true }],
+  };
+}
+
 export const portOf = (cluster: ConfigStoreCluster) => cluster.spec.port ?? 4000;
 
 export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
   const { name, namespace } = cluster.metadata;
   const spec = cluster.spec;
   const port = portOf(cluster);
+  const credentials = etcdCredentials(cluster);
   const env: V1EnvVar[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'CONFIGSTORE_LISTEN', value: `0.0.0.0:${port}` },
@@ -48,6 +64,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
     { name: 'CONFIGSTORE_LOG_LEVEL', value: spec.logLevel ?? 'info' },
     ...adminTokenEnv(cluster),
     ...s3CredentialsEnv(spec.objectStorage.s3?.credentialsSecretRef),
+    ...credentials.env,
   ];
   return {
     apiVersion: 'apps/v1',
@@ -63,6 +80,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
         spec: {
           ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets } : {}),
           terminationGracePeriodSeconds: 30,
+          ...(credentials.volumes.length ? { volumes: credentials.volumes, securityContext: { fsGroup: 1000 } } : {}),
           containers: [
             {
               name: 'configstore',
@@ -70,6 +88,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
               ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
               args: ['serve'],
               env,
+              ...(credentials.volumeMounts.length ? { volumeMounts: credentials.volumeMounts } : {}),
               ports: [{ name: 'http', containerPort: port }],
               readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 2, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, failureThreshold: 6 },

@@ -54,7 +54,7 @@ export class ClusterReconciler {
     let conditions = cluster.status?.conditions ?? [];
     let etcdProblem: string | undefined;
     try {
-      const etcd = this.deps.etcd.client(cluster.spec.etcd.endpoints);
+      const etcd = await this.deps.etcd.client(cluster.metadata.namespace, cluster.spec.etcd);
       const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
       const [registry, key] = await Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]);
       const instances: InstanceReport[] = registry

@@ -159,11 +159,12 @@ export class MaintenanceReconciler {
     if ('failed' in cluster) return cluster.failed;
     if (!cr.status?.maintenanceEtcd) {
       // recorded before the key is put: abort and exit release it there, whatever happens next
-      const next = await this.writeOnly(cr, { maintenanceEtcd: { endpoints: cluster.c.spec.etcd.endpoints, prefix: prefixOf(cluster.c) } });
+      const { endpoints, credentialsSecretRef } = cluster.c.spec.etcd;
+      const next = await this.writeOnly(cr, { maintenanceEtcd: { endpoints, prefix: prefixOf(cluster.c), ...(credentialsSecretRef ? { credentialsSecretRef } : {}) } });
       return next ? { next } : { waitMs: 0 };
     }
     const where = cr.status.maintenanceEtcd;
-    const key = await enterMaintenance(this.deps.etcd.client(where.endpoints), where.prefix, cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
+    const key = await enterMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix, cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
     const own = key.owner === cr.metadata.uid;
     if (!own) {
       // run inside someone else's maintenance only if it is held on purpose, never inside another running operation's
@@ -182,7 +183,7 @@ export class MaintenanceReconciler {
     const cluster = this.requireCluster(cr);
     if ('failed' in cluster) return cluster.failed;
     const where = cr.status!.maintenanceEtcd!;
-    const key = await readMaintenance(this.deps.etcd.client(where.endpoints), where.prefix);
+    const key = await readMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix);
     if (!key || key.revision !== cr.status?.maintenanceRevision) {
       return this.fail(cr, 'WaitForInstances', 'the maintenance key was removed or replaced by someone else before the operation ran');
     }
@@ -308,7 +309,7 @@ export class MaintenanceReconciler {
   private async hold(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const where = cr.status?.maintenanceEtcd;
     if (cr.spec.operation !== 'Maintenance' || !where) return { waitMs: 30_000 };
-    const key = await readMaintenance(this.deps.etcd.client(where.endpoints), where.prefix);
+    const key = await readMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix);
     if (key?.revision === cr.status?.maintenanceRevision) return { waitMs: 10_000 };
     const message = 'the maintenance this resource held was ended by someone else (the etcd key was removed or replaced); the cluster is not held any more';
     this.deps.events.record(cr, 'Warning', 'MaintenanceLost', message);
@@ -352,7 +353,7 @@ export class MaintenanceReconciler {
   private async releaseOwn(cr: ConfigStoreMaintenance): Promise<boolean> {
     const where = cr.status?.maintenanceEtcd;
     if (!where || cr.status?.maintenanceReleased) return false;
-    const released = await releaseMaintenance(this.deps.etcd.client(where.endpoints), where.prefix, cr.metadata.uid);
+    const released = await releaseMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix, cr.metadata.uid);
     if (released === 'released') {
       this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', 'maintenance released');
       return true;
@@ -401,7 +402,7 @@ export class MaintenanceReconciler {
   }
 
   private etcdOf(cluster: ConfigStoreCluster) {
-    return this.deps.etcd.client(cluster.spec.etcd.endpoints);
+    return this.deps.etcd.client(cluster.metadata.namespace!, cluster.spec.etcd);
   }
 
   private stepExpired(cr: ConfigStoreMaintenance, seconds: number): boolean {
@@ -413,7 +414,7 @@ export class MaintenanceReconciler {
   private async instancesNotIn(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster, ok: (i: { mode: string; fenceRevision?: string; appliedRevision: string }) => boolean) {
     const pods = (await this.deps.core.listNamespacedPod({ namespace: cr.metadata.namespace, labelSelector: selectorString(podSelector(cluster.metadata.name)) })).items;
     const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    const registry = await readRegistry(this.etcdOf(cluster), prefixOf(cluster));
+    const registry = await readRegistry(await this.etcdOf(cluster), prefixOf(cluster));
     const lagging = new Set<string>();
     for (const pod of ready) {
       const entry = registry.find((i) => i.podName === pod.metadata!.name || i.id === pod.metadata!.name);

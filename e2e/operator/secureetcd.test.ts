@@ -1,0 +1,68 @@
+// A ConfigStoreCluster on an etcd run as in production (TLS with client certificates, password
+// auth), its credentials in a Secret: the pods mount it, the operator reads it to put the
+// maintenance key and read the registry. A missing Secret is named in the cluster's status.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigStoreClient } from '../../configstore/client/index.js';
+import { startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
+import { stopProcess } from '../../scripts/localenv/process.js';
+import { binary, ensureTools } from '../../scripts/localenv/tools.js';
+import { adminToken, backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
+
+describe('a cluster on a TLS + password etcd', () => {
+  let w: World;
+  let etcd: EtcdServer;
+  let c: Awaited<ReturnType<typeof createCluster>>;
+  const credentialFiles = ['ca.crt', 'tls.crt', 'tls.key', 'username', 'password'];
+
+  beforeAll(async () => {
+    ensureTools(['etcd']);
+    w = await startWorld('secure');
+    etcd = await startEtcd(binary('etcd'), w.dir, 'secure-etcd', { secure: true });
+    expect(readdirSync(etcd.credentialsDir!)).toEqual(expect.arrayContaining(credentialFiles));
+    const data = Object.fromEntries(credentialFiles.map((f) => [f, readFileSync(join(etcd.credentialsDir!, f)).toString('base64')]));
+    await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'etcd-credentials' }, data } });
+    c = await createCluster(w, 'secure', 2, { etcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } } });
+  }, 180_000);
+  afterAll(async () => {
+    await w?.cleanup();
+    await c?.cleanup();
+    if (etcd) await stopProcess(etcd.process);
+  });
+
+  it('runs the cluster: Ready, every instance reported from the registry over TLS', async () => {
+    const cluster = await until(w, 'cluster secure Ready', async () => {
+      const x = await getCluster(w, 'secure');
+      return x.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') && x.status.instances?.length === 2 && x;
+    }, 90_000, 200, async () => (await getCluster(w, 'secure')).status);
+    expect(cluster.status).toMatchObject({ mode: 'normal', readyReplicas: 2 });
+  });
+
+  it('exports with quiesce: the operator puts and releases the maintenance key on the secured etcd', async () => {
+    const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'app.kubernetes.io/component=server,configstore.io/cluster=secure' });
+    const ip = pods.items.find((p) => p.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True'))!.status!.podIP!;
+    await new ConfigStoreClient(`http://${ip}:4000`, { token: adminToken }).createUser({ name: 'over-tls' });
+    await createMaintenance(w, 'secure-export', { clusterRef: { name: 'secure' }, operation: 'Export', export: { destination: backupObject(w, 'secure.ndjson'), quiesce: true } });
+    const done = await until(w, 'secure-export finished', async () => {
+      const m = await getMaintenance(w, 'secure-export');
+      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
+    }, 90_000, 200, async () => (await getMaintenance(w, 'secure-export'))?.status);
+    expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+    expect(done.status).toMatchObject({ maintenanceReleased: true, maintenanceEtcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } } });
+    expect(done.status!.result!.objects).toBeGreaterThanOrEqual(1); // the user written through the secured etcd
+  });
+
+  it('a cluster whose credentials Secret is missing says so in its Ready condition', async () => {
+    const missing = await createCluster(w, 'no-secret', 1, { etcd: { endpoints: [etcd.endpoint], prefix: '/no-secret/', credentialsSecretRef: { name: 'not-there' } } });
+    try {
+      const cond = await until(w, 'no-secret to report the missing Secret', async () => {
+        const ready = (await getCluster(w, 'no-secret')).status?.conditions?.find((k) => k.type === 'Ready');
+        return ready?.status === 'False' && ready.message?.includes('etcd credentials Secret not-there not found') && ready;
+      }, 60_000, 200, async () => (await getCluster(w, 'no-secret')).status);
+      expect(cond.message).toMatch(/etcd credentials Secret not-there not found in namespace/);
+    } finally {
+      await missing.cleanup();
+    }
+  });
+});
