@@ -1,11 +1,15 @@
 // `configstore export` when things go wrong, as a real process against a real server on the
-// local etcd: a stored export the server's own dry-run import refuses (exit 3), and an
-// export stream cut mid-way by the network (exit 1); neither leaves a file behind.
+// local etcd: a stored export the server's own dry-run import refuses (exit 3), an S3 object
+// that reads back with other bytes than were sent (exit 3), and an export stream cut mid-way
+// by the network (exit 1); none leaves a file or object behind.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
+import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
 import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
 import { spawnCli, type CliExit, type CliRun } from './testcli.js';
@@ -59,6 +63,45 @@ describe('configstore export failures', () => {
       /^configstore: verification failed: the server refuses to import the stored export: invalid export: line \d+: project "[^"]+": linked account \S+ \(linkedAccountId\) is an account of remote source \S+, not of the project's remote source \S+\n$/,
     );
     expect(await readdir(dir)).toEqual([]);
+  }, 60_000);
+
+  it('exits 3 when the S3 object reads back with other bytes than were sent, and deletes it', async () => {
+    const s3 = localEnv().s3;
+    const bucket = await isolatedBucket('cli-exportfail');
+    const upstream = new URL(s3.endpoint);
+    // between the CLI and MinIO: requests pass as they are (so their signatures hold), and
+    // one byte of every object body read back is flipped: storage that damages data
+    const proxy: Server = createServer((req, res) => {
+      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        const damage = req.method === 'GET' && answer.statusCode === 200 && req.url!.includes('/backups/');
+        let flipped = false;
+        answer.on('data', (chunk: Buffer) => {
+          if (damage && !flipped) {
+            chunk = Buffer.from(chunk);
+            chunk[chunk.length >> 1]! ^= 0x20; // a letter's case: still a JSON line, other bytes
+            flipped = true;
+          }
+          res.write(chunk);
+        });
+        answer.on('end', () => res.end());
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const url = `s3://${bucket.bucket}/backups/damaged.ndjson?endpoint=${encodeURIComponent(endpoint)}&region=${s3.region}`;
+      const run = await finished(spawnCli(['export', '--to', url], { CONFIGSTORE_SERVER: instance.url, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey }));
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^configstore: verification failed: the export stored at s3:\/\/\S+\/backups\/damaged\.ndjson differs from what the server sent/);
+      expect(run.code, run.stderr).toBe(3);
+      expect((await bucket.storage.list('backups/')).items).toEqual([]); // the damaged object is not left as a backup
+    } finally {
+      await new Promise((r) => proxy.close(r));
+      await bucket.cleanup();
+    }
   }, 60_000);
 
   it.each([['backup.ndjson'], ['backup.ndjson.gz']])('exits 1 when the export stream to %s is cut mid-way, and keeps no file', async (name) => {
