@@ -3,6 +3,7 @@
 // maintenance key and read the registry. A missing Secret is named in the cluster's status.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
 import { startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
@@ -52,6 +53,30 @@ describe('a cluster on a TLS + password etcd', () => {
     expect(done.status).toMatchObject({ maintenanceReleased: true, maintenanceEtcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } } });
     expect(done.status!.result!.objects).toBeGreaterThanOrEqual(1); // the user written through the secured etcd
   });
+
+  it('rotating the credentials Secret (a new etcd password) rolls the pods onto it', async () => {
+    const serverPods = async () =>
+      (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'app.kubernetes.io/component=server,configstore.io/cluster=secure' })).items.filter((p) => !p.metadata!.deletionTimestamp);
+    const before = (await serverPods()).map((p) => p.metadata!.name!);
+    const read = (f: string) => readFileSync(join(etcd.credentialsDir!, f));
+    const password = `rotated-${Date.now()}`;
+    const admin = new Etcd3({ hosts: etcd.endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, auth: { username: 'root', password: read('password').toString() } });
+    try {
+      await admin.user('root').setPassword(password);
+    } finally {
+      admin.close();
+    }
+    const secret = await w.core.readNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
+    await w.core.replaceNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials', body: { ...secret, data: { ...secret.data, password: Buffer.from(password).toString('base64') } } });
+
+    const rolled = await until(w, 'the pods to roll onto the new password', async () => {
+      const pods = await serverPods();
+      const c = await getCluster(w, 'secure');
+      const ready = c.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True');
+      return ready && c.status!.instances?.length === 2 && pods.length === 2 && pods.every((p) => !before.includes(p.metadata!.name!)) && pods;
+    }, 120_000, 500, async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods()).map((p) => p.metadata!.name) }));
+    expect(new Set(rolled.map((p) => p.metadata!.annotations?.['configstore.io/etcd-credentials'])).size).toBe(1);
+  }, 150_000);
 
   it('a cluster whose credentials Secret is missing says so in its Ready condition', async () => {
     const missing = await createCluster(w, 'no-secret', 1, { etcd: { endpoints: [etcd.endpoint], prefix: '/no-secret/', credentialsSecretRef: { name: 'not-there' } } });

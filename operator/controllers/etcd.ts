@@ -32,6 +32,11 @@ export class EtcdPool {
   constructor(private readonly core: CoreV1Api) {}
 
   async client(namespace: string, target: EtcdTarget): Promise<Etcd3> {
+    return (await this.connect(namespace, target)).client;
+  }
+
+  /** The client, and a fingerprint of the credentials it uses (undefined without a Secret). */
+  async connect(namespace: string, target: EtcdTarget): Promise<{ client: Etcd3; fingerprint: string | undefined }> {
     const secret = target.credentialsSecretRef?.name;
     const creds = secret ? await this.readCredentials(namespace, secret) : {};
     const hash = createHash('sha256');
@@ -39,7 +44,7 @@ export class EtcdPool {
     const fingerprint = hash.digest('hex');
     const key = `${[...target.endpoints].sort().join(',')} ${secret ? `${namespace}/${secret}` : ''}`;
     const pooled = this.clients.get(key);
-    if (pooled?.fingerprint === fingerprint) return pooled.client;
+    if (pooled?.fingerprint === fingerprint) return { client: pooled.client, fingerprint: secret && fingerprint };
     let options;
     try {
       options = etcdConnectionOptions(target.endpoints, creds);
@@ -50,7 +55,7 @@ export class EtcdPool {
     // bounded calls: a reconcile must never hang on an unreachable etcd
     const client = new Etcd3({ ...options, dialTimeout: 3000, defaultCallOptions: () => ({ deadline: Date.now() + 5000 }) });
     this.clients.set(key, { fingerprint, client });
-    return client;
+    return { client, fingerprint: secret && fingerprint };
   }
 
   private async readCredentials(namespace: string, name: string): Promise<EtcdCredentials> {

@@ -50,7 +50,11 @@ function etcdCredentials(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volume
 
 export const portOf = (cluster: ConfigStoreCluster) => cluster.spec.port ?? 4000;
 
-export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
+/** Pod template annotation: a changed credentials Secret rolls the pods (they read it at start). */
+export const etcdCredentialsAnnotation = 'configstore.io/etcd-credentials';
+
+/** `etcdCredentials`: a fingerprint of the etcd credentials Secret's content, when it has one. */
+export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCredentials?: string } = {}): V1Deployment {
   const { name, namespace } = cluster.metadata;
   const spec = cluster.spec;
   const port = portOf(cluster);
@@ -76,7 +80,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster): V1Deployment {
       // a new pod must be ready before an old one goes: the cluster keeps serving during a rollout
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: clusterLabels(name) },
+        metadata: { labels: clusterLabels(name), ...(opts.etcdCredentials ? { annotations: { [etcdCredentialsAnnotation]: opts.etcdCredentials.slice(0, 16) } } : {}) },
         spec: {
           ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets } : {}),
           terminationGracePeriodSeconds: 30,

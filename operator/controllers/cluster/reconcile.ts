@@ -2,6 +2,7 @@
 // owner references), then reports ready replicas and what every instance says in the etcd
 // registry (its mode, applied revision), with kstatus conditions.
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import type { Etcd3 } from 'etcd3';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, group, version } from '../../api/index.js';
@@ -31,21 +32,23 @@ export class ClusterReconciler {
     const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
     // deleted: owner references take the rest
     if (!cluster || cluster.metadata.deletionTimestamp) return undefined;
-    const deployment = await this.apply(cluster);
-    const status = await this.observe(cluster, deployment);
+    // a missing or unfit credentials Secret: applied all the same (the pods wait for it), reported in status
+    const etcd = await this.deps.etcd.connect(cluster.metadata.namespace, cluster.spec.etcd).catch((err: Error) => err);
+    const deployment = await this.apply(cluster, etcd instanceof Error ? undefined : etcd.fingerprint);
+    const status = await this.observe(cluster, deployment, etcd);
     await this.writeStatus(cluster, status);
     return 5000; // the registry has no events here: look again
   }
 
-  private async apply(cluster: ConfigStoreCluster): Promise<V1Deployment> {
+  private async apply(cluster: ConfigStoreCluster, etcdCredentials: string | undefined): Promise<V1Deployment> {
     const { namespace } = cluster.metadata;
     const service: V1Service = desiredService(cluster);
     await this.deps.core.patchNamespacedService({ name: service.metadata!.name!, namespace, body: service, fieldManager, force: true }, ssa);
-    const deployment = desiredDeployment(cluster);
+    const deployment = desiredDeployment(cluster, { etcdCredentials });
     return this.deps.apps.patchNamespacedDeployment({ name: deployment.metadata!.name!, namespace, body: deployment, fieldManager, force: true }, ssa);
   }
 
-  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment): Promise<ConfigStoreClusterStatus> {
+  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: { client: Etcd3 } | Error): Promise<ConfigStoreClusterStatus> {
     const now = this.deps.now?.() ?? new Date();
     const generation = cluster.metadata.generation ?? 1;
     const wanted = cluster.spec.replicas ?? 3;
@@ -54,7 +57,8 @@ export class ClusterReconciler {
     let conditions = cluster.status?.conditions ?? [];
     let etcdProblem: string | undefined;
     try {
-      const etcd = await this.deps.etcd.client(cluster.metadata.namespace, cluster.spec.etcd);
+      if (etcdOrError instanceof Error) throw etcdOrError;
+      const etcd = etcdOrError.client;
       const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
       const [registry, key] = await Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]);
       const instances: InstanceReport[] = registry
