@@ -22,6 +22,15 @@ export interface EtcdTarget {
   credentialsSecretRef?: { name: string };
 }
 
+/** The credentials Secret is missing or its keys do not fit together (not an API failure). */
+export class EtcdCredentialsError extends Error {
+  override name = 'EtcdCredentialsError';
+  /** The Secret's fingerprint when it was read (it exists, but does not fit). */
+  constructor(message: string, readonly fingerprint?: string) {
+    super(message);
+  }
+}
+
 /**
  * One etcd client per endpoint list and credentials Secret, shared by every cluster that uses
  * both. The Secret is read on each call (a GET): a rotated Secret replaces the client.
@@ -35,7 +44,10 @@ export class EtcdPool {
     return (await this.connect(namespace, target)).client;
   }
 
-  /** The client, and a fingerprint of the credentials it uses (undefined without a Secret). */
+  /**
+   * The client, and a fingerprint of the credentials it uses (undefined without a Secret).
+   * EtcdCredentialsError for a missing or unfit Secret; other API errors as they come.
+   */
   async connect(namespace: string, target: EtcdTarget): Promise<{ client: Etcd3; fingerprint: string | undefined }> {
     const secret = target.credentialsSecretRef?.name;
     const creds = secret ? await this.readCredentials(namespace, secret) : {};
@@ -49,7 +61,7 @@ export class EtcdPool {
     try {
       options = etcdConnectionOptions(target.endpoints, creds);
     } catch (err) {
-      throw new Error(`etcd credentials Secret ${secret}: ${(err as Error).message}`);
+      throw new EtcdCredentialsError(`etcd credentials Secret ${secret}: ${(err as Error).message}`, fingerprint);
     }
     pooled?.client.close();
     // bounded calls: a reconcile must never hang on an unreachable etcd
@@ -63,7 +75,7 @@ export class EtcdPool {
     try {
       data = (await this.core.readNamespacedSecret({ name, namespace })).data ?? {};
     } catch (err) {
-      if (statusCode(err) === 404) throw new Error(`etcd credentials Secret ${name} not found in namespace ${namespace}`);
+      if (statusCode(err) === 404) throw new EtcdCredentialsError(`etcd credentials Secret ${name} not found in namespace ${namespace}`);
       throw err;
     }
     const creds: EtcdCredentials = {};

@@ -9,7 +9,7 @@ import { clusterKind, group, version } from '../../api/index.js';
 import { isConflict, replaceStatus, setCondition } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import type { EtcdPool } from '../etcd.js';
-import { readMaintenance, readRegistry } from '../etcd.js';
+import { EtcdCredentialsError, readMaintenance, readRegistry } from '../etcd.js';
 import { fieldManager } from '../naming.js';
 import { desiredDeployment, desiredService } from './desired.js';
 
@@ -32,9 +32,14 @@ export class ClusterReconciler {
     const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
     // deleted: owner references take the rest
     if (!cluster || cluster.metadata.deletionTimestamp) return undefined;
-    // a missing or unfit credentials Secret: applied all the same (the pods wait for it), reported in status
-    const etcd = await this.deps.etcd.connect(cluster.metadata.namespace, cluster.spec.etcd).catch((err: Error) => err);
-    const deployment = await this.apply(cluster, etcd instanceof Error ? undefined : etcd.fingerprint);
+    // a missing or unfit credentials Secret: applied all the same (the pods wait for it), reported
+    // in status; an API failure reading it fails the round (applying without its fingerprint
+    // would roll the pods for nothing)
+    const etcd = await this.deps.etcd.connect(cluster.metadata.namespace, cluster.spec.etcd).catch((err: Error) => {
+      if (err instanceof EtcdCredentialsError) return err;
+      throw err;
+    });
+    const deployment = await this.apply(cluster, etcd.fingerprint);
     const status = await this.observe(cluster, deployment, etcd);
     await this.writeStatus(cluster, status);
     return 5000; // the registry has no events here: look again
