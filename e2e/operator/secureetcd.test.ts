@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
+import { group, version } from '../../operator/api/index.js';
 import { startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
 import { stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
+import { eventsOf } from './helpers.js';
 import { adminToken, backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
 
 describe('a cluster on a TLS + password etcd', () => {
@@ -76,6 +78,27 @@ describe('a cluster on a TLS + password etcd', () => {
       return ready && c.status!.instances?.length === 2 && pods.length === 2 && pods.every((p) => !before.includes(p.metadata!.name!)) && pods;
     }, 120_000, 500, async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods()).map((p) => p.metadata!.name) }));
     expect(new Set(rolled.map((p) => p.metadata!.annotations?.['configstore.io/etcd-credentials'])).size).toBe(1);
+  }, 150_000);
+
+  it('deleting a held Maintenance while the credentials Secret is gone keeps the finalizer and says why, until the Secret is back', async () => {
+    await createMaintenance(w, 'hold-secure', { clusterRef: { name: 'secure' }, operation: 'Maintenance' });
+    await until(w, 'hold-secure to hold', async () => (await getMaintenance(w, 'hold-secure'))?.status?.step === 'Hold', 60_000, 200, async () => (await getMaintenance(w, 'hold-secure'))?.status);
+    const secret = await w.core.readNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
+    await w.core.deleteNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
+    try {
+      await w.custom.deleteNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', name: 'hold-secure' });
+      const event = await until(w, 'a ReleaseFailed event', async () => (await eventsOf(w, 'hold-secure')).find((e) => e.reason === 'ReleaseFailed'), 30_000);
+      expect(event.note).toMatch(/cannot release maintenance yet, retrying: etcd credentials Secret etcd-credentials not found/);
+      expect((await getMaintenance(w, 'hold-secure'))?.metadata.deletionTimestamp).toBeDefined(); // the finalizer holds it
+    } finally {
+      await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'etcd-credentials' }, data: secret.data } });
+    }
+    await until(w, 'hold-secure gone once the Secret is back', async () => (await getMaintenance(w, 'hold-secure')) === undefined, 60_000);
+    const cluster = await until(w, 'the cluster out of maintenance', async () => {
+      const c = await getCluster(w, 'secure');
+      return c.status?.mode === 'normal' && !c.status.maintenanceOwner && c;
+    }, 60_000, 200, async () => (await getCluster(w, 'secure')).status);
+    expect(cluster.status!.instances!.every((i) => i.mode === 'normal')).toBe(true);
   }, 150_000);
 
   it('a cluster whose credentials Secret is missing says so in its Ready condition', async () => {

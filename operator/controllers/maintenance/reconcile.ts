@@ -334,7 +334,13 @@ export class MaintenanceReconciler {
       // by its derived name: the Job may exist before status.jobName records it
       await this.deps.batch.deleteNamespacedJob({ name: jobName(cr.metadata.name, cr.metadata.uid), namespace, propagationPolicy: 'Background' }).catch(ignore404);
     }
-    await this.releaseOwn(cr);
+    try {
+      await this.releaseOwn(cr);
+    } catch (err) {
+      // the finalizer stays until the key is released (never a cluster left fenced unseen): say why
+      this.deps.events.record(cr, 'Warning', 'ReleaseFailed', `cannot release maintenance yet, retrying: ${describeError(err)}`);
+      throw err;
+    }
     const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
     await this.deps.custom
       .replaceNamespacedCustomObject({ group, version, namespace, plural, name: cr.metadata.name, body: { ...cr, metadata: { ...cr.metadata, finalizers } } })
