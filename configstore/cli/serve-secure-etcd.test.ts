@@ -1,12 +1,11 @@
 // `configstore serve` on an etcd run as in production: TLS with client certificates and
 // password auth (its own etcd, started here). The credentials come as a directory laid out as
 // the Secret a ConfigStoreCluster names: ca.crt, tls.crt, tls.key, username, password.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
+import { secureEtcdClient, startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
 import { freePort, stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
 import { eventually } from '../api/testinstance.js';
@@ -55,12 +54,7 @@ describe('configstore serve on a TLS + password etcd', () => {
     expect(created.status).toBe(201);
     expect(await (await fetch(`${url}/api/v1alpha/users/tls-user`)).json()).toMatchObject({ name: 'tls-user' });
 
-    const read = (f: string) => readFileSync(join(etcd.credentialsDir!, f));
-    const client = new Etcd3({
-      hosts: etcd.endpoint,
-      credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') },
-      auth: { username: 'root', password: read('password').toString() },
-    });
+    const client = secureEtcdClient(etcd);
     try {
       const instances = await client.getAll().prefix(etcdKeys('/configstore/').instancesPrefix).strings();
       expect(Object.keys(instances)).toContain(`${etcdKeys('/configstore/').instancesPrefix}${instance}`);

@@ -3,11 +3,10 @@
 // maintenance key and read the registry. A missing Secret is named in the cluster's status.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
 import { group, version } from '../../operator/api/index.js';
-import { startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
+import { secureEtcdClient, startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
 import { stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
 import { eventsOf } from './helpers.js';
@@ -60,9 +59,8 @@ describe('a cluster on a TLS + password etcd', () => {
     const serverPods = async () =>
       (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'app.kubernetes.io/component=server,configstore.io/cluster=secure' })).items.filter((p) => !p.metadata!.deletionTimestamp);
     const before = (await serverPods()).map((p) => p.metadata!.name!);
-    const read = (f: string) => readFileSync(join(etcd.credentialsDir!, f));
     const password = `rotated-${Date.now()}`;
-    const admin = new Etcd3({ hosts: etcd.endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, auth: { username: 'root', password: read('password').toString() } });
+    const admin = secureEtcdClient(etcd);
     try {
       await admin.user('root').setPassword(password);
     } finally {

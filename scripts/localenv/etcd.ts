@@ -74,10 +74,17 @@ function makeCredentials(dir: string): string {
   return dir;
 }
 
+/** A client of a `secure` etcd with the credentials of its directory: the client certificate, and the root user unless `auth` is false. */
+export function secureEtcdClient(server: Pick<EtcdServer, 'endpoint' | 'credentialsDir'>, opts: { auth?: boolean } = {}): Etcd3 {
+  const read = (f: string) => readFileSync(join(server.credentialsDir!, f));
+  const auth = opts.auth === false ? {} : { auth: { username: read('username').toString(), password: read('password').toString() } };
+  return new Etcd3({ hosts: server.endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, ...auth, dialTimeout: 1000 });
+}
+
 /** Creates the root user with the password of the credentials and turns auth on (each step idempotent: the probe retries until etcd is up). */
 async function enableAuth(endpoint: string, dir: string): Promise<boolean> {
   const read = (f: string) => readFileSync(join(dir, f));
-  const etcd = new Etcd3({ hosts: endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, dialTimeout: 1000 });
+  const etcd = secureEtcdClient({ endpoint, credentialsDir: dir }, { auth: false });
   try {
     const root = etcd.user('root');
     await root.create(read('password').toString()).catch((err: Error) => {
