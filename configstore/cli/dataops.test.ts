@@ -10,15 +10,13 @@ import { validateExport } from '../datamanager/exportformat.js';
 import { readAll } from '../objectstorage/index.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
-import { spawnCli, type CliExit } from './testcli.js';
+import { finishedWithin, spawnCli, type CliExit } from './testcli.js';
 
 type Exit = CliExit;
 
 /** The command to its end (killed after a minute: a case fails rather than hangs). */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  const run = spawnCli(args, env);
-  const guard = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
-  return run.exited.finally(() => clearTimeout(guard));
+  return finishedWithin(spawnCli(args, env), 60_000);
 }
 
 const resultOf = (exit: Exit) => {

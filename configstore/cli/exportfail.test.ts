@@ -12,13 +12,10 @@ import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
 import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
-import { spawnCli, type CliExit, type CliRun } from './testcli.js';
+import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
 
 /** The command to its end (killed after a minute: a case fails rather than hangs). */
-function finished(run: CliRun): Promise<CliExit> {
-  const guard = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
-  return run.exited.finally(() => clearTimeout(guard));
-}
+const finished = (run: CliRun) => finishedWithin(run, 60_000);
 
 describe('configstore export failures', () => {
   let source: TestCluster;

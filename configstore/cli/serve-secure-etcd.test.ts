@@ -10,7 +10,7 @@ import { freePort, stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
 import { eventually } from '../api/testinstance.js';
 import { etcdKeys } from '../types/index.js';
-import { spawnCli, type CliRun } from './testcli.js';
+import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
 
 describe('configstore serve on a TLS + password etcd', () => {
   let dir: string;
@@ -87,8 +87,7 @@ describe('configstore serve on a TLS + password etcd', () => {
       cases.map(([env]) => {
         const run = spawnCli(['serve'], { CONFIGSTORE_ETCD_ENDPOINTS: etcd.endpoint, CONFIGSTORE_OBJECT_STORAGE: `file://${dir}/objects`, ...env });
         running.push(run);
-        const guard = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
-        return run.exited.finally(() => clearTimeout(guard));
+        return finishedWithin(run, 30_000);
       }),
     );
     results.forEach((r, i) => {

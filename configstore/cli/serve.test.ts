@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/localenv/process.js';
 import { isolatedEtcdPrefix, localEnv } from '../../scripts/localenv/testenv.js';
 import { eventually } from '../api/testinstance.js';
-import { spawnCli, type CliRun } from './testcli.js';
+import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
 
 const status = async (url: string) => (await fetch(url)).status;
 
@@ -52,8 +52,7 @@ describe('configstore serve', () => {
       cases.map(([env, args]) => {
         const run = spawnCli(['serve', ...args], env);
         running.push(run);
-        const guard = setTimeout(() => run.child.kill('SIGKILL'), 30_000); // a case that starts a server fails, not hangs
-        return run.exited.finally(() => clearTimeout(guard));
+        return finishedWithin(run, 30_000); // a case that starts a server fails, not hangs
       }),
     );
     results.forEach((r, i) => {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseObjectStorageUrl } from '../objectstorage/index.js';
-import { etcdConnectionOptions, etcdCredentialKeys, type EtcdConnectionOptions, type EtcdCredentials } from '../types/index.js';
+import { collectEtcdCredentials, etcdConnectionOptions, etcdCredentialKeys, type EtcdConnectionOptions } from '../types/index.js';
 import { UsageError } from './usage.js';
 
 /** One raw setting and where it came from ("--listen", "CONFIGSTORE_LISTEN" or "default"). */
@@ -112,15 +112,15 @@ export function readEtcdCredentials(raw: Raw, endpoints: string[]): EtcdConnecti
   } catch (err) {
     throw bad(raw, `cannot read the etcd credentials directory: ${why(err)}`);
   }
-  const creds: EtcdCredentials = {};
-  for (const [field, file] of Object.entries(etcdCredentialKeys) as Array<[keyof EtcdCredentials, string]>) {
-    if (!present.includes(file)) continue;
+  const dir = raw.value;
+  const creds = collectEtcdCredentials((file) => {
+    if (!present.includes(file)) return undefined;
     try {
-      creds[field] = readFileSync(join(raw.value, file));
+      return readFileSync(join(dir, file));
     } catch (err) {
       throw bad(raw, `cannot read ${file}: ${why(err)}`);
     }
-  }
+  });
   if (Object.keys(creds).length === 0) throw bad(raw, `none of ${Object.values(etcdCredentialKeys).join(', ')} is in the etcd credentials directory`);
   try {
     return etcdConnectionOptions(endpoints, creds);

@@ -16,6 +16,12 @@ export interface CliRun {
   output(): { stdout: string; stderr: string };
 }
 
+/** The run to its end, killed after `ms` (a case that hangs fails instead). */
+export function finishedWithin(run: CliRun, ms: number): Promise<CliExit> {
+  const guard = setTimeout(() => run.child.kill('SIGKILL'), ms);
+  return run.exited.finally(() => clearTimeout(guard));
+}
+
 export function spawnCli(args: string[], env: Record<string, string> = {}, stdio: 'pipe' | 'inherit' = 'pipe'): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'configstore/cli/main.ts', ...args], {
     cwd: repoRoot,

@@ -8,6 +8,16 @@ export const etcdCredentialKeys = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key
 
 export type EtcdCredentials = Partial<Record<keyof typeof etcdCredentialKeys, Buffer>>;
 
+/** The credentials `read` finds by key name (a file of a directory, a key of a Secret); undefined: absent. */
+export function collectEtcdCredentials(read: (key: string) => Buffer | undefined): EtcdCredentials {
+  const creds: EtcdCredentials = {};
+  for (const [field, key] of Object.entries(etcdCredentialKeys) as Array<[keyof EtcdCredentials, string]>) {
+    const value = read(key);
+    if (value) creds[field] = value;
+  }
+  return creds;
+}
+
 /** The options of an etcd3 client (a structural subset: this module does not import etcd3). */
 export interface EtcdConnectionOptions {
   hosts: string[];

@@ -10,6 +10,7 @@ import { group, version, type ConfigStoreMaintenance } from '../../operator/api/
 import { readMaintenance, readRegistry } from '../../operator/controllers/etcd.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
 import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
+import { finished, podClients, readyCluster } from './helpers.js';
 import { adminToken, backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
 
 const run = promisify(execFile);
@@ -19,27 +20,13 @@ describe('export and import through ConfigStoreMaintenance', () => {
   let a: Awaited<ReturnType<typeof createCluster>>;
   let b: Awaited<ReturnType<typeof createCluster>>;
 
-  const readyCluster = (name: string) =>
-    until(w, `cluster ${name} Ready`, async () => {
-      const c = await getCluster(w, name);
-      return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c.status.mode === 'normal' && c;
-    }, 90_000);
-  const clientOf = async (cluster: string) => {
-    const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}` });
-    const ip = pods.items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))!.status!.podIP!;
-    return new ConfigStoreClient(`http://${ip}:4000`, { token: adminToken });
-  };
-  const finished = (name: string) =>
-    until(w, `${name} finished`, async () => {
-      const m = await getMaintenance(w, name);
-      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
-    }, 60_000, 200, async () => (await getMaintenance(w, name))?.status);
+  const clientOf = async (cluster: string) => (await podClients(w, cluster))[0]!.client;
 
   beforeAll(async () => {
     w = await startWorld('exim');
     a = await createCluster(w, 'alpha');
     b = await createCluster(w, 'beta');
-    await Promise.all([readyCluster('alpha'), readyCluster('beta')]);
+    await Promise.all([readyCluster(w, 'alpha'), readyCluster(w, 'beta')]);
   }, 180_000);
   afterAll(async () => {
     await w?.cleanup();
@@ -61,7 +48,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
     for (let i = 0; i < 40; i++) await client.createUser({ name: `user${i}` });
     const started = Date.now();
     await createMaintenance(w, 'backup-1', { clusterRef: { name: 'alpha' }, operation: 'Export', export: { destination: backupObject(w, 'alpha/backup-1.ndjson.gz') } });
-    exported = await finished('backup-1');
+    exported = await finished(w, 'backup-1');
     const seconds = (Date.now() - started) / 1000;
     expect(exported.status!.phase, exported.status!.message).toBe('Succeeded');
     const result = exported.status!.result!;
@@ -105,7 +92,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
       operation: 'Import',
       import: { source: backupObject(w, 'alpha/backup-1.ndjson.gz'), sha256 },
     });
-    const done = await finished('restore-1');
+    const done = await finished(w, 'restore-1');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
     expect(done.status!.result).toMatchObject({ sha256, objects: exported.status!.result!.objects, dryRun: false });
     expect(done.status!.maintenanceReleased).toBe(true);
@@ -130,7 +117,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
       });
       expect(users.map((u) => u.name).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `user${i}`).sort());
     }
-    await readyCluster('beta');
+    await readyCluster(w, 'beta');
   }, 150_000);
 
   it('a finished CR deleted and re-created under the same name (GitOps after a TTL) does not run again', async () => {
@@ -139,7 +126,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
     await until(w, 'backup-1 gone', async () => (await getMaintenance(w, 'backup-1')) === undefined);
     const again = await createMaintenance(w, 'backup-1', spec);
     expect(again.metadata.uid).not.toBe(exported.metadata.uid);
-    const done = await finished('backup-1');
+    const done = await finished(w, 'backup-1');
     expect(done.status!.phase).toBe('Succeeded');
     expect(done.status!.message).toContain('not run: Export backup-1 already succeeded on this cluster');
     expect(done.status!.jobName).toBeUndefined();
@@ -153,7 +140,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
       operation: 'Import',
       import: { source: backupObject(w, 'alpha/backup-1.ndjson.gz'), sha256: exported.status!.result!.sha256, dryRun: true },
     });
-    const done = await finished('check-1');
+    const done = await finished(w, 'check-1');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
     expect(done.status!.result).toMatchObject({ dryRun: true, objects: exported.status!.result!.objects });
     expect(done.status!.maintenanceEtcd).toBeUndefined();
@@ -175,6 +162,6 @@ describe('export and import through ConfigStoreMaintenance', () => {
     }, 60_000);
     expect(done.status!.message).toContain('ended by someone else');
     expect(done.status!.conditions!.find((c) => c.type === 'Stalled')?.status).toBe('True');
-    await readyCluster('alpha');
+    await readyCluster(w, 'alpha');
   }, 120_000);
 });

@@ -24,11 +24,16 @@ export const readyCluster = (w: World, name: string) =>
     return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c.status.mode === 'normal' && c;
   }, waitMs);
 
+/** The cluster's server pods, those being deleted left out. */
+export async function serverPods(w: World, cluster: string) {
+  const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}` });
+  return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+}
+
 /** One client per Ready server pod of the cluster. */
 export async function podClients(w: World, cluster: string): Promise<{ pod: string; client: ConfigStoreClient }[]> {
-  const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}` });
-  return pods.items
-    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+  return (await serverPods(w, cluster))
+    .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
     .map((p) => ({ pod: p.metadata!.name!, client: new ConfigStoreClient(`http://${p.status!.podIP}:4000`, { token: adminToken }) }));
 }
 

@@ -8,25 +8,13 @@ import type { Step } from '../../operator/api/index.js';
 import { group, steps, version } from '../../operator/api/index.js';
 import { readMaintenance } from '../../operator/controllers/etcd.js';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
+import { finished, jobsOf } from './helpers.js';
 import { backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
 
 describe('operator restarts', () => {
   let w: World;
   let c: Awaited<ReturnType<typeof createCluster>>;
 
-  const finished = (name: string) =>
-    until(
-      w,
-      `${name} finished`,
-      async () => {
-        const m = await getMaintenance(w, name);
-        return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
-      },
-      90_000,
-      200,
-      async () => (await getMaintenance(w, name))?.status,
-    );
-  const jobsOf = async (name: string) => (await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: `configstore.io/maintenance=${name}` })).items;
   const maintenanceKey = async () => {
     const etcd = etcdClient();
     try {
@@ -58,10 +46,10 @@ describe('operator restarts', () => {
       }, 60_000, 20);
       await w.operator.kill('SIGKILL');
       w.operator.start();
-      const done = await finished(name);
+      const done = await finished(w, name);
       expect(done.status!.phase, done.status!.message).toBe('Succeeded');
       expect(done.status!.maintenanceReleased).toBe(true);
-      expect(await jobsOf(name)).toHaveLength(1);
+      expect(await jobsOf(w, name)).toHaveLength(1);
       expect(await maintenanceKey()).toBeUndefined();
       console.log(`killed at ${seen} (target ${target}): Succeeded, 1 Job`);
     }, 150_000);
@@ -91,10 +79,10 @@ describe('operator restarts', () => {
     } finally {
       w.operator.start();
     }
-    const done = await finished('released-unrecorded');
+    const done = await finished(w, 'released-unrecorded');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
     expect(done.status!.maintenanceReleased).toBe(true);
-    expect(await jobsOf('released-unrecorded')).toHaveLength(0);
+    expect(await jobsOf(w, 'released-unrecorded')).toHaveLength(0);
   }, 150_000);
 
   it('a stand-by replica takes over when the leader dies mid-operation', async () => {
@@ -114,9 +102,9 @@ describe('operator restarts', () => {
       await w.operator.kill('SIGKILL');
       await until(w, 'the stand-by to lead', async () => standbyLog.includes('started leading'), 30_000);
       const takeoverSeconds = (Date.now() - killedAt) / 1000;
-      const done = await finished('failover');
+      const done = await finished(w, 'failover');
       expect(done.status!.phase, done.status!.message).toBe('Succeeded');
-      expect(await jobsOf('failover')).toHaveLength(1);
+      expect(await jobsOf(w, 'failover')).toHaveLength(1);
       expect(await maintenanceKey()).toBeUndefined();
       expect(takeoverSeconds).toBeLessThan(5 + 4); // lease duration (5 s here) + a retry period or two, + process start
       console.log(`stand-by took over ${takeoverSeconds.toFixed(1)} s after the leader was killed`);

@@ -4,13 +4,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigStoreClient } from '../../configstore/client/index.js';
 import { group, version } from '../../operator/api/index.js';
 import { secureEtcdClient, startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
 import { stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
-import { eventsOf } from './helpers.js';
-import { adminToken, backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
+import { eventsOf, finished, gone, podClients, serverPods } from './helpers.js';
+import { backupObject, createCluster, createMaintenance, getCluster, getMaintenance, startWorld, until, type World } from './setup.js';
 
 describe('a cluster on a TLS + password etcd', () => {
   let w: World;
@@ -42,23 +41,16 @@ describe('a cluster on a TLS + password etcd', () => {
   });
 
   it('exports with quiesce: the operator puts and releases the maintenance key on the secured etcd', async () => {
-    const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'app.kubernetes.io/component=server,configstore.io/cluster=secure' });
-    const ip = pods.items.find((p) => p.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True'))!.status!.podIP!;
-    await new ConfigStoreClient(`http://${ip}:4000`, { token: adminToken }).createUser({ name: 'over-tls' });
+    await (await podClients(w, 'secure'))[0]!.client.createUser({ name: 'over-tls' });
     await createMaintenance(w, 'secure-export', { clusterRef: { name: 'secure' }, operation: 'Export', export: { destination: backupObject(w, 'secure.ndjson'), quiesce: true } });
-    const done = await until(w, 'secure-export finished', async () => {
-      const m = await getMaintenance(w, 'secure-export');
-      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
-    }, 90_000, 200, async () => (await getMaintenance(w, 'secure-export'))?.status);
+    const done = await finished(w, 'secure-export');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
     expect(done.status).toMatchObject({ maintenanceReleased: true, maintenanceEtcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } } });
     expect(done.status!.result!.objects).toBeGreaterThanOrEqual(1); // the user written through the secured etcd
   });
 
   it('rotating the credentials Secret (a new etcd password) rolls the pods onto it', async () => {
-    const serverPods = async () =>
-      (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'app.kubernetes.io/component=server,configstore.io/cluster=secure' })).items.filter((p) => !p.metadata!.deletionTimestamp);
-    const before = (await serverPods()).map((p) => p.metadata!.name!);
+    const before = (await serverPods(w, 'secure')).map((p) => p.metadata!.name!);
     const password = `rotated-${Date.now()}`;
     const admin = secureEtcdClient(etcd);
     try {
@@ -70,11 +62,11 @@ describe('a cluster on a TLS + password etcd', () => {
     await w.core.replaceNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials', body: { ...secret, data: { ...secret.data, password: Buffer.from(password).toString('base64') } } });
 
     const rolled = await until(w, 'the pods to roll onto the new password', async () => {
-      const pods = await serverPods();
+      const pods = await serverPods(w, 'secure');
       const c = await getCluster(w, 'secure');
       const ready = c.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True');
       return ready && c.status!.instances?.length === 2 && pods.length === 2 && pods.every((p) => !before.includes(p.metadata!.name!)) && pods;
-    }, 120_000, 500, async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods()).map((p) => p.metadata!.name) }));
+    }, 120_000, 500, async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods(w, 'secure')).map((p) => p.metadata!.name) }));
     expect(new Set(rolled.map((p) => p.metadata!.annotations?.['configstore.io/etcd-credentials'])).size).toBe(1);
   }, 150_000);
 
@@ -91,7 +83,7 @@ describe('a cluster on a TLS + password etcd', () => {
     } finally {
       await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'etcd-credentials' }, data: secret.data } });
     }
-    await until(w, 'hold-secure gone once the Secret is back', async () => (await getMaintenance(w, 'hold-secure')) === undefined, 60_000);
+    await gone(w, 'hold-secure'); // once the Secret is back
     const cluster = await until(w, 'the cluster out of maintenance', async () => {
       const c = await getCluster(w, 'secure');
       return c.status?.mode === 'normal' && !c.status.maintenanceOwner && c;

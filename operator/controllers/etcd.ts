@@ -5,8 +5,8 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { createHash } from 'node:crypto';
 import {
+  collectEtcdCredentials,
   etcdConnectionOptions,
-  etcdCredentialKeys,
   etcdKeys,
   parseInstanceStatuses,
   parseMaintenanceRequest,
@@ -78,11 +78,7 @@ export class EtcdPool {
       if (statusCode(err) === 404) throw new EtcdCredentialsError(`etcd credentials Secret ${name} not found in namespace ${namespace}`);
       throw err;
     }
-    const creds: EtcdCredentials = {};
-    for (const [field, key] of Object.entries(etcdCredentialKeys) as Array<[keyof EtcdCredentials, string]>) {
-      if (data[key]) creds[field] = Buffer.from(data[key], 'base64');
-    }
-    return creds;
+    return collectEtcdCredentials((key) => (data[key] ? Buffer.from(data[key], 'base64') : undefined));
   }
 
   close(): void {
