@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../operator/kube/crds.js';
+import { installCrds } from '../scripts/localenv/crds.js';
 import { chartDir, kubeToolsEnv } from '../scripts/localenv/operatorenv.js';
 import { isolatedNamespace, localEnv } from '../scripts/localenv/testenv.js';
 import { repoRoot } from '../scripts/localenv/tools.js';
@@ -26,7 +26,7 @@ let ns: Awaited<ReturnType<typeof isolatedNamespace>>;
 const scratch = mkdtempSync(join(tmpdir(), 'manifests-'));
 beforeAll(async () => {
   ns = await isolatedNamespace('manifests');
-  await applyCrds(ns.kc);
+  await installCrds(localEnv(), ns.kc);
 });
 afterAll(async () => {
   await ns?.cleanup();

@@ -26,7 +26,13 @@ const ObjectStorageSpec = Type.Object(
     s3: Type.Optional(S3Storage),
     posix: Type.Optional(
       Type.Object({
-        path: Type.String({ pattern: '^/', description: 'Directory shared by every pod (a ReadWriteMany volume mounted there, or a host path on one node).' }),
+        path: Type.String({ pattern: '^/', description: 'Where the claim is mounted in every pod; the objects live under it.' }),
+        claimName: Type.String({
+          minLength: 1,
+          maxLength: 253,
+          pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+          description: 'PersistentVolumeClaim in the same namespace that every pod mounts at `path` (ReadWriteMany for more than one replica). Pods have a read-only root: without a volume the data would have nowhere to go.',
+        }),
       }),
     ),
   },

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crdDirs, renderCrds } from '../../scripts/gen-crds.js';
-import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
-import { applyCrds } from '../kube/crds.js';
+import { isolatedNamespace, localEnv } from '../../scripts/localenv/testenv.js';
+import { installCrds } from '../../scripts/localenv/crds.js';
 import { apiVersion, group, version } from './common.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -40,7 +40,7 @@ describe('CRDs on the API server', () => {
   beforeAll(async () => {
     ns = await isolatedNamespace('crd');
     custom = ns.kc.makeApiClient(CustomObjectsApi);
-    await applyCrds(ns.kc);
+    await installCrds(localEnv(), ns.kc);
   });
   afterAll(async () => ns?.cleanup());
 
@@ -68,6 +68,7 @@ describe('CRDs on the API server', () => {
       create('bad', { clusterRef: { name: 'main' }, operation: 'Restore', import: { source: { s3: { bucket: 'B_', key: 'k' } }, sha256: 'abc' } }),
     );
     expect(body).toContain('spec.operation');
+    expect(body).toContain('Unsupported value: "Restore"');
     expect(body).toContain('spec.import.sha256');
     expect(body).toContain('spec.import.source.s3.bucket');
   });
@@ -90,9 +91,10 @@ describe('CRDs on the API server', () => {
         plural: 'configstoreclusters',
         body: { apiVersion, kind: 'ConfigStoreCluster', metadata: { name }, spec: { image: 'configstore:dev', etcd: { endpoints: ['http://etcd:2379'] }, objectStorage } },
       });
-    expect(await refusal(cluster('both', { posix: { path: '/data' }, s3: { bucket: 'abc' } }))).toContain('set exactly one of objectStorage.s3 and objectStorage.posix');
+    expect(await refusal(cluster('both', { posix: { path: '/data', claimName: 'objects' }, s3: { bucket: 'abc' } }))).toContain('set exactly one of objectStorage.s3 and objectStorage.posix');
     expect(await refusal(cluster('neither', {}))).toContain('set exactly one');
-    const ok = (await cluster('posix', { posix: { path: '/data' } })) as { spec: { replicas: number; port: number; etcd: { prefix: string } } };
+    expect(await refusal(cluster('noclaim', { posix: { path: '/data' } }))).toContain('spec.objectStorage.posix.claimName: Required value');
+    const ok = (await cluster('posix', { posix: { path: '/data', claimName: 'objects' } })) as { spec: { replicas: number; port: number; etcd: { prefix: string } } };
     expect(ok.spec).toMatchObject({ replicas: 3, port: 4000, etcd: { prefix: '/configstore/' } });
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startFakeNode, type FakeNode } from '../../e2e/node/node.js';
 import type { ConfigStoreCluster } from '../../operator/api/index.js';
-import { applyCrds } from '../../operator/kube/crds.js';
+import { installCrds } from './crds.js';
 import type { LocalEnvState } from './env.js';
 import { freePort } from './process.js';
 import { repoRoot } from './tools.js';
@@ -35,7 +35,7 @@ export function kubectl(state: LocalEnvState, args: string[]): Promise<{ stdout:
  * the release's ServiceAccount.
  */
 export async function installOperatorAccess(o: { state: LocalEnvState; kc: KubeConfig; namespace: string; release: string; dir: string }): Promise<string> {
-  await applyCrds(o.kc);
+  await installCrds(o.state, o.kc);
   const args = ['template', o.release, chartDir, '-n', o.namespace, '--set', `watchNamespace=${o.namespace}`, '--show-only', 'templates/rbac.yaml'];
   const { stdout: rbac } = await run('helm', args, { env: kubeToolsEnv(o.state) });
   writeFileSync(join(o.dir, 'rbac.yaml'), rbac);

@@ -3,6 +3,7 @@
 import type { V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index.js';
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
+import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
 
 export function ownerReference(obj: { apiVersion: string; kind: string; metadata: { name: string; uid?: string } }) {
   // no blockOwnerDeletion: with OwnerReferencesPermissionEnforcement it needs update on the owner's finalizers
@@ -48,6 +49,16 @@ function etcdCredentials(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volume
   };
 }
 
+/** Posix object storage: the claim every pod shares, mounted at the storage path. */
+function posixVolume(cluster: ConfigStoreCluster): { volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
+  const posix = cluster.spec.objectStorage.posix;
+  if (!posix) return { volumes: [], volumeMounts: [] };
+  return {
+    volumes: [{ name: 'objects', persistentVolumeClaim: { claimName: posix.claimName } }],
+    volumeMounts: [{ name: 'objects', mountPath: posix.path }],
+  };
+}
+
 export const portOf = (cluster: ConfigStoreCluster) => cluster.spec.port ?? 4000;
 
 /** Pod template annotation: a changed credentials Secret rolls the pods (they read it at start). */
@@ -69,7 +80,11 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
     ...adminTokenEnv(cluster),
     ...s3CredentialsEnv(spec.objectStorage.s3?.credentialsSecretRef),
     ...credentials.env,
+    scratch.env,
   ];
+  const posix = posixVolume(cluster);
+  const volumes = [scratch.volume, ...credentials.volumes, ...posix.volumes];
+  const volumeMounts = [scratch.mount, ...credentials.volumeMounts, ...posix.volumeMounts];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -84,7 +99,8 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
         spec: {
           ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets } : {}),
           terminationGracePeriodSeconds: 30,
-          ...(credentials.volumes.length ? { volumes: credentials.volumes, securityContext: { fsGroup: 1000 } } : {}),
+          securityContext: podSecurityContext,
+          volumes,
           containers: [
             {
               name: 'configstore',
@@ -92,12 +108,12 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
               ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
               args: ['serve'],
               env,
-              ...(credentials.volumeMounts.length ? { volumeMounts: credentials.volumeMounts } : {}),
+              volumeMounts,
               ports: [{ name: 'http', containerPort: port }],
               readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 2, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, failureThreshold: 6 },
               ...(spec.resources ? { resources: spec.resources } : {}),
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              securityContext: containerSecurityContext,
             },
           ],
         },

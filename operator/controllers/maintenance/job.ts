@@ -5,6 +5,7 @@ import type { V1EnvVar, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, OperationResult, S3Object } from '../../api/index.js';
 import { adminTokenEnv, clusterUrl, ownerReference, s3CredentialsEnv } from '../cluster/desired.js';
 import { jobLabels, jobName } from '../naming.js';
+import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
 
 /** s3://bucket/key?endpoint=…&region=…, as the CLI takes it. */
 export function s3Url(o: S3Object): string {
@@ -26,7 +27,7 @@ export function cliArgs(cr: ConfigStoreMaintenance): string[] {
 
 export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster): V1Job {
   const target = cr.spec.export?.destination.s3 ?? cr.spec.import?.source.s3;
-  const env: V1EnvVar[] = [{ name: 'CONFIGSTORE_SERVER', value: clusterUrl(cluster) }, ...adminTokenEnv(cluster), ...s3CredentialsEnv(target?.credentialsSecretRef)];
+  const env: V1EnvVar[] = [{ name: 'CONFIGSTORE_SERVER', value: clusterUrl(cluster) }, ...adminTokenEnv(cluster), ...s3CredentialsEnv(target?.credentialsSecretRef), scratch.env];
   const labels = jobLabels(cluster.metadata.name, cr.metadata.name, cr.metadata.uid);
   return {
     apiVersion: 'batch/v1',
@@ -41,6 +42,8 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
+          securityContext: podSecurityContext,
+          volumes: [scratch.volume],
           ...(cluster.spec.imagePullSecrets ? { imagePullSecrets: cluster.spec.imagePullSecrets } : {}),
           containers: [
             {
@@ -49,8 +52,9 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
               ...(cluster.spec.imagePullPolicy ? { imagePullPolicy: cluster.spec.imagePullPolicy } : {}),
               args: cliArgs(cr),
               env,
+              volumeMounts: [scratch.mount],
               terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              securityContext: containerSecurityContext,
             },
           ],
         },
