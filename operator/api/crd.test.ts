@@ -33,7 +33,12 @@ describe('CRDs on the API server', () => {
     );
     expect(err, 'the API server accepted it').toBeDefined();
     expect(err?.code).toBe(422);
-    return String(err?.body);
+    const body = String(err?.body);
+    try {
+      return String((JSON.parse(body) as { message?: string }).message); // the message kubectl prints
+    } catch {
+      return body;
+    }
   };
   const s3 = { s3: { bucket: 'backups', key: 'x.ndjson.gz', endpoint: 'http://minio:9000' } };
 
