@@ -1,9 +1,10 @@
 // `scripts/local-env up|down|status`: see the comment at the top of scripts/local-env.
 import { parseArgs } from 'node:util';
 import { down, envVars, readState, up } from './env.js';
+import { leftovers } from './node/teardown.js';
 import { isRunning } from './process.js';
 
-const usage = 'usage: scripts/local-env up [--kube] [--dir DIR] | run [--kube] | status [--dir DIR] | down [--dir DIR] [--keep]';
+const usage = 'usage: scripts/local-env up [--kube] [--node] [--dir DIR] | run [--kube] [--node] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
 
 function fail(message: string): never {
   process.stderr.write(`local-env: ${message}\n${usage}\n`);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { kube: { type: 'boolean' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
+      options: { kube: { type: 'boolean' }, node: { type: 'boolean' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
     });
   } catch (err) {
     fail((err as Error).message);
@@ -34,17 +35,18 @@ async function main(): Promise<void> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      const state = await up({ kube: values.kube === true, ...(values.dir ? { dir: values.dir } : {}) });
+      const state = await up({ kube: values.kube === true, node: values.node === true, ...(values.dir ? { dir: values.dir } : {}) });
       const vars = { ...envVars(state), PATH: `${state.binDir}:${process.env.CALLER_PATH ?? process.env.PATH ?? ''}` };
       for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}=${quote(v)}\n`);
       const parts = [`etcd ${state.etcd.endpoint}`, `MinIO ${state.s3.endpoint} (bucket ${state.s3.bucket})`];
       if (state.kube) parts.push(`kube-apiserver ${state.kube.server}`);
+      if (state.node) parts.push(`node ${state.node.name} (${state.node.ip}), image ${state.node.image} (${(state.node.imageBytes / 1e6).toFixed(0)} MB)`);
       process.stderr.write(`local-env: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${parts.join(', ')}; state in ${state.dir}\n`);
       return;
     }
     case 'run': {
       // foreground: up, say what is up, down on Ctrl-C / SIGTERM
-      const state = await up({ kube: values.kube === true });
+      const state = await up({ kube: values.kube === true, node: values.node === true });
       const vars = envVars(state);
       process.stdout.write(
         [
@@ -80,6 +82,14 @@ async function main(): Promise<void> {
       const dir = stateDir(values.dir);
       const stopped = await down(dir, { remove: values.keep !== true });
       process.stderr.write(`local-env: stopped ${stopped.length ? stopped.join(', ') : 'nothing (already stopped)'}\n`);
+      return;
+    }
+    case 'leftovers': {
+      // what a node left on the machine (mounts, interfaces, iptables chains, cgroups…): exit 1 if anything
+      const found = leftovers({ stateDir: '/tmp/configstore-env-', since: 0 });
+      for (const f of found) process.stdout.write(`${f}\n`);
+      if (found.length) process.exit(1);
+      process.stderr.write('local-env: no node leftovers\n');
       return;
     }
     default:

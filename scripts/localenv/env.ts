@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd } from './etcd.js';
 import { startKube } from './kube.js';
+import { addNodeIp, nodeIp } from './node/network.js';
+import { startNode, type NodeState } from './node/node.js';
+import { drainNode, sweepNode } from './node/teardown.js';
 import { startMinio } from './minio.js';
 import { isRunning, stopProcess, type StartedProcess } from './process.js';
 import { binary, ensureTools, toolDir } from './tools.js';
@@ -17,6 +20,10 @@ export interface LocalEnvState {
   etcd: { endpoint: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
   kube?: { server: string; kubeconfig: string; pkiDir: string };
+  /** A real node (kubelet, containerd, CoreDNS, registry): with `node`. */
+  node?: NodeState;
+  /** When `up` began (ms since the epoch): the sweep removes only what is newer. */
+  startedAt: number;
   /** Directory with kubectl, helm, etcd and minio. */
   binDir: string;
   processes: StartedProcess[];
@@ -24,33 +31,61 @@ export interface LocalEnvState {
 
 export interface UpOptions {
   kube?: boolean;
+  /** A real node too (implies kube); etcd, MinIO and the API server listen on the node's address. */
+  node?: boolean;
   /** State directory; a new temp dir by default. */
   dir?: string;
 }
 
 export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
-  ensureTools(options.kube ? ['etcd', 'minio', 'kubectl', 'kube'] : ['etcd', 'minio', 'kubectl']);
+  const startedAt = Date.now();
+  const withNode = options.node === true;
+  const withKube = options.kube === true || withNode;
+  ensureTools(withNode ? ['etcd', 'minio', 'kubectl', 'kube', 'node'] : withKube ? ['etcd', 'minio', 'kubectl', 'kube'] : ['etcd', 'minio', 'kubectl']);
+  const host = withNode ? nodeIp : '127.0.0.1';
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'configstore-env-'));
   mkdirSync(dir, { recursive: true });
   const processes: StartedProcess[] = [];
-  const save = (state: Omit<LocalEnvState, 'processes'>) => {
-    const full = { ...state, processes };
+  const save = (state: Omit<LocalEnvState, 'processes' | 'startedAt'>) => {
+    const full = { ...state, processes, startedAt };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(full, null, 2));
     return full;
   };
   try {
-    const binDir = linkBinaries(dir, options.kube === true);
+    const binDir = linkBinaries(dir, withKube, withNode);
+    if (withNode) addNodeIp();
+    // written now, so that `down` finds what to stop and sweep even if `up` fails half-way
+    save({ dir, etcd: { endpoint: '' }, s3: { endpoint: '', region: '', accessKeyId: '', secretAccessKey: '', bucket: '' }, binDir });
     // etcd, MinIO and the control plane start in parallel: the apiserver is the slow one.
     const [etcd, minio, kube] = await Promise.all([
-      startEtcd(binary('etcd'), dir, 'etcd').then((e) => (processes.push(e.process), e)),
-      startMinio(binary('minio'), dir).then((m) => (processes.push(m.process), m)),
-      options.kube
+      startEtcd(binary('etcd'), dir, 'etcd', { host }).then((e) => (processes.push(e.process), e)),
+      startMinio(binary('minio'), dir, host).then((m) => (processes.push(m.process), m)),
+      withKube
         ? startKube(
             { etcd: binary('etcd'), apiserver: binary('kube', 'kube-apiserver'), controllerManager: binary('kube', 'kube-controller-manager') },
             dir,
+            { node: withNode },
           ).then((k) => (processes.push(...k.processes), k))
         : undefined,
     ]);
+    const node =
+      withNode && kube
+        ? await startNode({
+            bins: {
+              kubelet: binary('kube', 'kubelet'),
+              scheduler: binary('kube', 'kube-scheduler'),
+              proxy: binary('kube', 'kube-proxy'),
+              registry: binary('node', 'registry'),
+              coredns: binary('node', 'coredns'),
+              pause: binary('node', 'pause'),
+            },
+            stateDir: dir,
+            kubeDir: join(dir, 'kube'),
+            pkiDir: kube.pkiDir,
+            adminKubeconfig: kube.kubeconfig,
+            processes,
+          })
+        : undefined;
     const s3 = { endpoint: minio.endpoint, region: 'us-east-1', accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, bucket: defaultBucket };
     await createBucket(s3, defaultBucket);
     return save({
@@ -58,10 +93,12 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
       etcd: { endpoint: etcd.endpoint },
       s3,
       ...(kube ? { kube: { server: kube.server, kubeconfig: kube.kubeconfig, pkiDir: kube.pkiDir } } : {}),
+      ...(node ? { node } : {}),
       binDir,
     });
   } catch (err) {
     await stopAll(processes);
+    if (withNode) await sweepNode({ stateDir: dir, since: startedAt, kubeProxyBin: binary('kube', 'kube-proxy') });
     throw err;
   }
 }
@@ -70,7 +107,12 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
 export async function down(dir: string, options: { remove?: boolean } = {}): Promise<string[]> {
   const state = readState(dir);
   const stopped = state.processes.filter(isRunning).map((p) => `${p.name} (pid ${p.pid})`);
+  const withNode = state.node !== undefined || state.processes.some((p) => ['kubelet', 'containerd', 'dockerd'].includes(p.name));
+  if (withNode && state.kube) await drainNode(state.kube.kubeconfig);
+  // the kubelet before its runtime, the runtime before the rest
+  for (const first of ['kubelet', 'containerd']) await stopAll(state.processes.filter((p) => p.name === first));
   await stopAll(state.processes);
+  if (withNode) await sweepNode({ stateDir: dir, since: state.startedAt ?? 0, kubeProxyBin: join(state.binDir, 'kube-proxy') });
   if (options.remove) rmSync(dir, { recursive: true, force: true });
   return stopped;
 }
@@ -125,7 +167,7 @@ async function stopAll(processes: StartedProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => stopProcess(p)));
 }
 
-function linkBinaries(dir: string, kube: boolean): string {
+function linkBinaries(dir: string, kube: boolean, node: boolean): string {
   const binDir = join(dir, 'bin');
   mkdirSync(binDir, { recursive: true });
   const links: Array<[string, string]> = [
@@ -136,6 +178,10 @@ function linkBinaries(dir: string, kube: boolean): string {
   ];
   if (kube) {
     links.push([join(toolDir('kube'), 'kube-apiserver'), 'kube-apiserver'], [join(toolDir('kube'), 'kube-controller-manager'), 'kube-controller-manager']);
+  }
+  if (node) {
+    for (const name of ['kubelet', 'kube-scheduler', 'kube-proxy']) links.push([join(toolDir('kube'), name), name]);
+    for (const name of ['registry', 'coredns']) links.push([join(toolDir('node'), name), name]);
   }
   for (const [target, name] of links) {
     rmSync(join(binDir, name), { force: true });

@@ -13,13 +13,15 @@ export interface EtcdServer {
   credentialsDir?: string;
 }
 
-export async function startEtcd(etcdBin: string, stateDir: string, name: string, opts: { secure?: boolean } = {}): Promise<EtcdServer> {
+/** `host`: the address it listens on (the node's, for pods to reach it; loopback by default). */
+export async function startEtcd(etcdBin: string, stateDir: string, name: string, opts: { secure?: boolean; host?: string } = {}): Promise<EtcdServer> {
+  const host = opts.host ?? '127.0.0.1';
   for (let attempt = 1; ; attempt++) {
     const [client, peer] = [await freePort(), await freePort()];
     const dataDir = join(stateDir, name);
     mkdirSync(dataDir, { recursive: true });
-    const credentialsDir = opts.secure ? makeCredentials(join(dataDir, 'credentials')) : undefined;
-    const endpoint = `${credentialsDir ? 'https' : 'http'}://127.0.0.1:${client}`;
+    const credentialsDir = opts.secure ? makeCredentials(join(dataDir, 'credentials'), host) : undefined;
+    const endpoint = `${credentialsDir ? 'https' : 'http'}://${host}:${client}`;
     const tls = credentialsDir
       ? ['--cert-file', join(credentialsDir, 'server.crt'), '--key-file', join(credentialsDir, 'server.key'), '--trusted-ca-file', join(credentialsDir, 'ca.crt'), '--client-cert-auth']
       : [];
@@ -29,9 +31,9 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string,
       '--data-dir', join(dataDir, 'data'),
       '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `${name}=http://127.0.0.1:${peer}`,
+      '--listen-peer-urls', `http://${host}:${peer}`,
+      '--initial-advertise-peer-urls', `http://${host}:${peer}`,
+      '--initial-cluster', `${name}=http://${host}:${peer}`,
       '--listen-metrics-urls', 'http://127.0.0.1:0',
       '--log-level', 'warn',
       // tests and the demo write a lot and keep little: keep the db small
@@ -53,15 +55,15 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string,
   }
 }
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, by openssl; the root password. */
-function makeCredentials(dir: string): string {
+/** A CA, a server certificate for `host` and a client certificate, by openssl; the root password. */
+function makeCredentials(dir: string, host: string): string {
   mkdirSync(dir, { recursive: true });
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const key = (name: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name);
   key('ca.key');
   openssl('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=configstore-test-ca', '-days', '30', '-out', 'ca.crt');
   for (const [name, cn, ext] of [
-    ['server', '127.0.0.1', ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth']],
+    ['server', host, [`subjectAltName=IP:127.0.0.1,IP:${host},DNS:localhost`, 'extendedKeyUsage=serverAuth']],
     ['tls', 'configstore', ['extendedKeyUsage=clientAuth']],
   ] as const) {
     key(`${name}.key`);

@@ -1,12 +1,14 @@
-// A real Kubernetes control plane without nodes: kube-apiserver (its own etcd, TLS,
-// client-certificate auth, RBAC, a service-account signing key) and
-// kube-controller-manager (Deployment, ReplicaSet, Job, GC, namespace, service-account
-// controllers). There is no kubelet or scheduler: the e2e harness plays the node.
+// A real Kubernetes control plane: kube-apiserver (its own etcd, TLS, client-certificate
+// auth, Node + RBAC authorization, a service-account signing key) and kube-controller-manager
+// (Deployment, ReplicaSet, Job, GC, namespace, service-account controllers). With `node`, it
+// listens on the node's address (pods reach it through the `kubernetes` Service) and
+// node/ adds the scheduler and a kubelet; without, the e2e harness plays the node.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { startEtcd } from './etcd.js';
+import { apiServiceIp, nodeIp, serviceCidr } from './node/network.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, isRunning, startProcess, stopProcess, waitReady, type StartedProcess } from './process.js';
 
@@ -17,6 +19,9 @@ export interface KubeControlPlane {
   pkiDir: string;
   processes: StartedProcess[];
 }
+
+/** The real node's name (node/). */
+export const nodeName = 'configstore-node';
 
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -36,15 +41,19 @@ function makePki(dir: string): void {
   sign(
     'apiserver',
     '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=IP:127.0.0.1,IP:${nodeIp},IP:${apiServiceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n`,
   );
   sign('admin', '/O=system:masters/CN=local-admin', 'extendedKeyUsage=clientAuth\n');
   sign('controller-manager', '/CN=system:kube-controller-manager', 'extendedKeyUsage=clientAuth\n');
+  sign('scheduler', '/CN=system:kube-scheduler', 'extendedKeyUsage=clientAuth\n');
+  sign('kube-proxy', '/CN=system:kube-proxy', 'extendedKeyUsage=clientAuth\n');
+  sign('kubelet', `/O=system:nodes/CN=system:node:${nodeName}`, 'extendedKeyUsage=clientAuth\n');
+  sign('kubelet-serving', `/CN=${nodeName}`, `subjectAltName=IP:${nodeIp},DNS:${nodeName}\nextendedKeyUsage=serverAuth\n`);
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }
 
-function kubeconfigYaml(server: string, pki: string, user: string): string {
+export function kubeconfigYaml(server: string, pki: string, user: string): string {
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -85,7 +94,8 @@ function readyz(server: string, pki: string): Promise<boolean> {
   });
 }
 
-export async function startKube(bins: { etcd: string; apiserver: string; controllerManager: string }, stateDir: string): Promise<KubeControlPlane> {
+export async function startKube(bins: { etcd: string; apiserver: string; controllerManager: string }, stateDir: string, opts: { node?: boolean } = {}): Promise<KubeControlPlane> {
+  const host = opts.node ? nodeIp : '127.0.0.1';
   const dir = join(stateDir, 'kube');
   const pki = join(dir, 'pki');
   makePki(pki);
@@ -97,11 +107,11 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
     let server = '';
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      server = `https://127.0.0.1:${port}`;
+      server = `https://${host}:${port}`;
       const apiserver = startProcess('kube-apiserver', bins.apiserver, [
         `--etcd-servers=${etcd.endpoint}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${host}`,
+        `--advertise-address=${host}`,
         `--secure-port=${port}`,
         `--cert-dir=${join(dir, 'apiserver-certs')}`,
         `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
@@ -110,8 +120,14 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
         `--service-account-issuer=${serviceAccountIssuer}`,
         `--service-account-key-file=${join(pki, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-        '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=Node,RBAC',
+        '--enable-admission-plugins=NodeRestriction',
+        `--service-cluster-ip-range=${serviceCidr}`,
+        // logs and exec through the kubelet: as an admin, to the node's InternalIP (not a DNS lookup of its name)
+        `--kubelet-client-certificate=${join(pki, 'admin.crt')}`,
+        `--kubelet-client-key=${join(pki, 'admin.key')}`,
+        `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
+        '--kubelet-preferred-address-types=InternalIP',
         '--allow-privileged=true',
         '--profiling=false',
         '--v=1',
@@ -129,7 +145,7 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
     const adminConfig = join(dir, 'admin.kubeconfig');
     writeFileSync(adminConfig, kubeconfigYaml(server, pki, 'admin'));
     const kcmConfig = join(dir, 'controller-manager.kubeconfig');
-    writeFileSync(kcmConfig, kubeconfigYaml(server, pki, 'controller-manager'));
+    for (const user of ['controller-manager', 'scheduler', 'kube-proxy', 'kubelet']) writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigYaml(server, pki, user));
 
     const kcm = startProcess('kube-controller-manager', bins.controllerManager, [
       `--kubeconfig=${kcmConfig}`,
@@ -138,8 +154,9 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
       `--root-ca-file=${join(pki, 'ca.crt')}`,
       '--use-service-account-credentials=true', // each controller with its bootstrap RBAC role
-      // no kubelet heartbeats here: the node lifecycle controllers would evict every pod
-      '--controllers=*,-node-lifecycle-controller,-taint-eviction-controller',
+      // a real kubelet: the node lifecycle controller lifts its not-ready taint once it is Ready;
+      // the fake node sends no heartbeats, and that controller would evict every pod
+      opts.node ? '--controllers=*' : '--controllers=*,-node-lifecycle-controller,-taint-eviction-controller',
       '--v=1',
     ], { log: join(stateDir, 'kube-controller-manager.log') });
     processes.push(kcm);

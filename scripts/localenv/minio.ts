@@ -10,15 +10,15 @@ export interface MinioServer {
   process: StartedProcess;
 }
 
-export async function startMinio(minioBin: string, stateDir: string): Promise<MinioServer> {
+export async function startMinio(minioBin: string, stateDir: string, host = '127.0.0.1'): Promise<MinioServer> {
   const accessKeyId = 'configstore';
   const secretAccessKey = 'configstore-local-secret';
   for (let attempt = 1; ; attempt++) {
     const [port, consolePort] = [await freePort(), await freePort()];
     const dataDir = join(stateDir, 'minio', 'data');
     mkdirSync(dataDir, { recursive: true });
-    const endpoint = `http://127.0.0.1:${port}`;
-    const proc = startProcess('minio', minioBin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
+    const endpoint = `http://${host}:${port}`;
+    const proc = startProcess('minio', minioBin, ['server', dataDir, '--address', `${host}:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
       log: join(stateDir, 'minio.log'),
       env: {
         MINIO_ROOT_USER: accessKeyId,
