@@ -13,11 +13,17 @@ ensure_node_modules() {
 }
 
 ensure_system_packages() {
-  # openssl makes the local Kubernetes PKI; unzip unpacks kubectl and helm.
-  local missing=()
-  for cmd in openssl unzip; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  # openssl makes the local Kubernetes PKI; unzip unpacks kubectl and helm; the rest is the
+  # real node: containerd + runc (its runtime), the CNI plugins, Docker's engine (image
+  # builds), mmdebstrap (the base image), iptables (kube-proxy), iproute2 (the node address).
+  local missing=() pair
+  for pair in openssl:openssl unzip:unzip containerd:containerd runc:runc dockerd:docker.io \
+    /usr/lib/cni/bridge:containernetworking-plugins mmdebstrap:mmdebstrap iptables:iptables ip:iproute2; do
+    local cmd=${pair%%:*} pkg=${pair#*:}
+    if [ "${cmd#/}" != "$cmd" ]; then [ -e "$cmd" ] || missing+=("$pkg"); else command -v "$cmd" >/dev/null || missing+=("$pkg"); fi
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "[setup] apt-get install ${missing[*]}" >&2
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 }

@@ -76,12 +76,12 @@ export function adminKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** A fresh namespace on the local control plane; `cleanup` deletes it (and all in it). */
-export async function isolatedNamespace(name: string): Promise<{ namespace: string; kc: KubeConfig; cleanup: () => Promise<void> }> {
+/** A fresh namespace on the local control plane (with `labels`, e.g. Pod Security's); `cleanup` deletes it (and all in it). */
+export async function isolatedNamespace(name: string, labels: Record<string, string> = {}): Promise<{ namespace: string; kc: KubeConfig; cleanup: () => Promise<void> }> {
   const kc = adminKubeConfig();
   const namespace = uniqueName(name).slice(0, 63);
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'configstore.io/test': 'true' } } } });
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'configstore.io/test': 'true', ...labels } } } });
   return {
     namespace,
     kc,

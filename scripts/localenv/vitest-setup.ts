@@ -16,7 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const started = Date.now();
-  const state = await up({ kube: process.env.LOCAL_ENV_KUBE !== '0' });
+  const state = await up({ kube: process.env.LOCAL_ENV_KUBE !== '0', node: process.env.LOCAL_ENV_NODE === '1' });
   process.stderr.write(`[local-env] servers up in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.dir})\n`);
   project.provide('localEnv', state);
   return async () => {

@@ -1,0 +1,138 @@
+// What a user gets on a real node: `helm install` of the chart (CRDs included) runs the
+// operator from the image built from the Dockerfile, examples/ applied with kubectl run a
+// cluster, and an Export then an Import CR round-trip its data through MinIO, all under Pod
+// Security "restricted" with read-only roots, results read from the kubelet's termination log.
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigStoreClient } from '../../configstore/client/index.js';
+import type { ConfigStoreMaintenance } from '../../operator/api/index.js';
+import { s3ClientFor } from '../../scripts/localenv/env.js';
+import { isolatedBucket } from '../../scripts/localenv/testenv.js';
+import { repoRoot } from '../../scripts/localenv/tools.js';
+import { adminToken, applyExampleCluster, getCluster, getMaintenance, release, startNodeWorld, until, type NodeWorld } from './world.js';
+
+const serverSelector = (cluster: string) => `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}`;
+
+describe('on a real node: the chart, the image and examples/', () => {
+  let w: NodeWorld;
+  let main: Awaited<ReturnType<typeof applyExampleCluster>>;
+  let backups: Awaited<ReturnType<typeof isolatedBucket>>;
+
+  beforeAll(async () => {
+    w = await startNodeWorld('install');
+    backups = await isolatedBucket('install-backups');
+  }, 240_000);
+  afterAll(async () => {
+    await w?.cleanup();
+    await main?.cleanup();
+    await backups?.cleanup();
+  });
+
+  const clients = async () => {
+    const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') });
+    return pods.items
+      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => new ConfigStoreClient(`http://${p.status!.podIP}:4000`, { token: adminToken }));
+  };
+  const usersOf = async (c: ConfigStoreClient) => (await c.listUsers({ limit: 200 })).items.map((u) => u.name).sort();
+
+  /** examples/<file> with this world's names and endpoints, applied with kubectl. */
+  const applyExample = async (file: string, edits: Array<[string | RegExp, string]>) => {
+    let text = readFileSync(join(repoRoot, 'examples', file), 'utf8')
+      .replace('bucket: configstore-backups', `bucket: ${backups.bucket}`)
+      .replace('http://minio.minio.svc:9000', w.env.s3.endpoint);
+    for (const [from, to] of edits) text = text.replace(from, to);
+    writeFileSync(join(w.dir, file), text);
+    return w.kubectl(['apply', '-f', join(w.dir, file)]);
+  };
+  const finished = (name: string) =>
+    until(w, `${name} finished`, async () => {
+      const m = await getMaintenance(w, name);
+      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
+    }, 180_000, async () => (await getMaintenance(w, name))?.status);
+
+  it('helm install runs the operator from the image, restricted, with the chart’s CRDs established', async () => {
+    const deployment = await w.apps.readNamespacedDeployment({ name: release, namespace: w.namespace });
+    expect(deployment.status?.readyReplicas).toBe(2);
+    const pods = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app.kubernetes.io/name=${release}` })).items;
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.spec!.nodeName).toBe(w.env.node.name);
+      expect(pod.spec!.containers[0]!.image).toBe(w.env.node.image);
+      expect(pod.spec!.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+      expect(pod.status!.containerStatuses![0]!.imageID).toContain('sha256:');
+    }
+    const crds = await w.kubectl(['get', 'crd', 'configstoreclusters.configstore.io', 'configstoremaintenances.configstore.io', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
+    expect(crds.trim()).toBe('True True');
+    const holder = await until(w, 'a leader', async () => JSON.parse(await w.kubectl(['get', 'lease', 'configstore-operator', '-o', 'json'])).spec?.holderIdentity as string | undefined);
+    expect(pods.map((p) => p.metadata!.name)).toContain(holder.split('_')[0]); // <pod>_<random>, as client-go's
+  });
+
+  it('examples/cluster.yaml runs 3 instances on the node; each is ready seconds after it is scheduled', async () => {
+    main = await applyExampleCluster(w, 'main', 3);
+    const cluster = await until(w, 'cluster main Ready', async () => {
+      const c = await getCluster(w, 'main');
+      return c.status?.readyReplicas === 3 && c.status.mode === 'normal' && c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c;
+    }, 180_000, async () => (await getCluster(w, 'main')).status);
+    expect(cluster.status!.instances).toHaveLength(3);
+    const pods = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items;
+    const startSeconds = pods.map((p) => {
+      const at = (type: string) => new Date(p.status!.conditions!.find((c) => c.type === type)!.lastTransitionTime!).getTime();
+      return (at('Ready') - at('PodScheduled')) / 1000;
+    });
+    console.log(`server pods, PodScheduled → Ready (readiness probe every 2 s; 1 s resolution): ${startSeconds.join(', ')} s; image ${(w.env.node.imageBytes / 1e6).toFixed(0)} MB`);
+    for (const pod of pods) {
+      expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      expect(pod.spec!.volumes!.find((v) => v.name === 'scratch')?.emptyDir).toBeDefined();
+    }
+  });
+
+  let exported: ConfigStoreMaintenance;
+  it('an Export CR from examples/ succeeds; its result came through the termination log and matches the stored object', async () => {
+    const [client] = await clients();
+    for (let i = 0; i < 30; i++) await client!.createUser({ name: `user${i}` });
+    await applyExample('export.yaml', []);
+    exported = await finished('export-1');
+    expect(exported.status!.phase, exported.status!.message).toBe('Succeeded');
+    const result = exported.status!.result!;
+    expect(result.objects).toBeGreaterThanOrEqual(30);
+
+    const jobPods = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: 'configstore.io/maintenance=export-1' })).items;
+    const terminated = jobPods.map((p) => p.status?.containerStatuses?.[0]?.state?.terminated).find((t) => t?.exitCode === 0);
+    expect(terminated?.message, 'the kubelet read the result from /dev/termination-log').toContain(result.sha256);
+
+    const s3 = s3ClientFor(w.env.s3);
+    const object = await s3.send(new GetObjectCommand({ Bucket: backups.bucket, Key: 'main/export-1.ndjson.gz' }));
+    const bytes = Buffer.from(await object.Body!.transformToByteArray());
+    s3.destroy();
+    expect(bytes.length).toBe(result.bytes);
+    // the result's sha256 is the export's own: of every byte before its trailer line
+    const text = gunzipSync(bytes);
+    const trailerAt = text.lastIndexOf('\n', text.length - 2) + 1;
+    expect(createHash('sha256').update(text.subarray(0, trailerAt)).digest('hex')).toBe(result.sha256);
+    expect(JSON.parse(text.subarray(trailerAt).toString())).toMatchObject({ objects: result.objects, sha256: result.sha256 });
+  });
+
+  it('an Import CR from examples/ restores it on every instance (the import’s scratch on the emptyDir of a read-only pod)', async () => {
+    const [client] = await clients();
+    await client!.createUser({ name: 'after-export' });
+    // as a user would: uncomment the sha256 line and paste the export's
+    await applyExample('import.yaml', [[/# sha256: [0-9a-f]{64}/, `sha256: ${exported.status!.result!.sha256}`]]);
+    const imported = await finished('import-1');
+    expect(imported.status!.phase, imported.status!.message).toBe('Succeeded');
+    const expected = Array.from({ length: 30 }, (_, i) => `user${i}`).sort();
+    const all = await clients();
+    expect(all).toHaveLength(3);
+    for (const c of all) expect(await until(w, 'the imported users', async () => {
+      const names = await usersOf(c);
+      return names.length === expected.length && names;
+    })).toEqual(expected);
+    const cluster = await getCluster(w, 'main');
+    expect(cluster.status!.mode).toBe('normal');
+  });
+});
