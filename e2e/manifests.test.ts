@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCrds } from '../scripts/localenv/crds.js';
-import { chartDir, kubeToolsEnv } from '../scripts/localenv/operatorenv.js';
+import { chartDir, kubeToolsEnv } from '../scripts/localenv/operator.js';
 import { isolatedNamespace, localEnv } from '../scripts/localenv/testenv.js';
 import { repoRoot } from '../scripts/localenv/tools.js';
 

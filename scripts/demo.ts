@@ -1,8 +1,9 @@
 // `npm start`: the local demo of the operator, in the foreground until Ctrl-C. It starts etcd,
-// MinIO and a Kubernetes control plane (scripts/localenv), installs the CRDs and the chart's
-// RBAC, runs the fake node (pods as local processes: there is no kubelet here) and the
-// operator, creates the ConfigStoreCluster `main` (3 instances) in namespace `demo` from
-// examples/ with the local endpoints filled in, then prints what to try. Ctrl-C stops it all.
+// MinIO, a Kubernetes control plane and a real node (scripts/localenv: kubelet, containerd,
+// CoreDNS, a local registry with the image built from the Dockerfile), installs the operator
+// with `helm install` of the chart (CRDs included) in namespace `demo` (Pod Security
+// "restricted"), applies examples/ with the local endpoints filled in (ConfigStoreCluster
+// `main`, 3 instances), then prints what to try. Ctrl-C stops it all.
 //   npm start -- [--keep]      (--keep: leave the state directory for a look afterwards)
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
@@ -14,8 +15,7 @@ import { parseArgs, promisify } from 'node:util';
 import { ConfigStoreClient } from '../configstore/client/index.js';
 import { group, version, type ConfigStoreCluster } from '../operator/api/index.js';
 import { createBucket, down, up, type LocalEnvState } from './localenv/env.js';
-import { isClusterReady, kubeToolsEnv, startOperatorEnv, type OperatorEnv } from './localenv/operatorenv.js';
-import { tail } from './localenv/process.js';
+import { defaultRelease, helmInstallOperator, isClusterReady, kubeToolsEnv, nodeImage, operatorLogs } from './localenv/operator.js';
 import { repoRoot } from './localenv/tools.js';
 
 const run = promisify(execFile);
@@ -36,15 +36,13 @@ const secs = (from: number) => `${((Date.now() - from) / 1000).toFixed(1)} s`;
 const say = (msg: string) => process.stderr.write(`[demo ${secs(t0).padStart(7)}] ${msg}\n`);
 
 let state: LocalEnvState | undefined;
-let opEnv: OperatorEnv | undefined;
 let stopping: Promise<never> | undefined;
 
 /** Stops what was started, newest first; the state dir stays on failure (or with --keep). */
 function stopAll(code: number): Promise<never> {
   stopping ??= (async () => {
     const started = Date.now();
-    say('stopping the operator, the pods, kube-apiserver, etcd and MinIO…');
-    await opEnv?.stop().catch((err: Error) => say(`stopping operator/node: ${err.message}`));
+    say('stopping the pods, the node, kube-apiserver, etcd and MinIO…');
     const remove = code === 0 && !keep;
     if (state) await down(state.dir, { remove });
     say(`stopped in ${secs(started)}${state && !remove ? `; state and logs kept in ${state.dir}` : ''}`);
@@ -68,6 +66,7 @@ function renderExamples(s: LocalEnvState, adminToken: string, outDir: string): R
     'replace-me-access-key-id': s.s3.accessKeyId,
     'replace-me-secret-access-key': s.s3.secretAccessKey,
     'replace-me-with-a-long-random-token': adminToken,
+    'ghcr.io/example/configstore:0.1.0': nodeImage(s),
   };
   const used = new Set<string>();
   const files: Record<string, string> = {};
@@ -101,8 +100,8 @@ function demoKubeconfig(s: LocalEnvState, file: string): string {
 }
 
 async function main() {
-  say('starting etcd, MinIO, kube-apiserver and kube-controller-manager (scripts/localenv)…');
-  state = await up({ kube: true });
+  say('starting etcd, MinIO, the control plane and a node; building the image (scripts/localenv)…');
+  state = await up({ node: true });
   const serversUp = Date.now();
   say(`servers up in ${secs(t0)} (state in ${state.dir})`);
   await checkpoint();
@@ -112,10 +111,10 @@ async function main() {
   const kc = new KubeConfig();
   kc.loadFromFile(state.kube!.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
   await createBucket(state.s3, backupBucket);
-  say(`CRDs, chart RBAC (release configstore-operator), fake node and operator in namespace ${namespace}…`);
-  opEnv = await startOperatorEnv({ state, kc, namespace, dir, release: 'configstore-operator', podName: 'configstore-operator-demo' });
+  say(`helm install ${defaultRelease} charts/configstore-operator -n ${namespace} (image ${nodeImage(state)})…`);
+  await helmInstallOperator({ state, namespace });
   await checkpoint();
 
   const adminToken = randomBytes(16).toString('hex');
@@ -133,7 +132,7 @@ async function main() {
     if (isClusterReady(c, 3)) break;
     if (Date.now() > deadline) {
       throw new Error(
-        `cluster ${clusterName} not Ready after 180 s: ${JSON.stringify(c.status ?? {})}\n--- operator log (${opEnv.operator.logFile}) ---\n${tail(opEnv.operator.logFile, 20)}`,
+        `cluster ${clusterName} not Ready after 180 s: ${JSON.stringify(c.status ?? {})}\n--- operator logs ---\n${await operatorLogs(state, namespace)}`,
       );
     }
     await sleep(250);
@@ -154,8 +153,8 @@ async function main() {
     [
       '',
       `The local demo is ready in ${secs(t0)} (servers ${((serversUp - t0) / 1000).toFixed(1)} s, then operator + cluster ${((ready - serversUp) / 1000).toFixed(1)} s).`,
-      `  ConfigStoreCluster ${clusterName} in namespace ${namespace}: 3 instances (pods run as local processes by the fake node), one at ${url}`,
-      `  etcd ${state.etcd.endpoint}, MinIO ${state.s3.endpoint}, kube-apiserver ${state.kube!.server}`,
+      `  ConfigStoreCluster ${clusterName} in namespace ${namespace}: 3 instances on node ${state.node!.name}, one at ${url}`,
+      `  etcd ${state.etcd.endpoint}, MinIO ${state.s3.endpoint}, kube-apiserver ${state.kube!.server}, image ${nodeImage(state)}`,
       `  admin token ${adminToken}; manifests (examples/ with these endpoints) and logs in ${dir}/`,
       '',
       'In another shell:',
@@ -175,7 +174,7 @@ async function main() {
       `  curl -s ${url}/api/v1alpha/users                 # alice, bob, carol again`,
       '',
       `Also: kubectl apply -f ${files['maintenance.yaml']} (writes 503 until you kubectl delete it),`,
-      `      kubectl describe csm export-1 (events), kubectl get pods,jobs, tail -f ${opEnv.operator.logFile}`,
+      `      kubectl describe csm export-1 (events), kubectl get pods,jobs, kubectl logs -l app.kubernetes.io/name=${defaultRelease} -f`,
       '',
       'Press Ctrl-C to stop everything.',
       '',

@@ -6,9 +6,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { UnavailableError } from '../errors.js';
+
+/** The scratch directory, or a 503 that says what the server lacks (a read-only root without a writable TMPDIR). */
+function scratchDir(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'configstore-import-'));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UnavailableError(
+      `this server cannot import: its scratch directory ${tmpdir()} is not writable (${reason}); give it a writable TMPDIR (in Kubernetes an emptyDir mounted at /tmp, as the operator's pods have) and retry`,
+      { code: 'noScratchSpace', cause: err },
+    );
+  }
+}
 
 export class ImportIndex {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'configstore-import-'));
+  private readonly dir = scratchDir();
   private readonly db = new DatabaseSync(join(this.dir, 'index.sqlite'));
   private readonly s: Record<'hasId' | 'refOf' | 'addId' | 'addName' | 'addRoot' | 'addGroupParent' | 'groupParents' | 'parentOf' | 'ownerWithoutRoot', StatementSync>;
 

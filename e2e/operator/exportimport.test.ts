@@ -69,7 +69,7 @@ describe('export and import through ConfigStoreMaintenance', () => {
   });
 
   it('the operator reports it in /metrics', async () => {
-    const text = await (await fetch(w.operator.metricsUrl)).text();
+    const text = await (await fetch(await w.operator.metricsUrl())).text();
     expect(text).toMatch(/configstore_operator_operation_transitions_total\{operation="Export",phase="Succeeded"\} 1/);
     expect(text).toMatch(new RegExp(`configstore_operator_exported_bytes_total ${exported.status!.result!.bytes}\\b`));
     expect(text).toMatch(/configstore_operator_operations\{operation="Export",phase="Succeeded"\} 1/);

@@ -20,7 +20,7 @@ describe('a cluster on a TLS + password etcd', () => {
   beforeAll(async () => {
     ensureTools(['etcd']);
     w = await startWorld('secure');
-    etcd = await startEtcd(binary('etcd'), w.dir, 'secure-etcd', { secure: true });
+    etcd = await startEtcd(binary('etcd'), w.dir, 'secure-etcd', { secure: true, host: w.env.node.ip }); // pods reach it on the node's address
     expect(readdirSync(etcd.credentialsDir!)).toEqual(expect.arrayContaining(credentialFiles));
     const data = Object.fromEntries(credentialFiles.map((f) => [f, readFileSync(join(etcd.credentialsDir!, f)).toString('base64')]));
     await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'etcd-credentials' }, data } });

@@ -1,42 +1,122 @@
-// One e2e world per test file: a namespace on the real kube-apiserver with the CRDs and the
-// chart's RBAC, a fake node running pods as local processes (e2e/node), and the operator as
-// a real `configstore operator` process authenticated by its ServiceAccount's token, so a
-// missing permission in the chart fails the tests.
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+// One e2e world per test file, on the real node (scripts/local-env up --node): a namespace
+// that enforces Pod Security "restricted", the operator installed as a user installs it
+// (`helm install` of the chart, its crds/ included, the image built from the Dockerfile),
+// and clusters whose pods the kubelet runs. etcd and MinIO are this machine's, on the node's
+// address, so pods and the tests reach the same servers.
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiVersion, group, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from '../../operator/api/index.js';
-import { startOperatorEnv, type OperatorProcess } from '../../scripts/localenv/operatorenv.js';
+import type { LocalEnvState } from '../../scripts/localenv/env.js';
+import { defaultRelease as release, helmInstallOperator, kubeTool, operatorLogs } from '../../scripts/localenv/operator.js';
 import { isolatedBucket, isolatedEtcdPrefix, isolatedNamespace, localEnv } from '../../scripts/localenv/testenv.js';
-import type { FakeNode } from '../node/node.js';
 
+export { release };
 export const adminToken = 'e2e-admin-token-0123456789';
+const operatorSelector = `app.kubernetes.io/name=${release}`;
+
+export type NodeEnv = LocalEnvState & { node: NonNullable<LocalEnvState['node']>; kube: NonNullable<LocalEnvState['kube']> };
+
+export function nodeEnv(): NodeEnv {
+  const env = localEnv();
+  if (!env.node || !env.kube) throw new Error('these tests need the real node: run them with `npm test` (or LOCAL_ENV_NODE=1 vitest run --config vitest.node.config.ts)');
+  return env as NodeEnv;
+}
+
+/** The operator as the chart deploys it: a Deployment whose pods the tests kill, stop and start. */
+export interface OperatorDeployment {
+  replicas: number;
+  /** The operator's pods (those being deleted left out). */
+  pods(): Promise<V1Pod[]>;
+  /** The pod holding the Lease, once one does. */
+  leader(): Promise<V1Pod>;
+  /** /metrics of the leader. */
+  metricsUrl(): Promise<string>;
+  /** Force-deletes `pods` (default: all) at once, as a SIGKILL would; the Deployment replaces them. */
+  kill(pods?: V1Pod[]): Promise<void>;
+  /** Scales to 0 and waits until no operator runs. */
+  stop(): Promise<void>;
+  /** Scales back to `replicas` (or `n`) and waits until they are ready. */
+  start(n?: number): Promise<void>;
+  /** The last lines of every operator pod's log. */
+  logs(): Promise<string>;
+}
 
 export interface World {
+  env: NodeEnv;
   namespace: string;
   kc: KubeConfig;
   core: CoreV1Api;
+  apps: AppsV1Api;
   batch: BatchV1Api;
   custom: CustomObjectsApi;
-  node: FakeNode;
-  /** Holds operator.kubeconfig (the ServiceAccount's), operator.log, rbac.yaml, node/. */
+  /** A scratch dir of the test process. */
   dir: string;
-  /** The operator process (restartable); `metricsUrl` serves /metrics of the running one. */
-  operator: OperatorProcess;
+  operator: OperatorDeployment;
   /** A bucket for exports, with the `s3` Secret that has its credentials. */
   backups: Awaited<ReturnType<typeof isolatedBucket>>;
+  /** kubectl as the admin, in the world's namespace (stdin from `input`). */
+  kubectl(args: string[], input?: string): Promise<string>;
+  helm(args: string[]): Promise<string>;
   cleanup(): Promise<void>;
 }
 
-export async function startWorld(name: string): Promise<World> {
-  const env = localEnv();
-  const ns = await isolatedNamespace(name);
+export async function startWorld(name: string, opts: { operatorReplicas?: number; helmValues?: string[] } = {}): Promise<World> {
+  const env = nodeEnv();
+  const ns = await isolatedNamespace(name, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
   const { kc, namespace } = ns;
   const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
   const dir = mkdtempSync(join(tmpdir(), `e2e-${name}-`));
-  // the shared pieces (scripts/localenv/operatorenv.ts, also behind `npm start`)
-  const opEnv = await startOperatorEnv({ state: env, kc, namespace, dir, release: 'op', podName: `operator-${name}`, logLevel: 'debug' });
+  const tool = (cmd: 'kubectl' | 'helm', args: string[], input?: string) => kubeTool(env, cmd, args, input);
+  const replicas = opts.operatorReplicas ?? 1;
+  await helmInstallOperator({
+    state: env,
+    namespace,
+    replicas,
+    // a short lease: a killed leader's successor takes over within seconds (tests kill it on purpose)
+    values: ['--set', 'leaderElection.leaseDurationSeconds=5', '--set', 'logLevel=debug', ...(opts.helmValues ?? [])],
+  });
+
+  const listPods = async () => (await core.listNamespacedPod({ namespace, labelSelector: operatorSelector })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const ready = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  const poll = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe().catch(() => undefined);
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const scale = (n: number) => apps.patchNamespacedDeploymentScale({ name: release, namespace, body: { spec: { replicas: n } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const operator: OperatorDeployment = {
+    replicas,
+    pods: listPods,
+    leader: () =>
+      poll('an operator leading', async () => {
+        const lease = JSON.parse(await tool('kubectl', ['-n', namespace, 'get', 'lease', 'configstore-operator', '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+        const holder = lease.spec?.holderIdentity?.split('_')[0]; // <pod>_<random>
+        return (await listPods()).find((p) => p.metadata!.name === holder && ready(p));
+      }),
+    async metricsUrl() {
+      return `http://${(await this.leader()).status!.podIP}:8080/metrics`;
+    },
+    async kill(pods) {
+      const targets = pods ?? (await listPods());
+      await Promise.all(targets.map((p) => core.deleteNamespacedPod({ name: p.metadata!.name!, namespace, gracePeriodSeconds: 0 }).catch(() => undefined)));
+    },
+    async stop() {
+      await scale(0);
+      await poll('no operator pod', async () => (await core.listNamespacedPod({ namespace, labelSelector: operatorSelector })).items.length === 0);
+    },
+    async start(n = replicas) {
+      await scale(n);
+      await poll(`${n} operator pod(s) ready`, async () => (await listPods()).filter(ready).length === n);
+    },
+    logs: () => operatorLogs(env, namespace),
+  };
 
   const secrets: { name: string; data: Record<string, string> }[] = [
     { name: 's3', data: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } },
@@ -48,26 +128,29 @@ export async function startWorld(name: string): Promise<World> {
   const backups = await isolatedBucket(`${name}-backups`);
 
   return {
+    env,
     namespace,
     kc,
     core,
+    apps,
     batch: kc.makeApiClient(BatchV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
-    node: opEnv.node,
     dir,
-    operator: opEnv.operator,
+    operator,
     backups,
+    kubectl: (args, input) => tool('kubectl', ['-n', namespace, ...args], input),
+    helm: (args) => tool('helm', ['-n', namespace, ...args]),
     async cleanup() {
-      await opEnv.stop();
+      await tool('helm', ['-n', namespace, 'uninstall', release, '--wait', '--timeout', '60s']).catch(() => undefined);
       await backups.cleanup().catch(() => undefined);
       await ns.cleanup();
     },
   };
 }
 
-/** A ConfigStoreCluster on the local etcd (its own prefix) and MinIO (its own bucket). */
+/** A ConfigStoreCluster of the image built here, on the machine's etcd (its own prefix) and MinIO (its own bucket). */
 export async function createCluster(w: World, name: string, replicas = 2, opts: { etcd?: ConfigStoreCluster['spec']['etcd'] } = {}) {
-  const env = localEnv();
+  const env = w.env;
   // another etcd (opts.etcd) belongs to the test; the shared one gets an isolated prefix
   const etcd = opts.etcd ? { prefix: opts.etcd.prefix ?? '/configstore/', cleanup: async () => undefined } : isolatedEtcdPrefix(name);
   const storage = await isolatedBucket(`${name}-data`);
@@ -77,7 +160,7 @@ export async function createCluster(w: World, name: string, replicas = 2, opts: 
     metadata: { name, namespace: w.namespace },
     spec: {
       replicas,
-      image: 'configstore:e2e',
+      image: env.node.image,
       etcd: opts.etcd ?? { endpoints: [env.etcd.endpoint], prefix: etcd.prefix },
       objectStorage: { s3: { bucket: storage.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } },
       adminTokenSecretRef: { name: 'admin' },
@@ -106,7 +189,7 @@ export async function createMaintenance(w: World, name: string, spec: ConfigStor
   return (await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', body })) as ConfigStoreMaintenance;
 }
 
-/** Polls until `probe` returns a value (not undefined/false), or fails with `what` and the operator's last log lines. */
+/** Polls until `probe` returns a value (not undefined/false), or fails with `what`, the state `describe` gives and the operator's logs. */
 export async function until<T>(w: World, what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200, describe?: () => Promise<unknown>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -114,7 +197,7 @@ export async function until<T>(w: World, what: string, probe: () => Promise<T | 
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) {
       const state = describe ? `\n--- state ---\n${JSON.stringify(await describe().catch((e: Error) => e.message), null, 1)}` : '';
-      throw new Error(`timed out waiting for ${what}${state}\n--- operator log (tail) ---\n${w.operator.logs().split('\n').slice(-30).join('\n')}`);
+      throw new Error(`timed out waiting for ${what}${state}\n--- operator logs (tail) ---\n${await w.operator.logs()}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -122,6 +205,5 @@ export async function until<T>(w: World, what: string, probe: () => Promise<T | 
 
 /** The S3 location of an export in the backups bucket, as a ConfigStoreMaintenance names it. */
 export function backupObject(w: World, key: string) {
-  const env = localEnv();
-  return { s3: { bucket: w.backups.bucket, key, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } };
+  return { s3: { bucket: w.backups.bucket, key, endpoint: w.env.s3.endpoint, region: w.env.s3.region, credentialsSecretRef: { name: 's3' } } };
 }

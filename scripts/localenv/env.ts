@@ -3,10 +3,10 @@
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startEtcd } from './etcd.js';
 import { startKube } from './kube.js';
-import { addNodeIp, nodeIp } from './node/network.js';
+import { addNodeIp, claimNode, nodeIp, nodeOwner, releaseNode } from './node/network.js';
 import { startNode, type NodeState } from './node/node.js';
 import { drainNode, sweepNode } from './node/teardown.js';
 import { startMinio } from './minio.js';
@@ -43,7 +43,7 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
   const withKube = options.kube === true || withNode;
   ensureTools(withNode ? ['etcd', 'minio', 'kubectl', 'kube', 'node'] : withKube ? ['etcd', 'minio', 'kubectl', 'kube'] : ['etcd', 'minio', 'kubectl']);
   const host = withNode ? nodeIp : '127.0.0.1';
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'configstore-env-'));
+  const dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'configstore-env-')));
   mkdirSync(dir, { recursive: true });
   const processes: StartedProcess[] = [];
   const save = (state: Omit<LocalEnvState, 'processes' | 'startedAt'>) => {
@@ -53,7 +53,16 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
   };
   try {
     const binDir = linkBinaries(dir, withKube, withNode);
-    if (withNode) addNodeIp();
+    if (withNode) {
+      claimNode(dir, (owner) => {
+        try {
+          return readState(owner).processes.some(isRunning);
+        } catch {
+          return false;
+        }
+      });
+      addNodeIp();
+    }
     // written now, so that `down` finds what to stop and sweep even if `up` fails half-way
     save({ dir, etcd: { endpoint: '' }, s3: { endpoint: '', region: '', accessKeyId: '', secretAccessKey: '', bucket: '' }, binDir });
     // etcd, MinIO and the control plane start in parallel: the apiserver is the slow one.
@@ -98,13 +107,17 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
     });
   } catch (err) {
     await stopAll(processes);
-    if (withNode) await sweepNode({ stateDir: dir, since: startedAt, kubeProxyBin: binary('kube', 'kube-proxy') });
+    if (withNode && nodeOwner() === dir) {
+      await sweepNode({ stateDir: dir, since: startedAt, kubeProxyBin: binary('kube', 'kube-proxy') });
+      releaseNode(dir);
+    }
     throw err;
   }
 }
 
 /** Stops what `up` started in `dir` (by recorded pid) and, with `remove`, deletes the dir. */
-export async function down(dir: string, options: { remove?: boolean } = {}): Promise<string[]> {
+export async function down(stateDir: string, options: { remove?: boolean } = {}): Promise<string[]> {
+  const dir = resolve(stateDir);
   const state = readState(dir);
   const stopped = state.processes.filter(isRunning).map((p) => `${p.name} (pid ${p.pid})`);
   const withNode = state.node !== undefined || state.processes.some((p) => ['kubelet', 'containerd', 'dockerd'].includes(p.name));
@@ -112,7 +125,11 @@ export async function down(dir: string, options: { remove?: boolean } = {}): Pro
   // the kubelet before its runtime, the runtime before the rest
   for (const first of ['kubelet', 'containerd']) await stopAll(state.processes.filter((p) => p.name === first));
   await stopAll(state.processes);
-  if (withNode) await sweepNode({ stateDir: dir, since: state.startedAt ?? 0, kubeProxyBin: join(state.binDir, 'kube-proxy') });
+  // the machine's node is swept only by the environment that owns it (never another's)
+  if (withNode && nodeOwner() === dir) {
+    await sweepNode({ stateDir: dir, since: state.startedAt ?? 0, kubeProxyBin: join(state.binDir, 'kube-proxy') });
+    releaseNode(dir);
+  }
   if (options.remove) rmSync(dir, { recursive: true, force: true });
   return stopped;
 }

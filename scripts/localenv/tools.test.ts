@@ -16,10 +16,15 @@ describe('installed tools', () => {
     expect((await run(bin('minio'), ['--version'])).stdout).toMatch(/minio version/i);
   });
 
-  it('has kube-apiserver and kube-controller-manager v1.34.4', async () => {
-    const dir = localEnv().binDir;
-    expect((await run(join(dir, 'kube-apiserver'), ['--version'])).stdout.trim()).toBe('Kubernetes v1.34.4');
-    expect((await run(join(dir, 'kube-controller-manager'), ['--version'])).stdout.trim()).toBe('Kubernetes v1.34.4');
+  it('has the control plane and the node of Kubernetes v1.34.4', async () => {
+    for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+      expect((await run(bin(name), ['--version'])).stdout.trim(), name).toBe('Kubernetes v1.34.4');
+    }
+  });
+
+  it('has distribution’s registry 3.1.2 and CoreDNS 1.15.0 built from their Go modules', async () => {
+    expect((await run(bin('registry'), ['--version'])).stdout).toContain('v3.1.2');
+    expect((await run(bin('coredns'), ['-version'])).stdout).toContain('CoreDNS-1.15.0');
   });
 
   it('has kubectl 1.34 and helm 4, and helm renders and lints a chart', async () => {

@@ -1,5 +1,6 @@
 // Starts the real servers once per test run, or reuses the environment named by
-// LOCAL_ENV_DIR (after `eval "$(scripts/local-env up --kube)"`), and hands it to the tests.
+// LOCAL_ENV_DIR (after `eval "$(scripts/local-env up --node)"`), and hands it to the tests.
+// The environment has a real node unless LOCAL_ENV_NODE=0 (or LOCAL_ENV_KUBE=0: no Kubernetes).
 import type { TestProject } from 'vitest/node';
 import { down, readState, up, type LocalEnvState } from './env.js';
 
@@ -16,7 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const started = Date.now();
-  const state = await up({ kube: process.env.LOCAL_ENV_KUBE !== '0', node: process.env.LOCAL_ENV_NODE === '1' });
+  const state = await up({ kube: process.env.LOCAL_ENV_KUBE !== '0', node: process.env.LOCAL_ENV_KUBE !== '0' && process.env.LOCAL_ENV_NODE !== '0' });
   process.stderr.write(`[local-env] servers up in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.dir})\n`);
   project.provide('localEnv', state);
   return async () => {

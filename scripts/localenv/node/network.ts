@@ -2,6 +2,7 @@
 // 2544), which no real network uses, so nothing here can shadow or reach a machine elsewhere.
 // One node per machine: a second `up --kube` would fight over the bridge, iptables and cgroups.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /** The node's InternalIP: an extra address on `lo` (a node IP may not be loopback, and this kernel has no dummy interfaces). */
 export const nodeIp = '198.19.0.1';
@@ -36,4 +37,28 @@ export function removeBridge(): void {
   } catch {
     // not there
   }
+}
+
+/** Which environment owns the machine's one node: its state dir, in this file. */
+export const nodeOwnerFile = '/run/configstore-local-node';
+
+export function nodeOwner(): string | undefined {
+  try {
+    return readFileSync(nodeOwnerFile, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Claims the node for `dir`; refuses while another environment that still runs holds it. */
+export function claimNode(dir: string, stillRunning: (ownerDir: string) => boolean): void {
+  const owner = nodeOwner();
+  if (owner && owner !== dir && stillRunning(owner)) {
+    throw new Error(`a local node is already up, in ${owner}: one node per machine (stop it with \`scripts/local-env down --dir ${owner}\`)`);
+  }
+  writeFileSync(nodeOwnerFile, `${dir}\n`);
+}
+
+export function releaseNode(dir: string): void {
+  if (nodeOwner() === dir) rmSync(nodeOwnerFile, { force: true });
 }
