@@ -87,6 +87,8 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
               registry: binary('node', 'registry'),
               coredns: binary('node', 'coredns'),
               pause: binary('node', 'pause'),
+              etcd: binary('etcd'),
+              minio: binary('minio'),
             },
             stateDir: dir,
             kubeDir: join(dir, 'kube'),

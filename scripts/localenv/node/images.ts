@@ -1,12 +1,12 @@
 // Images the node runs, made here (no registry outside can be reached): a Docker engine of
 // our own (Debian's docker.io; its layer cache under ~/.cache), the Dockerfile's base from
 // scripts/images/base-image, the configstore image from the Dockerfile as users build it,
-// the sandbox image from our pause binary, all pushed to the local registry.
+// and one-binary images of our pause, etcd and MinIO builds, all pushed to the local registry.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { isRunning, startProcess, waitReady, type StartedProcess } from '../process.js';
 import { repoRoot } from '../tools.js';
@@ -92,15 +92,21 @@ export async function buildConfigstoreImage(engine: DockerEngine, registry: stri
   return { ref, bytes, buildSeconds: (Date.now() - started) / 1000 };
 }
 
-/** The sandbox image: our pause binary alone in a layer. */
-export async function pushPauseImage(engine: DockerEngine, registry: string, pauseBin: string, nodeDir: string): Promise<string> {
-  const ref = `${registry}/pause:configstore`;
-  const dir = join(nodeDir, 'pause-image');
-  mkdirSync(dir, { recursive: true });
-  await run('tar', ['-C', join(pauseBin, '..'), '--owner=0', '--group=0', '-cf', join(dir, 'rootfs.tar'), 'pause']);
-  await docker(engine.host, ['import', '--change', 'ENTRYPOINT ["/pause"]', join(dir, 'rootfs.tar'), ref]);
-  await docker(engine.host, ['push', ref]);
-  return ref;
+/**
+ * An image of one static binary (the pause process, etcd, MinIO: all built here from Go
+ * modules), with an empty world-writable /tmp for a volume to cover; pushed as `ref`.
+ */
+export async function pushBinaryImage(engine: DockerEngine, o: { ref: string; binary: string; nodeDir: string }): Promise<string> {
+  const name = basename(o.binary);
+  const rootfs = join(o.nodeDir, 'images', name, 'rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  mkdirSync(join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
+  copyFileSync(o.binary, join(rootfs, 'bin', name));
+  const tar = join(o.nodeDir, 'images', name, 'rootfs.tar');
+  await run('tar', ['-C', rootfs, '--owner=0', '--group=0', '-cf', tar, 'bin', 'tmp']);
+  await docker(engine.host, ['import', '--change', `ENTRYPOINT ["/bin/${name}"]`, '--change', 'ENV HOME=/tmp', tar, o.ref]);
+  await docker(engine.host, ['push', o.ref]);
+  return o.ref;
 }
 
 export const engineRunning = (e: DockerEngine) => isRunning(e.process);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { nodeName } from '../kube.js';
 import { freePort, startProcess, waitReady, type StartedProcess } from '../process.js';
 import { resolvesKubernetesService, startCoreDns } from './dns.js';
-import { buildConfigstoreImage, pushPauseImage, startDocker } from './images.js';
+import { buildConfigstoreImage, pushBinaryImage, startDocker } from './images.js';
 import { writeKubeletConfig, writeKubeProxyConfig } from './kubelet.js';
 import { nodeIp } from './network.js';
 import { startRegistry } from './registry.js';
@@ -25,6 +25,9 @@ export interface NodeBins {
   registry: string;
   coredns: string;
   pause: string;
+  /** etcd and MinIO, for images the cluster can run them from. */
+  etcd: string;
+  minio: string;
 }
 
 export interface NodeState {
@@ -37,6 +40,8 @@ export interface NodeState {
   image: string;
   imageBytes: number;
   imageBuildSeconds: number;
+  /** etcd and MinIO images of this machine's builds, for running them inside the cluster. */
+  images: { etcd: string; minio: string };
   dockerHost: string;
   runtimeSocket: string;
 }
@@ -49,7 +54,11 @@ export async function startNode(o: { bins: NodeBins; stateDir: string; kubeDir: 
   const [registry, engine] = await Promise.all([startRegistry(o.bins.registry, dir), startDocker(dir)]);
   keep(registry.process);
   keep(engine.process);
-  const pauseImage = await pushPauseImage(engine, registry.address, o.bins.pause, dir);
+  const [pauseImage, etcdImage, minioImage] = await Promise.all([
+    pushBinaryImage(engine, { ref: `${registry.address}/pause:configstore`, binary: o.bins.pause, nodeDir: dir }),
+    pushBinaryImage(engine, { ref: `${registry.address}/etcd:local`, binary: o.bins.etcd, nodeDir: dir }),
+    pushBinaryImage(engine, { ref: `${registry.address}/minio:local`, binary: o.bins.minio, nodeDir: dir }),
+  ]);
   // the image builds while the node starts (warm: a cache hit and a push of nothing new)
   const image = buildConfigstoreImage(engine, registry.address, join(dir, 'image-build.log'));
   image.catch(() => undefined);
@@ -111,6 +120,7 @@ leaderElection: {leaderElect: false}
     image: built.ref,
     imageBytes: built.bytes,
     imageBuildSeconds: built.buildSeconds,
+    images: { etcd: etcdImage, minio: minioImage },
     dockerHost: engine.host,
     runtimeSocket: runtime.socket,
   };
