@@ -123,7 +123,11 @@ export async function down(stateDir: string, options: { remove?: boolean } = {})
   const state = readState(dir);
   const stopped = state.processes.filter(isRunning).map((p) => `${p.name} (pid ${p.pid})`);
   const withNode = state.node !== undefined || state.processes.some((p) => ['kubelet', 'containerd', 'dockerd'].includes(p.name));
-  if (withNode && state.kube) await drainNode(state.kube.kubeconfig);
+  if (withNode && state.kube) {
+    // no controller may replace the pods drained next, and no scheduler place them
+    await stopAll(state.processes.filter((p) => ['kube-controller-manager', 'kube-scheduler'].includes(p.name)));
+    await drainNode(state.kube.kubeconfig);
+  }
   // the kubelet before its runtime, the runtime before the rest
   for (const first of ['kubelet', 'containerd']) await stopAll(state.processes.filter((p) => p.name === first));
   await stopAll(state.processes);
