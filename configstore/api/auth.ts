@@ -16,9 +16,14 @@ declare module 'fastify' {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export function registerAdminAuth(app: FastifyInstance, adminToken: string | undefined): void {
+/** The admin token, or a function giving the one in force (a token file that may be rotated). */
+export type AdminTokenSource = string | (() => string);
+
+export function registerAdminAuth(app: FastifyInstance, adminToken: AdminTokenSource | undefined): void {
   if (adminToken === undefined) return;
-  const expected = digest(adminToken);
+  const current = typeof adminToken === 'string' ? () => adminToken : adminToken;
+  let token = current();
+  let expected = digest(token);
   // only admin routes get the check: other routes pay nothing per request
   app.addHook('onRoute', (route) => {
     if (!route.config?.admin) return;
@@ -32,6 +37,8 @@ export function registerAdminAuth(app: FastifyInstance, adminToken: string | und
       reply.header('www-authenticate', 'Bearer');
       throw new UnauthorizedError('this route needs the admin token: send "Authorization: Bearer <token>"', { code: 'adminTokenRequired' });
     }
+    const now = current();
+    if (now !== token) [token, expected] = [now, digest(now)];
     // compare digests: constant time whatever the length of the token sent
     if (!timingSafeEqual(digest(match[1]!), expected)) {
       throw new ForbiddenError('the admin token sent is not valid', { code: 'adminTokenInvalid' });

@@ -16,7 +16,7 @@ import { etcdKeys } from '../types/etcd.js';
 import type { EtcdConnectionOptions } from '../types/etcdcredentials.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { ReadDB } from '../readdb/readdb.js';
-import { registerAdminAuth } from './auth.js';
+import { registerAdminAuth, type AdminTokenSource } from './auth.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { maintenanceRoutes } from './maintenance.js';
@@ -40,8 +40,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Directory of the read model's SQLite file; in memory when unset. */
   dataDir?: string;
-  /** Bearer token required by routes marked `config: { admin: true }`; open when unset. */
-  adminToken?: string;
+  /** Bearer token required by routes marked `config: { admin: true }` (or a function giving the one in force); open when unset. */
+  adminToken?: AdminTokenSource;
   /** This instance's id (POD_NAME), bound to every log line and its registry key; generated when unset. */
   instanceId?: string;
   /** Instance registry lease TTL and refresh period (tests shorten them). */

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { createServer } from '../api/server.js';
 import { openObjectStorage } from '../objectstorage/index.js';
 import { parseServeSettings, type Raw, type ServeSettings } from './settings.js';
+import { watchedTokenFile } from './tokenfile.js';
 
 // flag name (commander key) → environment variable, default, help
 const options = {
@@ -54,6 +55,10 @@ const knownVariables = new Set<string>([...Object.values(options).map((o) => o.e
 
 async function serve(settings: ServeSettings): Promise<void> {
   const storage = openObjectStorage(settings.objectStorageUrl);
+  // a token file is read again when it changes (a rotated Secret volume); logged once the server's logger exists
+  const logs: { to?: { info(m: string): void; warn(m: string): void } } = {};
+  const tokenLog = { info: (m: string) => logs.to?.info(m), warn: (m: string) => logs.to?.warn(m) };
+  const adminToken = settings.adminToken && settings.adminTokenFile ? watchedTokenFile(settings.adminTokenFile, settings.adminToken, tokenLog) : settings.adminToken;
   const server = await createServer({
     etcdEndpoints: settings.etcdEndpoints,
     etcdSecurity: settings.etcd,
@@ -63,9 +68,10 @@ async function serve(settings: ServeSettings): Promise<void> {
     instanceId: settings.instanceId,
     startInBackground: true,
     ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
-    ...(settings.adminToken ? { adminToken: settings.adminToken } : {}),
+    ...(adminToken ? { adminToken } : {}),
   });
   const log = server.app.log;
+  logs.to = log;
   const typos = Object.keys(process.env).filter((k) => k.startsWith('CONFIGSTORE_') && !knownVariables.has(k));
   if (typos.length) log.warn({ variables: typos }, 'unknown CONFIGSTORE_ variables ignored');
   if (!settings.adminToken) log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE or CONFIGSTORE_ADMIN_TOKEN): admin routes are open to anyone who reaches this address');

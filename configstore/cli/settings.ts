@@ -23,6 +23,8 @@ export interface ServeSettings {
   etcdPrefix: string;
   objectStorageUrl: string;
   adminToken: string | undefined;
+  /** Where the admin token came from, when a file: serve watches it for rotation. */
+  adminTokenFile: string | undefined;
   dataDir: string | undefined;
   instanceId: string;
   logLevel: string;
@@ -195,6 +197,7 @@ export function parseServeSettings(raw: {
     etcdPrefix,
     objectStorageUrl,
     adminToken: readAdminToken(raw.adminTokenFile),
+    adminTokenFile: raw.adminTokenFile.value || undefined,
     dataDir,
     instanceId,
     logLevel,

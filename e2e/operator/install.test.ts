@@ -163,4 +163,27 @@ describe('on a real node: the chart, the image and examples/', () => {
     const cluster = await getCluster(w, 'main');
     expect(cluster.status!.mode).toBe('normal');
   });
+
+  it('a rotated admin token reaches the running instances through their Secret volume, without a restart; the next Job uses it', async () => {
+    const before = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.map((p) => p.metadata!.name!).sort();
+    const rotated = `rotated-${Date.now().toString(36)}-token`;
+    const status = async (ip: string, token: string) => (await fetch(`http://${ip}:4000/api/v1alpha/maintenance`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const started = Date.now();
+    await w.kubectl(['create', 'secret', 'generic', 'configstore-admin', `--from-literal=token=${rotated}`, '--dry-run=client', '-o', 'yaml'])
+      .then((yaml) => w.kubectl(['apply', '-f', '-'], yaml));
+    const ips = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.map((p) => p.status!.podIP!);
+    await until(w, 'every instance to take the rotated token', async () => {
+      for (const ip of ips) if ((await status(ip, rotated)) !== 200) return false;
+      return true;
+    }, 120_000, 500);
+    const seconds = (Date.now() - started) / 1000;
+    for (const ip of ips) expect(await status(ip, adminToken)).toBe(403);
+    const after = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items;
+    expect(after.map((p) => p.metadata!.name!).sort()).toEqual(before);
+    expect(after.every((p) => p.status!.containerStatuses![0]!.restartCount === 0)).toBe(true);
+    console.log(`rotated admin token in force on all 3 instances ${seconds.toFixed(1)} s after the Secret changed (kubelet syncFrequency 10 s here), no restart`);
+    await applyExample('export.yaml', [['name: export-1', 'name: export-2'], ['main/export-1.ndjson.gz', 'main/export-2.ndjson.gz']]);
+    const done = await finished('export-2');
+    expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+  });
 });

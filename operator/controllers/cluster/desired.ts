@@ -29,6 +29,20 @@ export function objectStorageUrl(spec: ConfigStoreCluster['spec']['objectStorage
   return `s3://${s3.bucket}${prefix}?${params}`;
 }
 
+/** Where a server pod finds the admin token: a Secret volume, so a rotated token reaches it without a restart. */
+export const adminTokenDir = '/etc/configstore/admin';
+
+function adminTokenVolume(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
+  const ref = cluster.spec.adminTokenSecretRef;
+  if (!ref) return { env: [], volumes: [], volumeMounts: [] };
+  return {
+    env: [{ name: 'CONFIGSTORE_ADMIN_TOKEN_FILE', value: `${adminTokenDir}/token` }],
+    volumes: [{ name: 'admin-token', secret: { secretName: ref.name, items: [{ key: ref.key ?? 'token', path: 'token' }], defaultMode: 0o440 } }],
+    volumeMounts: [{ name: 'admin-token', mountPath: adminTokenDir, readOnly: true }],
+  };
+}
+
+/** The admin token for a Job's CLI (read once: a Job's pod starts after the Secret as it is now). */
 export function adminTokenEnv(cluster: ConfigStoreCluster): V1EnvVar[] {
   const ref = cluster.spec.adminTokenSecretRef;
   return ref ? [{ name: 'CONFIGSTORE_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'token' } } }] : [];
@@ -77,14 +91,15 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
     { name: 'CONFIGSTORE_ETCD_PREFIX', value: spec.etcd.prefix ?? '/configstore/' },
     { name: 'CONFIGSTORE_OBJECT_STORAGE', value: objectStorageUrl(spec.objectStorage) },
     { name: 'CONFIGSTORE_LOG_LEVEL', value: spec.logLevel ?? 'info' },
-    ...adminTokenEnv(cluster),
     ...s3CredentialsEnv(spec.objectStorage.s3?.credentialsSecretRef),
     ...credentials.env,
     scratch.env,
   ];
   const posix = posixVolume(cluster);
-  const volumes = [scratch.volume, ...credentials.volumes, ...posix.volumes];
-  const volumeMounts = [scratch.mount, ...credentials.volumeMounts, ...posix.volumeMounts];
+  const admin = adminTokenVolume(cluster);
+  env.push(...admin.env);
+  const volumes = [scratch.volume, ...credentials.volumes, ...posix.volumes, ...admin.volumes];
+  const volumeMounts = [scratch.mount, ...credentials.volumeMounts, ...posix.volumeMounts, ...admin.volumeMounts];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -36,6 +36,8 @@ imageGCLowThresholdPercent: 95
 serializeImagePulls: false
 podPidsLimit: 4096
 nodeStatusReportFrequency: 10s
+# how soon a changed Secret reaches its volumes (default 1m)
+syncFrequency: 10s
 shutdownGracePeriod: 0s
 `,
   );
