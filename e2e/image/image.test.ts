@@ -1,5 +1,5 @@
 // The image built from the Dockerfile, run as a user runs it outside Kubernetes: through
-// testcontainers, against the Docker engine of the local node (scripts/local-env up --node),
+// testcontainers, against the Docker engine of the local node (scripts/local-env up --kube),
 // with a read-only root, uid 1000 and no capabilities. `serve` needs only a writable /tmp
 // (an import keeps its index there); `export` and `import` write nothing but their result.
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
@@ -75,7 +75,7 @@ describe('the configstore image (testcontainers)', () => {
   };
 
   beforeAll(async () => {
-    if (!env.node) throw new Error('these tests need the local node (its Docker engine and image): `scripts/local-env up --node`, as npm test does');
+    if (!env.node) throw new Error('these tests need the local node (its Docker engine and image): `scripts/local-env up --kube`, as npm test does');
     process.env.DOCKER_HOST = env.node.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // the reaper's image would come from a registry outside
     process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1'; // the engine has no bridge network to find a gateway on

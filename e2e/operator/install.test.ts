@@ -6,6 +6,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
@@ -118,6 +119,7 @@ describe('on a real node: the chart, the image and examples/', () => {
   });
 
   let exported: ConfigStoreMaintenance;
+  let rotated = '';
   it('an Export CR from examples/ succeeds; its result came through the termination log and matches the stored object', async () => {
     const [client] = await clients();
     for (let i = 0; i < 30; i++) await client!.createUser({ name: `user${i}` });
@@ -166,7 +168,7 @@ describe('on a real node: the chart, the image and examples/', () => {
 
   it('a rotated admin token reaches the running instances through their Secret volume, without a restart; the next Job uses it', async () => {
     const before = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.map((p) => p.metadata!.name!).sort();
-    const rotated = `rotated-${Date.now().toString(36)}-token`;
+    rotated = `rotated-${Date.now().toString(36)}-token`;
     const status = async (ip: string, token: string) => (await fetch(`http://${ip}:4000/api/v1alpha/maintenance`, { headers: { authorization: `Bearer ${token}` } })).status;
     const started = Date.now();
     await w.kubectl(['create', 'secret', 'generic', 'configstore-admin', `--from-literal=token=${rotated}`, '--dry-run=client', '-o', 'yaml'])
@@ -185,5 +187,35 @@ describe('on a real node: the chart, the image and examples/', () => {
     await applyExample('export.yaml', [['name: export-1', 'name: export-2'], ['main/export-1.ndjson.gz', 'main/export-2.ndjson.gz']]);
     const done = await finished('export-2');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
+  });
+
+  it('a pod deleted under the kubelet finishes the request in flight (SIGTERM drain), then exits', async () => {
+    const [pod] = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items;
+    const ip = pod!.status!.podIP!;
+    const body = Buffer.from(await (await fetch(`http://${ip}:4000/api/v1alpha/export`, { headers: { authorization: `Bearer ${rotated}` } })).arrayBuffer());
+    // a dry-run import whose body arrives in two halves, the pod deleted in between
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(`http://${ip}:4000/api/v1alpha/import?dryRun=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rotated}`, 'content-type': 'application/x-ndjson', 'content-length': body.length },
+      }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, body.length >> 1));
+      (async () => {
+        await w.core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: w.namespace }); // the default grace: SIGTERM, then 30 s
+        await new Promise((r) => setTimeout(r, 2000)); // the kubelet has sent SIGTERM by now
+        req.end(body.subarray(body.length >> 1));
+      })().catch(reject);
+    });
+    const deletedAt = Date.now();
+    const { status, text } = await response;
+    expect(status, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ dryRun: true });
+    await until(w, 'the deleted pod gone', async () => !(await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.some((p) => p.metadata!.uid === pod!.metadata!.uid), 60_000, 200);
+    console.log(`deleted pod finished its in-flight import and was gone ${((Date.now() - deletedAt) / 1000).toFixed(1)} s after the delete`);
   });
 });

@@ -1,4 +1,4 @@
-// One e2e world per test file, on the real node (scripts/local-env up --node): a namespace
+// One e2e world per test file, on the real node (scripts/local-env up --kube): a namespace
 // that enforces Pod Security "restricted", the operator installed as a user installs it
 // (`helm install` of the chart, its crds/ included, the image built from the Dockerfile),
 // and clusters whose pods the kubelet runs. etcd and MinIO are this machine's, on the node's

@@ -4,7 +4,7 @@ import { down, envVars, readState, up } from './env.js';
 import { leftovers } from './node/teardown.js';
 import { isRunning } from './process.js';
 
-const usage = 'usage: scripts/local-env up [--kube] [--node] [--dir DIR] | run [--kube] [--node] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
+const usage = 'usage: scripts/local-env up [--kube | --control-plane] [--dir DIR] | run [--kube | --control-plane] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
 
 function fail(message: string): never {
   process.stderr.write(`local-env: ${message}\n${usage}\n`);
@@ -24,18 +24,21 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { kube: { type: 'boolean' }, node: { type: 'boolean' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
+      options: { kube: { type: 'boolean' }, node: { type: 'boolean' }, 'control-plane': { type: 'boolean' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
     });
   } catch (err) {
     fail((err as Error).message);
   }
   const { positionals, values } = parsed;
+  // --kube (or --node): the control plane and a real node; --control-plane: no node (pods stay Pending)
+  const kube = values.kube === true || values.node === true || values['control-plane'] === true;
+  const node = kube && values['control-plane'] !== true;
   const [command, ...rest] = positionals;
   if (rest.length) fail(`unexpected argument ${rest[0]}`);
   switch (command) {
     case 'up': {
       const started = Date.now();
-      const state = await up({ kube: values.kube === true, node: values.node === true, ...(values.dir ? { dir: values.dir } : {}) });
+      const state = await up({ kube, node, ...(values.dir ? { dir: values.dir } : {}) });
       const vars = { ...envVars(state), PATH: `${state.binDir}:${process.env.CALLER_PATH ?? process.env.PATH ?? ''}` };
       for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}=${quote(v)}\n`);
       const parts = [`etcd ${state.etcd.endpoint}`, `MinIO ${state.s3.endpoint} (bucket ${state.s3.bucket})`];
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
     }
     case 'run': {
       // foreground: up, say what is up, down on Ctrl-C / SIGTERM
-      const state = await up({ kube: values.kube === true, node: values.node === true });
+      const state = await up({ kube, node });
       const vars = envVars(state);
       process.stdout.write(
         [

@@ -172,7 +172,7 @@ describe('local Kubernetes control plane', () => {
 
   it('runs a Job to completion: the job controller makes the pod, the scheduler binds it, the kubelet runs the image', async () => {
     const node = localEnv().node;
-    if (!node) throw new Error('this test needs the real node: start the environment with `scripts/local-env up --node` (npm test does)');
+    if (!node) throw new Error('this test needs the real node: start the environment with `scripts/local-env up --kube` (npm test does)');
     const batch = kc.makeApiClient(BatchV1Api);
     const core = kc.makeApiClient(CoreV1Api);
     const job = await batch.createNamespacedJob({

@@ -31,9 +31,9 @@ export function splitImage(ref: string): [string, string] {
   return [ref.slice(0, at), ref.slice(at + 1)];
 }
 
-/** The node's configstore image (`up --node` built it). */
+/** The node's configstore image (`up --kube` built it). */
 export function nodeImage(state: LocalEnvState): string {
-  if (!state.node) throw new Error('the local environment has no node (start it with --node)');
+  if (!state.node) throw new Error('the local environment has no node (start it with `scripts/local-env up --kube`)');
   return state.node.image;
 }
 

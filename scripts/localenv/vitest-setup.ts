@@ -1,5 +1,5 @@
 // Starts the real servers once per test run, or reuses the environment named by
-// LOCAL_ENV_DIR (after `eval "$(scripts/local-env up --node)"`), and hands it to the tests.
+// LOCAL_ENV_DIR (after `eval "$(scripts/local-env up --kube)"`), and hands it to the tests.
 // The environment has a real node unless LOCAL_ENV_NODE=0 (or LOCAL_ENV_KUBE=0: no Kubernetes).
 import type { TestProject } from 'vitest/node';
 import { down, readState, up, type LocalEnvState } from './env.js';
