@@ -115,7 +115,16 @@ describe('on a real node: the chart, the image and examples/', () => {
       expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
       expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
       expect(pod.spec!.volumes!.find((v) => v.name === 'scratch')?.emptyDir).toBeDefined();
+      // the CRD's default resources, and V8's heap ceiling under the limit
+      expect(pod.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+      expect(pod.spec!.containers[0]!.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' });
     }
+    // what V8 makes of it inside the running container (kubectl exec through the kubelet)
+    const heap = JSON.parse(await w.kubectl(['exec', pods[0]!.metadata!.name!, '--', 'node', '-e', "console.log(JSON.stringify({heapLimitMiB: Math.round(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20), cgroupMiB: Math.round(process.constrainedMemory() / 2 ** 20)}))"])) as { heapLimitMiB: number; cgroupMiB: number };
+    expect(heap.cgroupMiB).toBe(1024);
+    expect(heap.heapLimitMiB).toBeGreaterThanOrEqual(768);
+    expect(heap.heapLimitMiB).toBeLessThan(1024);
+    console.log(`V8 in a server pod with a 1Gi limit: heap limit ${heap.heapLimitMiB} MiB (old space capped at 768)`);
   });
 
   let exported: ConfigStoreMaintenance;

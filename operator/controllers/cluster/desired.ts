@@ -4,6 +4,7 @@ import type { V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from 
 import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index.js';
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
 import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
+import { defaultResources, heapEnv } from './memory.js';
 
 export function ownerReference(obj: { apiVersion: string; kind: string; metadata: { name: string; uid?: string } }) {
   // no blockOwnerDeletion: with OwnerReferencesPermissionEnforcement it needs update on the owner's finalizers
@@ -97,7 +98,9 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
   ];
   const posix = posixVolume(cluster);
   const admin = adminTokenVolume(cluster);
-  env.push(...admin.env);
+  // a cluster created before the CRD had its default gets it here
+  const resources = (spec.resources as typeof defaultResources | undefined) ?? defaultResources;
+  env.push(...admin.env, ...heapEnv(resources));
   const volumes = [scratch.volume, ...credentials.volumes, ...posix.volumes, ...admin.volumes];
   const volumeMounts = [scratch.mount, ...credentials.volumeMounts, ...posix.volumeMounts, ...admin.volumeMounts];
   return {
@@ -127,7 +130,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
               ports: [{ name: 'http', containerPort: port }],
               readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 2, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, failureThreshold: 6 },
-              ...(spec.resources ? { resources: spec.resources } : {}),
+              resources,
               securityContext: containerSecurityContext,
             },
           ],
