@@ -106,6 +106,17 @@ describe('import', () => {
     expect((await remoteError(b1.client.getUser('alice'))).httpStatus).toBe(404);
   });
 
+  it('refuses a request with no export as its body (none, JSON, text) with a 400 that says what to send', async () => {
+    for (const [body, type] of [[undefined, undefined], ['{}', 'application/json'], ['hello', 'text/plain']] as const) {
+      const res = await fetch(`${b1.url}/api/v1alpha/import?dryRun=true`, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }) });
+      const answer = (await res.json()) as { message: string; code: string };
+      expect(res.status, `${type}: ${answer.message}`).toBe(400);
+      expect(answer.code).toBe('importBodyMissing');
+      expect(answer.message).toContain('the import needs the export as its body (application/x-ndjson, or application/gzip)');
+    }
+    expect((await b1.client.getUser('old')).name).toBe('old');
+  });
+
   it('validates only on a dry run, in normal mode, plain or gzip', async () => {
     const result = await b1.client.importStream(exportA, { dryRun: true });
     expect(result).toMatchObject({ dryRun: true, objects: objectLines(exportA).length, bytes: exportA.length, epoch: 1 });

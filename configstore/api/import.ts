@@ -4,13 +4,14 @@
 // neither the global body limit nor any buffering applies.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { finished, PassThrough, type Readable } from 'node:stream';
+import { finished, PassThrough, Stream, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
 import { ExportFormatError } from '../datamanager/exportformat.js';
 import { importExport } from '../datamanager/importer.js';
 import { exportContentType } from '../types/export.js';
+import { BadRequestError } from '../errors.js';
 import { contextOf } from './context.js';
 import type { ExportSource } from './export.js';
 
@@ -39,6 +40,13 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
       },
     },
     async (req, reply) => {
+      // no body, or one another parser took (JSON, text): not an export, and nothing to stream
+      if (!(req.body instanceof Stream)) {
+        throw new BadRequestError(
+          `the import needs the export as its body (${exportContentType}, or application/gzip); ${req.body === undefined ? 'this request has none' : `got ${String(req.headers['content-type'] ?? 'no content type')}`}`,
+          { code: 'importBodyMissing' },
+        );
+      }
       const payload = req.body as Readable;
       const signal = contextOf(reply).signal;
       const body = bodyOf(req, payload);
