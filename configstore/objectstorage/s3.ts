@@ -2,7 +2,7 @@
 //
 // Path-style addressing and checksums only WHEN_REQUIRED: non-AWS servers differ in
 // their support of aws-chunked uploads with trailing checksums, and one of them stores
-// the framing verbatim (../shared/reference/toolchain.md). Streams go through
+// the framing verbatim (s3rver stored `a\r\n…\r\n0\r\nx-amz-checksum-crc32:…` as the object). Streams go through
 // lib-storage's multipart Upload, whose memory is bounded by partSize × queueSize.
 import {
   DeleteObjectCommand,

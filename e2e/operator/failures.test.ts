@@ -59,7 +59,7 @@ describe('ConfigStoreMaintenance failures', () => {
 
   it("rejects an export into the cluster's own snapshot bucket and prefix", async () => {
     const env = localEnv();
-    const dest = { s3: { bucket: a.storage.bucket, key: 'backups/alpha.ndjson.gz', endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } };
+    const dest = { s3: { bucket: a.storage!.bucket, key: 'backups/alpha.ndjson.gz', endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } };
     await createMaintenance(w, 'into-own-bucket', { clusterRef: { name: 'alpha' }, operation: 'Export', export: { destination: dest } });
     await expectRejected('into-own-bucket', [/inside the cluster's own snapshot prefix/]);
   }, testMs);

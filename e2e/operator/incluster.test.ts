@@ -6,16 +6,15 @@
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../../configstore/client/index.js';
-import { apiVersion, group, version, type ConfigStoreCluster } from '../../operator/api/index.js';
+import { containerSecurityContext as container, podSecurityContext as restricted } from '../../operator/controllers/podsecurity.js';
 import { createBucket } from '../../scripts/localenv/env.js';
 import { finished, userNames } from './helpers.js';
-import { adminToken, createMaintenance, getCluster, startWorld, until, type World } from './setup.js';
+import { adminToken, createCluster, createMaintenance, getCluster, startWorld, until, type World } from './setup.js';
 
 const members = ['etcd-0', 'etcd-1', 'etcd-2'];
 const minioUser = 'incluster';
 const minioPassword = 'incluster-secret-0123';
-const restricted = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
-const container = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+// the pods of our own images run as the operator's do (uid 1000, restricted)
 
 /** The etcd StatefulSet, its headless peer Service and its client Service, in `ns`. */
 function etcdManifests(ns: string, image: string) {
@@ -125,20 +124,10 @@ describe('a cluster on a 3-member etcd and MinIO inside Kubernetes', () => {
     minioIp = (await podIps('app=minio'))[0]!.ip;
     for (const bucket of ['data', 'backups']) await createBucket({ endpoint: `http://${minioIp}:9000`, region: 'us-east-1', accessKeyId: minioUser, secretAccessKey: minioPassword, bucket }, bucket);
     await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'minio' }, stringData: { AWS_ACCESS_KEY_ID: minioUser, AWS_SECRET_ACCESS_KEY: minioPassword } } });
-    const body: ConfigStoreCluster = {
-      apiVersion,
-      kind: 'ConfigStoreCluster',
-      metadata: { name: 'main', namespace: w.namespace },
-      spec: {
-        replicas: 2,
-        image: w.env.node.image,
-        etcd: { endpoints: [`http://etcd.${w.namespace}.svc:2379`], prefix: '/configstore/main/' },
-        objectStorage: { s3: { bucket: 'data', ...s3(w.namespace) } },
-        adminTokenSecretRef: { name: 'admin' },
-        logLevel: 'warn',
-      },
-    };
-    await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoreclusters', body });
+    await createCluster(w, 'main', 2, {
+      etcd: { endpoints: [`http://etcd.${w.namespace}.svc:2379`], prefix: '/configstore/main/' },
+      objectStorage: { s3: { bucket: 'data', ...s3(w.namespace) } },
+    });
   }, 300_000);
   afterAll(async () => {
     await w?.cleanup();

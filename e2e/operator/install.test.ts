@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigStoreClient } from '../../configstore/client/index.js';
 import type { ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
 import { isolatedBucket, isolatedEtcdPrefix } from '../../scripts/localenv/testenv.js';
 import { repoRoot } from '../../scripts/localenv/tools.js';
-import { adminToken, getCluster, getMaintenance, release, startWorld, until, type World } from './setup.js';
+import { finished, podClients, userNames } from './helpers.js';
+import { adminToken, getCluster, release, startWorld, until, type World } from './setup.js';
 
 const serverSelector = (cluster: string) => `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}`;
 
@@ -58,14 +58,6 @@ describe('on a real node: the chart, the image and examples/', () => {
     await backups?.cleanup();
   });
 
-  const clients = async () => {
-    const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') });
-    return pods.items
-      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((p) => new ConfigStoreClient(`http://${p.status!.podIP}:4000`, { token: adminToken }));
-  };
-  const usersOf = async (c: ConfigStoreClient) => (await c.listUsers({ limit: 200 })).items.map((u) => u.name).sort();
-
   /** examples/<file> with this world's names and endpoints, applied with kubectl. */
   const applyExample = async (file: string, edits: Array<[string | RegExp, string]>) => {
     let text = readFileSync(join(repoRoot, 'examples', file), 'utf8')
@@ -75,12 +67,6 @@ describe('on a real node: the chart, the image and examples/', () => {
     writeFileSync(join(w.dir, file), text);
     return w.kubectl(['apply', '-f', join(w.dir, file)]);
   };
-  const finished = (name: string) =>
-    until(w, `${name} finished`, async () => {
-      const m = await getMaintenance(w, name);
-      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
-    }, 180_000, 300, async () => (await getMaintenance(w, name))?.status);
-
   it('helm install runs the operator from the image, restricted, with the chart’s CRDs established', async () => {
     const deployment = await w.apps.readNamespacedDeployment({ name: release, namespace: w.namespace });
     expect(deployment.status?.readyReplicas).toBe(2);
@@ -130,10 +116,10 @@ describe('on a real node: the chart, the image and examples/', () => {
   let exported: ConfigStoreMaintenance;
   let rotated = '';
   it('an Export CR from examples/ succeeds; its result came through the termination log and matches the stored object', async () => {
-    const [client] = await clients();
-    for (let i = 0; i < 30; i++) await client!.createUser({ name: `user${i}` });
+    const client = (await podClients(w, 'main'))[0]!.client;
+    for (let i = 0; i < 30; i++) await client.createUser({ name: `user${i}` });
     await applyExample('export.yaml', []);
-    exported = await finished('export-1');
+    exported = await finished(w, 'export-1');
     expect(exported.status!.phase, exported.status!.message).toBe('Succeeded');
     const result = exported.status!.result!;
     expect(result.objects).toBeGreaterThanOrEqual(30);
@@ -155,18 +141,18 @@ describe('on a real node: the chart, the image and examples/', () => {
   });
 
   it('an Import CR from examples/ restores it on every instance (the import’s scratch on the emptyDir of a read-only pod)', async () => {
-    const [client] = await clients();
-    await client!.createUser({ name: 'after-export' });
+    const client = (await podClients(w, 'main'))[0]!.client;
+    await client.createUser({ name: 'after-export' });
     // as a user would: uncomment the sha256 line and paste the export's
     await applyExample('import.yaml', [[/# sha256: [0-9a-f]{64}/, `sha256: ${exported.status!.result!.sha256}`]]);
-    const imported = await finished('import-1');
+    const imported = await finished(w, 'import-1');
     expect(imported.status!.phase, imported.status!.message).toBe('Succeeded');
     const expected = Array.from({ length: 30 }, (_, i) => `user${i}`).sort();
-    const all = await clients();
+    const all = await podClients(w, 'main');
     expect(all).toHaveLength(3);
-    for (const c of all) {
+    for (const { client: c } of all) {
       const names = await until(w, 'the imported users', async () => {
-        const served = await usersOf(c).catch(() => undefined);
+        const served = await userNames(c).catch(() => undefined);
         return served?.length === expected.length && served;
       });
       expect(names).toEqual(expected);
@@ -194,7 +180,7 @@ describe('on a real node: the chart, the image and examples/', () => {
     expect(after.every((p) => p.status!.containerStatuses![0]!.restartCount === 0)).toBe(true);
     console.log(`rotated admin token in force on all 3 instances ${seconds.toFixed(1)} s after the Secret changed (kubelet syncFrequency 10 s here), no restart`);
     await applyExample('export.yaml', [['name: export-1', 'name: export-2'], ['main/export-1.ndjson.gz', 'main/export-2.ndjson.gz']]);
-    const done = await finished('export-2');
+    const done = await finished(w, 'export-2');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
   });
 

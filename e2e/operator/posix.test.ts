@@ -5,10 +5,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiVersion, group, version, type ConfigStoreCluster } from '../../operator/api/index.js';
 import { isolatedEtcdPrefix } from '../../scripts/localenv/testenv.js';
 import { finished, podClients, readyCluster, serverPods, userNames } from './helpers.js';
-import { backupObject, createMaintenance, startWorld, until, type World } from './setup.js';
+import { backupObject, createCluster, createMaintenance, startWorld, until, type World } from './setup.js';
 
 describe('posix object storage on a PersistentVolumeClaim', () => {
   let w: World;
@@ -34,20 +33,10 @@ describe('posix object storage on a PersistentVolumeClaim', () => {
       namespace: w.namespace,
       body: { metadata: { name: 'objects' }, spec: { accessModes: ['ReadWriteMany'], storageClassName, volumeName: pvName, resources: { requests: { storage: '1Gi' } } } },
     });
-    const body: ConfigStoreCluster = {
-      apiVersion,
-      kind: 'ConfigStoreCluster',
-      metadata: { name: 'files', namespace: w.namespace },
-      spec: {
-        replicas: 2,
-        image: w.env.node.image,
-        etcd: { endpoints: [w.env.etcd.endpoint], prefix: etcd.prefix },
-        objectStorage: { posix: { path: '/var/lib/configstore/objects', claimName: 'objects' } },
-        adminTokenSecretRef: { name: 'admin' },
-        logLevel: 'warn',
-      },
-    };
-    await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoreclusters', body });
+    await createCluster(w, 'files', 2, {
+      etcd: { endpoints: [w.env.etcd.endpoint], prefix: etcd.prefix },
+      objectStorage: { posix: { path: '/var/lib/configstore/objects', claimName: 'objects' } },
+    });
   }, 240_000);
   afterAll(async () => {
     await w?.cleanup();

@@ -148,12 +148,19 @@ export async function startWorld(name: string, opts: { operatorReplicas?: number
   };
 }
 
-/** A ConfigStoreCluster of the image built here, on the machine's etcd (its own prefix) and MinIO (its own bucket). */
-export async function createCluster(w: World, name: string, replicas = 2, opts: { etcd?: ConfigStoreCluster['spec']['etcd'] } = {}) {
+/**
+ * A ConfigStoreCluster of the image built here, on the machine's etcd (its own prefix) and
+ * MinIO (its own bucket), or on the etcd and object storage the test names (its own to clean).
+ */
+export async function createCluster(
+  w: World,
+  name: string,
+  replicas = 2,
+  opts: { etcd?: ConfigStoreCluster['spec']['etcd']; objectStorage?: ConfigStoreCluster['spec']['objectStorage'] } = {},
+) {
   const env = w.env;
-  // another etcd (opts.etcd) belongs to the test; the shared one gets an isolated prefix
   const etcd = opts.etcd ? { prefix: opts.etcd.prefix ?? '/configstore/', cleanup: async () => undefined } : isolatedEtcdPrefix(name);
-  const storage = await isolatedBucket(`${name}-data`);
+  const storage = opts.objectStorage ? undefined : await isolatedBucket(`${name}-data`);
   const body: ConfigStoreCluster = {
     apiVersion,
     kind: 'ConfigStoreCluster',
@@ -162,13 +169,13 @@ export async function createCluster(w: World, name: string, replicas = 2, opts: 
       replicas,
       image: env.node.image,
       etcd: opts.etcd ?? { endpoints: [env.etcd.endpoint], prefix: etcd.prefix },
-      objectStorage: { s3: { bucket: storage.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } },
+      objectStorage: opts.objectStorage ?? { s3: { bucket: storage!.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } },
       adminTokenSecretRef: { name: 'admin' },
       logLevel: 'warn',
     },
   };
   await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoreclusters', body });
-  return { name, etcdPrefix: etcd.prefix, storage, cleanup: async () => (await etcd.cleanup(), await storage.cleanup().catch(() => undefined)) };
+  return { name, etcdPrefix: etcd.prefix, storage, cleanup: async () => (await etcd.cleanup(), await storage?.cleanup().catch(() => undefined)) };
 }
 
 export async function getCluster(w: World, name: string): Promise<ConfigStoreCluster> {

@@ -2,23 +2,17 @@
 // the README's `kubectl apply --server-side`, and waits until they are served. Never from
 // in-memory objects: what the API server enforces is what ships.
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { LocalEnvState } from './env.js';
+import { kubeTool } from './operator.js';
 import { repoRoot } from './tools.js';
 
-const run = promisify(execFile);
 export const crdDir = join(repoRoot, 'crds');
 
 export async function installCrds(state: LocalEnvState, kc: KubeConfig, dir = crdDir, timeoutMs = 30_000): Promise<void> {
-  const kubeconfig = state.kube?.kubeconfig;
-  if (!kubeconfig) throw new Error('the local environment has no Kubernetes control plane (start it with --kube)');
-  await run('kubectl', ['apply', '--server-side', '--force-conflicts', '--field-manager=configstore-installer', '-f', dir], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${state.binDir}:${process.env.PATH ?? ''}` },
-  });
+  await kubeTool(state, 'kubectl', ['apply', '--server-side', '--force-conflicts', '--field-manager=configstore-installer', '-f', dir]);
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name));

@@ -63,8 +63,6 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
       });
       addNodeIp();
     }
-    // written now, so that `down` finds what to stop and sweep even if `up` fails half-way
-    save({ dir, etcd: { endpoint: '' }, s3: { endpoint: '', region: '', accessKeyId: '', secretAccessKey: '', bucket: '' }, binDir });
     // etcd, MinIO and the control plane start in parallel: the apiserver is the slow one.
     const [etcd, minio, kube] = await Promise.all([
       startEtcd(binary('etcd'), dir, 'etcd', { host }).then((e) => (processes.push(e.process), e)),

@@ -30,7 +30,7 @@ function openssl(args: string[], cwd: string): void {
 }
 
 /** A CA, the apiserver's serving certificate, client certificates and the service-account key pair. */
-function makePki(dir: string): void {
+function makePki(dir: string, node: boolean): void {
   mkdirSync(dir, { recursive: true });
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=configstore-local-ca'], dir);
   const sign = (name: string, subject: string, ext: string) => {
@@ -45,12 +45,13 @@ function makePki(dir: string): void {
   );
   sign('admin', '/O=system:masters/CN=local-admin', 'extendedKeyUsage=clientAuth\n');
   sign('controller-manager', '/CN=system:kube-controller-manager', 'extendedKeyUsage=clientAuth\n');
+  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
+  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+  if (!node) return; // the node's components' certificates
   sign('scheduler', '/CN=system:kube-scheduler', 'extendedKeyUsage=clientAuth\n');
   sign('kube-proxy', '/CN=system:kube-proxy', 'extendedKeyUsage=clientAuth\n');
   sign('kubelet', `/O=system:nodes/CN=system:node:${nodeName}`, 'extendedKeyUsage=clientAuth\n');
   sign('kubelet-serving', `/CN=${nodeName}`, `subjectAltName=IP:${nodeIp},DNS:${nodeName}\nextendedKeyUsage=serverAuth\n`);
-  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
-  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }
 
 export function kubeconfigYaml(server: string, pki: string, user: string): string {
@@ -98,7 +99,7 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
   const host = opts.node ? nodeIp : '127.0.0.1';
   const dir = join(stateDir, 'kube');
   const pki = join(dir, 'pki');
-  makePki(pki);
+  makePki(pki, opts.node === true);
   const processes: StartedProcess[] = [];
   try {
     const etcd = await startEtcd(bins.etcd, dir, 'kube-etcd');
@@ -145,7 +146,7 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
     const adminConfig = join(dir, 'admin.kubeconfig');
     writeFileSync(adminConfig, kubeconfigYaml(server, pki, 'admin'));
     const kcmConfig = join(dir, 'controller-manager.kubeconfig');
-    for (const user of ['controller-manager', 'scheduler', 'kube-proxy', 'kubelet']) writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigYaml(server, pki, user));
+    for (const user of opts.node ? ['controller-manager', 'scheduler', 'kube-proxy', 'kubelet'] : ['controller-manager']) writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigYaml(server, pki, user));
 
     const kcm = startProcess('kube-controller-manager', bins.controllerManager, [
       `--kubeconfig=${kcmConfig}`,

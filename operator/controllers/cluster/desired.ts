@@ -1,10 +1,10 @@
 // What a ConfigStoreCluster turns into: a Deployment of `configstore serve` and a Service,
 // applied server-side with an owner reference (deleting the cluster deletes them).
 import type { V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ConfigStoreCluster, S3CredentialsSecretRef } from '../../api/index.js';
+import { defaultServerResources, type ConfigStoreCluster, type S3CredentialsSecretRef } from '../../api/index.js';
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
 import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
-import { defaultResources, heapEnv } from './memory.js';
+import { heapEnv } from './memory.js';
 
 export function ownerReference(obj: { apiVersion: string; kind: string; metadata: { name: string; uid?: string } }) {
   // no blockOwnerDeletion: with OwnerReferencesPermissionEnforcement it needs update on the owner's finalizers
@@ -99,7 +99,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
   const posix = posixVolume(cluster);
   const admin = adminTokenVolume(cluster);
   // a cluster created before the CRD had its default gets it here
-  const resources = (spec.resources as typeof defaultResources | undefined) ?? defaultResources;
+  const resources = (spec.resources as typeof defaultServerResources | undefined) ?? defaultServerResources;
   env.push(...admin.env, ...heapEnv(resources));
   const volumes = [scratch.volume, ...credentials.volumes, ...posix.volumes, ...admin.volumes];
   const volumeMounts = [scratch.mount, ...credentials.volumeMounts, ...posix.volumeMounts, ...admin.volumeMounts];

@@ -4,9 +4,6 @@
 // then OOM-killed instead of collecting. So the heap gets an explicit ceiling at 3/4 of the
 // limit, leaving the rest for buffers, SQLite and the code.
 import type { V1EnvVar } from '@kubernetes/client-node';
-import { defaultServerResources } from '../../api/index.js';
-
-export const defaultResources = defaultServerResources;
 
 const units: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
