@@ -104,7 +104,8 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown> },
   });
   const readdb = new ReadDB(etcd, options.objectStorage, options.etcdPrefix, { log: app.log as Logger, dataDir: options.dataDir });
-  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix) };
+  const registryKey = etcdKeys(options.etcdPrefix).instancesPrefix + instanceId;
+  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix, { registryKey }) };
   const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});
   const maintenance = new MaintenanceMode(etcd, options.etcdPrefix, readdb, app.log as Logger, {
     drainMs: options.maintenanceDrainMs,
@@ -117,7 +118,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     report: () => ({ mode: maintenance.mode, fenceRevision: maintenance.fenceRevision, appliedRevision: readdb.revision }),
   });
   let closing = false;
-  const ready = () => !closing && readdb.synced && maintenance.known;
+  const ready = () => !closing && readdb.synced && maintenance.known && registry.registeredOnce;
 
   // callback-style hooks here and below: no promise per request on the hot path
   app.addHook('onRequest', (request, reply, done) => {
@@ -132,6 +133,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
       closing ? 'shutting down'
       : !readdb.synced ? 'the read model is not synced with etcd yet'
       : !maintenance.known ? 'the maintenance key has not been read yet'
+      : !registry.registeredOnce ? 'this instance has not registered in the instance registry yet'
       : undefined,
   });
   maintenance.registerGate(app); // after readiness: a request refused there is never counted in flight
@@ -161,7 +163,8 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
       throw err;
     }
   }
-  registry.start();
+  const registering = registry.start();
+  if (!options.startInBackground) await registering; // the first write must not meet notRegistered
 
   if (options.checkpoint !== false) checkpointer.start();
 
@@ -175,7 +178,6 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     close: async (graceMs = 10_000) => {
       closing = true;
       stopStarting.abort();
-      const unregistering = registry.stop(); // gone from the registry at once, not after the TTL
       // fastify stops accepting, answers 503 on kept-alive connections and waits for the
       // requests in flight; past the grace period their connections are cut
       const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
@@ -183,8 +185,10 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
         await app.close();
       } finally {
         clearTimeout(force);
+        // registered until the requests in flight are done (their writes need the entry,
+        // and maintenance must wait for them); then gone at once, not after the TTL
+        await registry.stop();
         await checkpointer.stop();
-        await unregistering;
         await maintenance.stop();
         await readdb.stop().catch(() => undefined);
         etcd.close(); // also fails a sync attempt still waiting on etcd

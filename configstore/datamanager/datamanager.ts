@@ -3,7 +3,11 @@
 //       validated against (optimistic concurrency, as Agola's change groups),
 //   (b) checks that the maintenance key is absent (the fence: once it exists no write
 //       commits, whichever instance tries),
-//   (c) appends the WAL entry and bumps the change groups.
+//   (c) checks that the epoch key did not change after that revision (an import replaced
+//       the data the write was planned on: it is planned again on the imported data),
+//   (d) checks that this instance's registry entry exists (an instance whose lease
+//       expired is invisible to maintenance, so it must not write until it registers again),
+//   (e) appends the WAL entry and bumps the change groups.
 // Readers (readdb) apply WAL entries in etcd revision order.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
@@ -18,12 +22,18 @@ export class ConcurrentUpdateError extends ConflictError {
   }
 }
 
+export interface DataManagerOptions {
+  /** This instance's registry key: writes commit only while it exists (unset: no check, for tools and tests). */
+  registryKey?: string;
+}
+
 export class DataManager {
   readonly keys: ReturnType<typeof etcdKeys>;
 
   constructor(
     private readonly etcd: Etcd3,
     prefix: string,
+    private readonly options: DataManagerOptions = {},
   ) {
     this.keys = etcdKeys(prefix);
   }
@@ -49,32 +59,46 @@ export class DataManager {
     for (const g of extra.touchGroups ?? []) bumped.add(this.changeGroupKey(g));
     const walKey = this.keys.walPrefix + randomUUID();
     const notAfter = String(readRevision + 1n);
-    let txn = this.etcd.if(this.keys.maintenance, 'Create', '==', 0);
+    let txn = this.etcd.if(this.keys.maintenance, 'Create', '==', 0).and(this.keys.epoch, 'Mod', '<', notAfter);
+    const registry = this.options.registryKey;
+    if (registry) txn = txn.and(registry, 'Create', '>', 0);
     for (const g of checked) txn = txn.and(g, 'Mod', '<', notAfter);
     const result = await txn
       .then(this.etcd.put(walKey).value(encodeWal({ actions })), ...[...bumped].map((g) => this.etcd.put(g).value('')))
-      .else(this.etcd.get(walKey), this.etcd.get(this.keys.maintenance), ...[...checked].map((g) => this.etcd.get(g)))
+      .else(
+        this.etcd.get(walKey),
+        this.etcd.get(this.keys.maintenance),
+        this.etcd.get(registry ?? this.keys.maintenance),
+        this.etcd.get(this.keys.epoch),
+        ...[...checked].map((g) => this.etcd.get(g)),
+      )
       .commit()
       .catch((err: unknown) => {
         throw etcdError(err);
       });
     const revision = BigInt(result.header.revision);
     if (result.succeeded) return revision;
+    const [ours, maintenance, registered, ...changed] = result.responses.map((r) => r.response_range?.kvs ?? []);
     // etcd3 retries a txn whose answer was lost: if our own first attempt committed, the
     // retry fails its compares on the groups it bumped; the WAL key says it is ours
-    const ours = result.responses[0]?.response_range?.kvs?.[0];
-    if (ours) return BigInt(ours.mod_revision);
-    const maintenance = result.responses[1]?.response_range?.kvs?.length;
-    if (maintenance) {
+    if (ours![0]) return BigInt(ours![0].mod_revision);
+    if (maintenance!.length) {
       throw new UnavailableError('configstore is in maintenance mode; writes are refused until it ends', {
         code: 'maintenanceMode',
         retryAfterSeconds: 5,
       });
     }
-    // the change-group bump came with a WAL entry at the same revision: readers reach it
+    if (registry && !registered!.length) {
+      throw new UnavailableError('this instance is not in the instance registry (its etcd lease expired, or it has not registered yet), so writes are refused until it registers again; retry, or send the request to another instance', {
+        code: 'notRegistered',
+        retryAfterSeconds: 2,
+      });
+    }
+    // an import's switch (the epoch key) or a change-group bump, each with the data it
+    // changed at the same revision: readers reach it, and the write is planned again there
     let changedAt = 0n;
-    for (const r of result.responses.slice(2)) {
-      for (const kv of r.response_range?.kvs ?? []) if (BigInt(kv.mod_revision) > changedAt) changedAt = BigInt(kv.mod_revision);
+    for (const kvs of changed) {
+      for (const kv of kvs) if (BigInt(kv.mod_revision) > readRevision && BigInt(kv.mod_revision) > changedAt) changedAt = BigInt(kv.mod_revision);
     }
     throw new ConcurrentUpdateError(changedAt || revision);
   }

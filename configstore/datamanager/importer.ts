@@ -244,7 +244,7 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
       const switched = await etcd
         .if(keys.maintenance, 'Create', '==', maintenanceCreated)
         .and(keys.snapshot, 'Mod', '==', pointerModRevision)
-        .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix))
+        .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.put(keys.epoch).value(String(epoch)), etcd.delete().prefix(keys.walPrefix))
         .commit();
       // the revision the new data became current at: an instance that applied it serves the import
       let switchRevision = switched.header.revision;

@@ -34,6 +34,8 @@ export class InstanceRegistry {
   private readonly startedAt = new Date().toISOString();
   private publishing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private isRegistered = false;
+  private wasRegistered = false;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -44,11 +46,25 @@ export class InstanceRegistry {
     this.key = etcdKeys(prefix).instancesPrefix + options.id;
   }
 
-  /** Publishes now and every `refreshMs`; failures are logged and retried on the next tick. */
-  start(): void {
+  /**
+   * True while the entry is known to exist: after a successful put, until its lease is
+   * lost or a put fails. (Writes check the key itself in their transaction; this is for
+   * readiness and logs.)
+   */
+  get registered(): boolean {
+    return this.isRegistered;
+  }
+
+  /** True once the entry was first written (readiness: reads go on while a lost lease is renewed). */
+  get registeredOnce(): boolean {
+    return this.wasRegistered;
+  }
+
+  /** Publishes now and every `refreshMs`; failures are logged and retried on the next tick. Resolves after the first attempt. */
+  start(): Promise<void> {
     this.timer = setInterval(() => void this.publish(), this.options.refreshMs ?? 3000);
     this.timer.unref();
-    void this.publish();
+    return this.publish();
   }
 
   /** Writes the entry now (mode changes call it); serialised, never rejects. */
@@ -57,8 +73,12 @@ export class InstanceRegistry {
       if (this.stopped) return;
       try {
         await this.currentLease().put(this.key).value(JSON.stringify(this.status()));
+        if (!this.isRegistered && !this.stopped) this.log.info({ key: this.key }, 'registered in the instance registry: writes accepted');
+        this.isRegistered = !this.stopped;
+        this.wasRegistered = true;
       } catch (err) {
         this.log.warn({ err, key: this.key }, 'instance registry update failed; retrying');
+        this.isRegistered = false;
         this.dropLease();
       }
     });
@@ -82,6 +102,7 @@ export class InstanceRegistry {
   /** Stops publishing and revokes the lease: the entry disappears at once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.isRegistered = false;
     clearInterval(this.timer);
     await this.publishing;
     const lease = this.lease;
@@ -92,6 +113,7 @@ export class InstanceRegistry {
   /** Stops the keepalives without revoking, as a crashed process would (tests). */
   abandon(): void {
     this.stopped = true;
+    this.isRegistered = false;
     clearInterval(this.timer);
     this.lease?.release();
     this.lease = undefined;
@@ -104,8 +126,9 @@ export class InstanceRegistry {
       // (not at once: while etcd is down that would loop as fast as grants fail)
       lease.on('lost', (err) => {
         if (this.lease !== lease) return;
-        this.log.warn({ err }, 'instance registry lease lost; re-registering on the next refresh');
+        this.log.warn({ err }, 'instance registry lease lost: writes are refused until this instance registers again, on the next refresh');
         this.lease = undefined;
+        this.isRegistered = false;
       });
       this.lease = lease;
     }

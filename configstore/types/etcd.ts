@@ -18,6 +18,12 @@ export function etcdKeys(prefix: string) {
     changeGroupPrefix: `${p}changegroups/`,
     /** Presence means maintenance mode: every write transaction checks it is absent. */
     maintenance: `${p}maintenance`,
+    /**
+     * The data's epoch, written by every import's switch: each write compares that it did
+     * not change after the revision the write was planned on (a write planned on the data
+     * an import replaced never commits on top of the import).
+     */
+    epoch: `${p}epoch`,
     /** JSON {epoch, revision, manifest, createdAt}: the newest snapshot in object storage. */
     snapshot: `${p}snapshot`,
     /** etcd lock held by the instance that writes checkpoints and collects old snapshots. */
