@@ -1,8 +1,10 @@
-// `configstore export --to FILE|s3://bucket/key`: streams the server's export to a file (a
-// temp file renamed once verified) or an S3 object, then verifies it where it landed: reads
-// it back, checks its bytes are the ones streamed and that it is a complete, valid export
-// (trailer count and sha256); --verify-import also has the server dry-run an import of it.
-import { createHash } from 'node:crypto';
+// `configstore export --to FILE|s3://bucket/key`: streams the server's export to a temp file
+// or a temp S3 object beside the destination, then verifies it there: reads it back, checks
+// its bytes are the ones streamed and that it is a complete, valid export (trailer count and
+// sha256); --verify-import also has the server dry-run an import of it. Only a verified
+// export is renamed (a file) or copied (S3) into place: whatever fails, the previous backup
+// at the destination is never overwritten or deleted.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -48,6 +50,9 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
     });
     // a temp file beside the destination: renamed only once verified, so a broken export never replaces a good one
     target = { kind: 'file', path: join(dir, `.${basename(location.path)}.${process.pid}.tmp`), display: resolve(location.path) };
+  } else {
+    // S3 has no rename: a temp key beside the destination, copied into place once verified
+    target = { ...location, key: `${location.key}.partial-${randomBytes(4).toString('hex')}`, display: `${location.display} (its temp copy)` };
   }
 
   const body = await client.exportStream({ gzip });
@@ -70,8 +75,7 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
   try {
     await store(target, tapped());
   } catch (err) {
-    // a failed S3 upload leaves the key as it was (a previous backup stays); a temp file goes
-    if (target.kind === 'file') await discard(target);
+    await discard(target);
     throw err;
   } finally {
     progress.done();
@@ -84,7 +88,7 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
     await discard(target);
     throw err;
   }
-  if (location.kind === 'file' && target.kind === 'file') await rename(target.path, location.path);
+  await moveIntoPlace(target, location, stored.bytes);
   reportResult({ operation: 'export', objects: summary.objects, bytes: stored.bytes, sha256: summary.sha256, revision: summary.header.revision, location: location.kind === 'file' ? resolve(location.path) : location.display });
 }
 
@@ -122,7 +126,7 @@ async function verifyStored(target: Location, gzip: boolean, sent: { sha256: str
   try {
     summary = await validateExport(decoded(hashed(await readBack(target)), gzip));
   } catch (err) {
-    if (!(err instanceof ExportFormatError) && !isGunzipError(err)) throw err;
+    if (!(err instanceof ExportFormatError) && !isGunzipError(err)) throw readBackFailed(target, err);
     invalid = err instanceof ExportFormatError ? err : new ExportFormatError(`it is not valid gzip (${(err as Error).message})`);
     // what was stored is invalid: were the bytes changed on the way, or did the server send it so?
     const again = createHash('sha256');
@@ -141,6 +145,14 @@ async function verifyStored(target: Location, gzip: boolean, sent: { sha256: str
     throw new VerificationError(`the export stored at ${target.display} differs from what the server sent: ${stored.bytes} bytes with sha256 ${stored.sha256}, sent ${sent.bytes} bytes with sha256 ${sent.sha256}`);
   }
   return { summary, stored };
+}
+
+/** A read-back that failed for another reason than its content: the destination was not replaced. */
+function readBackFailed(target: Location, err: unknown): Error {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? (err as NodeJS.ErrnoException).code;
+  const what = `${err instanceof Error ? err.message : String(err)}${code && !String(err).includes(code) ? ` (${code})` : ''}`;
+  return new Error(`could not read back the export stored at ${target.display} to verify it: ${what}; nothing was replaced, retry the export`, { cause: err });
 }
 
 /** fetch's error for a body cut short, with its cause ("terminated: other side closed"). */
@@ -169,6 +181,23 @@ async function verifyImport(cmd: Command, target: Location, gzip: boolean, summa
   }
 }
 
+/** The verified temp export becomes the destination: a rename, or an S3 server-side copy (atomic: readers see the old object or the new one). */
+async function moveIntoPlace(temp: Location, destination: Location, bytes: number): Promise<void> {
+  if (temp.kind === 'file' && destination.kind === 'file') {
+    await rename(temp.path, destination.path);
+    return;
+  }
+  if (temp.kind !== 's3' || destination.kind !== 's3') throw new Error('temp and destination are of different kinds');
+  try {
+    await temp.storage.copy(temp.key, destination.key);
+    const copied = await temp.storage.head(destination.key);
+    if (copied.size !== bytes) throw new VerificationError(`the copy of the verified export to ${destination.display} holds ${copied.size} bytes, not ${bytes}`);
+  } finally {
+    await discard(temp);
+  }
+}
+
+/** Removes a temp export (never the destination); best effort. */
 async function discard(target: Location): Promise<void> {
   if (target.kind === 'file') await unlink(target.path).catch(() => undefined);
   else await target.storage.delete(target.key).catch(() => undefined);

@@ -1,7 +1,8 @@
 // `configstore export` when things go wrong, as a real process against a real server on the
 // local etcd: a stored export the server's own dry-run import refuses (exit 3), an S3 object
-// that reads back with other bytes than were sent (exit 3), and an export stream cut mid-way
-// by the network (exit 1); none leaves a file or object behind.
+// that reads back with other bytes than were sent (exit 3) or whose read-back is reset
+// (exit 1), and an export stream cut mid-way by the network (exit 1); none leaves a file or
+// temp object behind, and a previous backup at the destination survives each of them.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
+import { readAll } from '../objectstorage/objectstorage.js';
 import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
 import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
 import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
@@ -62,23 +64,25 @@ describe('configstore export failures', () => {
     expect(await readdir(dir)).toEqual([]);
   }, 60_000);
 
-  it('exits 3 when the S3 object reads back with other bytes than were sent, and deletes it', async () => {
-    const s3 = localEnv().s3;
-    const bucket = await isolatedBucket('cli-exportfail');
-    const upstream = new URL(s3.endpoint);
-    // between the CLI and MinIO: requests pass as they are (so their signatures hold), and
-    // one byte of every object body read back is flipped: storage that damages data
+  /**
+   * Between the CLI and MinIO: requests pass as they are (so their signatures hold); the
+   * bodies of objects read back under backups/ are damaged: one byte flipped (storage that
+   * damages data) or the connection reset mid-body (a network that drops it).
+   */
+  async function damagingProxy(damage: 'flip' | 'reset'): Promise<{ endpoint: string; close: () => Promise<void> }> {
+    const upstream = new URL(localEnv().s3.endpoint);
     const proxy: Server = createServer((req, res) => {
       const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode!, answer.headers);
-        const damage = req.method === 'GET' && answer.statusCode === 200 && req.url!.includes('/backups/');
-        let flipped = false;
+        const damaging = req.method === 'GET' && answer.statusCode === 200 && req.url!.includes('/backups/');
+        let seen = 0;
         answer.on('data', (chunk: Buffer) => {
-          if (damage && !flipped) {
+          if (damaging && damage === 'reset' && seen + chunk.length > 1000) return void res.socket?.resetAndDestroy();
+          if (damaging && damage === 'flip' && seen === 0) {
             chunk = Buffer.from(chunk);
             chunk[chunk.length >> 1]! ^= 0x20; // a letter's case: still a JSON line, other bytes
-            flipped = true;
           }
+          seen += chunk.length;
           res.write(chunk);
         });
         answer.on('end', () => res.end());
@@ -87,16 +91,51 @@ describe('configstore export failures', () => {
       req.pipe(up);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    return { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => new Promise((r) => proxy.close(() => r())) };
+  }
+
+  const previousBackup = 'the previous backup: never overwritten or deleted by a failed export\n';
+  const s3Env = () => ({ CONFIGSTORE_SERVER: instance.url, AWS_ACCESS_KEY_ID: localEnv().s3.accessKeyId, AWS_SECRET_ACCESS_KEY: localEnv().s3.secretAccessKey });
+
+  it.each([
+    ['flip', 3, /^configstore: verification failed: the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) differs from what the server sent/],
+    ['reset', 1, /^configstore: could not read back the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) to verify it: .*(ECONNRESET|socket hang up|aborted).*; nothing was replaced, retry the export\n$/i],
+  ] as const)('keeps the previous S3 backup when the export reads back damaged (%s), exits %i and leaves no temp object', async (damage, code, message) => {
+    const bucket = await isolatedBucket('cli-exportfail');
+    const proxy = await damagingProxy(damage);
     try {
-      const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      const url = `s3://${bucket.bucket}/backups/damaged.ndjson?endpoint=${encodeURIComponent(endpoint)}&region=${s3.region}`;
-      const run = await finished(spawnCli(['export', '--to', url], { CONFIGSTORE_SERVER: instance.url, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey }));
+      await bucket.storage.put('backups/daily.ndjson', previousBackup);
+      const url = `s3://${bucket.bucket}/backups/daily.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;
+      const run = await finished(spawnCli(['export', '--to', url], s3Env()));
       expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(/^configstore: verification failed: the export stored at s3:\/\/\S+\/backups\/damaged\.ndjson differs from what the server sent/);
-      expect(run.code, run.stderr).toBe(3);
-      expect((await bucket.storage.list('backups/')).items).toEqual([]); // the damaged object is not left as a backup
+      expect(run.stderr).toMatch(message);
+      expect(run.code, run.stderr).toBe(code);
+      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
+      expect((await readAll(bucket.storage, 'backups/daily.ndjson')).toString()).toBe(previousBackup);
     } finally {
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
+      await bucket.cleanup();
+    }
+  }, 60_000);
+
+  it('keeps the previous S3 backup when the server refuses a dry-run import of the new one (exit 3), and replaces it once one verifies', async () => {
+    const bucket = await isolatedBucket('cli-exportfail');
+    try {
+      await bucket.storage.put('backups/daily.ndjson', previousBackup);
+      const url = `s3://${bucket.bucket}/backups/daily.ndjson?endpoint=${encodeURIComponent(localEnv().s3.endpoint)}&region=${localEnv().s3.region}`;
+      const refused = await finished(spawnCli(['export', '--to', url, '--verify-import'], s3Env()));
+      expect(refused.code, refused.stderr).toBe(3);
+      expect(refused.stderr).toMatch(/^configstore: verification failed: the server refuses to import the stored export/);
+      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
+      expect((await readAll(bucket.storage, 'backups/daily.ndjson')).toString()).toBe(previousBackup);
+
+      const plain = await finished(spawnCli(['export', '--to', url], s3Env()));
+      expect(plain.code, plain.stderr).toBe(0);
+      const stored = await readAll(bucket.storage, 'backups/daily.ndjson');
+      expect(JSON.parse(plain.stdout)).toMatchObject({ operation: 'export', bytes: stored.length, location: `s3://${bucket.bucket}/backups/daily.ndjson` });
+      expect(stored.toString().startsWith('{"kind":"ConfigStoreExport"')).toBe(true);
+      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
+    } finally {
       await bucket.cleanup();
     }
   }, 60_000);

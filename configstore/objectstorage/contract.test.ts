@@ -188,6 +188,21 @@ describe.each(backends)('object storage contract: $name', (backend) => {
     await ost.delete('big/blob.bin');
   });
 
+  it('copies an object over another at once, and says NotFound for a missing source', async () => {
+    await ost.put('copy/backup.ndjson', 'old backup');
+    await ost.put('copy/backup.ndjson.partial-1', 'new backup, verified');
+    await ost.copy('copy/backup.ndjson.partial-1', 'copy/backup.ndjson');
+    expect((await readAll(ost, 'copy/backup.ndjson')).toString()).toBe('new backup, verified');
+    expect((await readAll(ost, 'copy/backup.ndjson.partial-1')).toString()).toBe('new backup, verified'); // the source stays
+    await ost.copy('copy/bäckup 1.json.partial-1', 'copy/x').then(
+      () => expect.unreachable('copied a missing object'),
+      (e: unknown) => expect(isKind(e, 'NotFound')).toBe(true),
+    );
+    await ost.put('copy/bäckup 1.json', 'unicode');
+    await ost.copy('copy/bäckup 1.json', 'copy/bäckup 2.json');
+    expect((await readAll(ost, 'copy/bäckup 2.json')).toString()).toBe('unicode');
+  });
+
   it('handles unicode and spaces in keys', async () => {
     const key = 'unicode dir/ünïcödé 日本語/file name 😀 (1).json';
     await ost.put(key, 'ok');
@@ -227,6 +242,21 @@ describe.each(backends)('object storage contract: $name', (backend) => {
     });
     await expect(ost.put('failed/write', failing)).rejects.toThrow();
     await expect(ost.head('failed/write')).rejects.toSatisfy((e) => isKind(e, 'NotFound'));
+  });
+});
+
+describe('s3 backend specifics', () => {
+  it('copies an object larger than one copy request part by part (as S3 must past 5 GiB)', async () => {
+    const b = await isolatedBucket('ost-copy', { copyPartBytes: 5 * 1024 * 1024 });
+    try {
+      const size = 12 * 1024 * 1024 + 123; // three parts, the last one short
+      await b.storage.put('big.partial', generated(size, 'copy'));
+      await b.storage.put('big', 'the previous object');
+      await b.storage.copy('big.partial', 'big');
+      expect(await sha256Of(await b.storage.get('big'))).toEqual(await sha256Of(generated(size, 'copy')));
+    } finally {
+      await b.cleanup();
+    }
   });
 });
 

@@ -52,6 +52,8 @@ export interface ObjectStorage {
   head(key: string): Promise<ObjectInfo>;
   /** One page of the keys that start with `prefix`, in UTF-8 byte order. */
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
+  /** Copies an object to another key, replacing it at once (readers see the old object or the copy). NotFound when `from` does not exist. */
+  copy(from: string, to: string): Promise<void>;
   /** Deletes an object; deleting a missing object succeeds. */
   delete(key: string): Promise<void>;
   /** Deletes many objects (batched); missing ones are fine. */

@@ -167,6 +167,12 @@ export class PosixObjectStorage implements ObjectStorage {
     }
   }
 
+  async copy(from: string, to: string): Promise<void> {
+    validateKey(from);
+    const source = await this.get(from); // NotFound, as the other backends
+    await this.put(to, source);
+  }
+
   async delete(key: string): Promise<void> {
     validateKey(key);
     const { dir, file } = this.pathOf(key);

@@ -5,6 +5,10 @@
 // the framing verbatim (s3rver stored `a\r\n…\r\n0\r\nx-amz-checksum-crc32:…` as the object). Streams go through
 // lib-storage's multipart Upload, whose memory is bounded by partSize × queueSize.
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -13,6 +17,7 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCopyCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -44,7 +49,11 @@ export interface S3Options {
   partSize?: number;
   /** Parts uploaded in parallel. */
   queueSize?: number;
+  /** Objects larger than this are copied part by part (S3 copies at most 5 GiB in one request). */
+  copyPartBytes?: number;
 }
+
+const maxSingleCopyBytes = 5 * 1024 ** 3;
 
 const deleteBatch = 1000;
 
@@ -55,12 +64,14 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly copyPartBytes: number;
 
   constructor(options: S3Options) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/\/?$/, '/') : '';
     this.partSize = options.partSize ?? 8 * 1024 * 1024;
     this.queueSize = options.queueSize ?? 2;
+    this.copyPartBytes = Math.min(options.copyPartBytes ?? maxSingleCopyBytes, maxSingleCopyBytes);
     this.location = `s3://${this.bucket}/${this.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
     const config: S3ClientConfig = {
       region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
@@ -148,6 +159,36 @@ export class S3ObjectStorage implements ObjectStorage {
       return res.IsTruncated && res.NextContinuationToken ? { items, nextCursor: res.NextContinuationToken } : { items };
     } catch (err) {
       throw this.wrap(err, `listing ${JSON.stringify(prefix)}`);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    validateKey(from);
+    validateKey(to);
+    const { size } = await this.head(from);
+    const source = `${this.bucket}/${(this.prefix + from).split('/').map(encodeURIComponent).join('/')}`;
+    const target = { Bucket: this.bucket, Key: this.prefix + to };
+    try {
+      if (size <= this.copyPartBytes) {
+        await this.client.send(new CopyObjectCommand({ ...target, CopySource: source }));
+        return;
+      }
+      // a multipart copy: the object appears only at CompleteMultipartUpload
+      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target));
+      try {
+        const parts = [];
+        for (let start = 0, n = 1; start < size; start += this.copyPartBytes, n++) {
+          const end = Math.min(start + this.copyPartBytes, size) - 1;
+          const res = await this.client.send(new UploadPartCopyCommand({ ...target, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }));
+          parts.push({ PartNumber: n, ETag: res.CopyPartResult?.ETag });
+        }
+        await this.client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
+      } catch (err) {
+        await this.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      throw this.wrap(err, `copying object ${JSON.stringify(from)} to ${JSON.stringify(to)}`, from);
     }
   }
 

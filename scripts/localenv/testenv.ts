@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { inject } from 'vitest';
-import { S3ObjectStorage } from '../../configstore/objectstorage/index.js';
+import { S3ObjectStorage, type S3Options } from '../../configstore/objectstorage/index.js';
 import { listAll } from '../../configstore/objectstorage/objectstorage.js';
 import { createBucket, s3ClientFor, type LocalEnvState } from './env.js';
 
@@ -39,7 +39,7 @@ export function isolatedEtcdPrefix(name: string): { prefix: string; cleanup: () 
 }
 
 /** A fresh bucket on the local MinIO; `cleanup` empties and removes it. */
-export async function isolatedBucket(name: string): Promise<{ bucket: string; storage: S3ObjectStorage; cleanup: () => Promise<void> }> {
+export async function isolatedBucket(name: string, options: Partial<S3Options> = {}): Promise<{ bucket: string; storage: S3ObjectStorage; cleanup: () => Promise<void> }> {
   const env = localEnv();
   const bucket = uniqueName(name).slice(0, 63);
   await createBucket(env.s3, bucket);
@@ -48,6 +48,7 @@ export async function isolatedBucket(name: string): Promise<{ bucket: string; st
     endpoint: env.s3.endpoint,
     region: env.s3.region,
     credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
+    ...options,
   });
   return {
     bucket,
