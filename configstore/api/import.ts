@@ -15,7 +15,15 @@ import { BadRequestError } from '../errors.js';
 import { contextOf } from './context.js';
 import type { ExportSource } from './export.js';
 
-const ImportQuery = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const ImportQuery = Type.Object(
+  {
+    dryRun: Type.Optional(Type.Boolean()),
+    sha256: Type.Optional(
+      Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's expected sha256 (its trailer's, lowercase hex): any other export is refused with a 400 sha256Mismatch before anything changes." }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 
 const maxImportBytes = 10 * 1024 ** 3;
@@ -36,7 +44,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
         response: { 200: ImportResult },
         description:
           'Replaces all data with an export (application/x-ndjson; application/gzip or Content-Encoding: gzip for a compressed one). ' +
-          'Only in maintenance mode; ?dryRun=true validates only, in any mode. Any problem: 400 and nothing changes.',
+          'Only in maintenance mode; ?dryRun=true validates only, in any mode; ?sha256= refuses any export but the one expected. Any problem: 400 and nothing changes.',
       },
     },
     async (req, reply) => {
@@ -54,7 +62,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
         return await importExport(
           { etcd: source.etcd, objectStorage: source.objectStorage, keys: source.keys, log: req.log },
           body.chunks,
-          { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}) },
+          { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}), ...(req.query.sha256 ? { expectSha256: req.query.sha256 } : {}) },
         );
       } catch (err) {
         body.release();

@@ -1,6 +1,8 @@
 // The data commands as real processes against an in-process server on the local etcd:
 // export to a file and to MinIO (verified), import with local checks, a server error passed
-// through, maintenance enable/status/disable with --wait.
+// through, an export rewritten between the CLI's check and its send refused by the server,
+// maintenance enable/status/disable with --wait.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateExport } from '../datamanager/exportformat.js';
 import { readAll } from '../objectstorage/index.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
-import { testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
+import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
 import { finishedWithin, spawnCli, type CliExit } from './testcli.js';
+import { s3Proxy } from './tests3proxy.js';
 
 type Exit = CliExit;
 
@@ -132,6 +135,38 @@ describe('configstore export, import and maintenance', () => {
     expect(JSON.parse(disabled.stdout)).toMatchObject({ requested: false, allInstancesInRequestedMode: true });
     expect((await instance.client.getUser('carol')).name).toBe('carol');
   }, 60_000);
+
+  it('refuses an export rewritten between the local check and the send: the server answers 400 sha256Mismatch before the switch', async () => {
+    const original = Buffer.from(await new Response(await instance.client.exportStream()).arrayBuffer());
+    // the same export with one user renamed, trailer recomputed: as valid and as long
+    const lines = original.toString().trimEnd().split('\n');
+    const body = lines.slice(0, -1).join('\n').replace('"name":"alice"', '"name":"zlice"') + '\n';
+    const trailer = { ...JSON.parse(lines.at(-1)!), sha256: createHash('sha256').update(body).digest('hex') };
+    const rewritten = Buffer.from(body + JSON.stringify(trailer) + '\n');
+    expect(rewritten.length).toBe(original.length);
+    await bucket.storage.put('backups/rewritten.ndjson', original);
+    const proxy = await s3Proxy((nth) => (nth === 1 ? 'pass' : { replaceWith: rewritten })); // read 1: the check; 2: the send
+    await instance.client.enableMaintenance({ owner: 'sha-test' });
+    try {
+      const url = `s3://${bucket.bucket}/backups/rewritten.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;
+      const exit = await runCli(['import', '--from', url], { ...server, ...s3Env });
+      expect(exit.stdout).toBe('');
+      expect(exit.stderr).toMatch(/^error: the export received has sha256 [0-9a-f]{64}, not [0-9a-f]{64} \(the sha256 query parameter\): it was not imported and nothing changed; .+ \(HTTP 400, sha256Mismatch\)\n$/);
+      expect(exit.code).toBe(1);
+      // nothing changed: alice is there, no zlice
+      await instance.client.disableMaintenance({ owner: 'sha-test' });
+      await eventually(async () => (instance.server.maintenance.mode === 'normal' ? true : undefined), 10_000);
+      expect((await instance.client.getUser('alice')).name).toBe('alice');
+      expect((await remoteError(instance.client.getUser('zlice'))).status).toBe(404);
+      // the client's own option: a wrong sha256 is refused, the right one accepted
+      const wrong = await remoteError(instance.client.importStream(rewritten, { dryRun: true, sha256: trailer.sha256.replace(/^./, (c: string) => (c === '0' ? '1' : '0')) }));
+      expect(wrong).toMatchObject({ status: 400, code: 'sha256Mismatch' });
+      expect((await instance.client.importStream(rewritten, { dryRun: true, sha256: trailer.sha256 })).sha256).toBe(trailer.sha256);
+    } finally {
+      await instance.client.disableMaintenance({ owner: 'sha-test' }).catch(() => undefined);
+      await proxy.close();
+    }
+  });
 
   it('refuses bad usage with exit 2', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [

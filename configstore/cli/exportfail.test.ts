@@ -4,8 +4,6 @@
 // (exit 1), and an export stream cut mid-way by the network (exit 1); none leaves a file or
 // temp object behind, and a previous backup at the destination survives each of them.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import { readAll } from '../objectstorage/objectstorage.js';
 import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
 import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
 import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
+import { s3Proxy } from './tests3proxy.js';
 
 /** The command to its end (killed after a minute: a case fails rather than hangs). */
 const finished = (run: CliRun) => finishedWithin(run, 60_000);
@@ -64,36 +63,6 @@ describe('configstore export failures', () => {
     expect(await readdir(dir)).toEqual([]);
   }, 60_000);
 
-  /**
-   * Between the CLI and MinIO: requests pass as they are (so their signatures hold); the
-   * bodies of objects read back under backups/ are damaged: one byte flipped (storage that
-   * damages data) or the connection reset mid-body (a network that drops it).
-   */
-  async function damagingProxy(damage: 'flip' | 'reset'): Promise<{ endpoint: string; close: () => Promise<void> }> {
-    const upstream = new URL(localEnv().s3.endpoint);
-    const proxy: Server = createServer((req, res) => {
-      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode!, answer.headers);
-        const damaging = req.method === 'GET' && answer.statusCode === 200 && req.url!.includes('/backups/');
-        let seen = 0;
-        answer.on('data', (chunk: Buffer) => {
-          if (damaging && damage === 'reset' && seen + chunk.length > 1000) return void res.socket?.resetAndDestroy();
-          if (damaging && damage === 'flip' && seen === 0) {
-            chunk = Buffer.from(chunk);
-            chunk[chunk.length >> 1]! ^= 0x20; // a letter's case: still a JSON line, other bytes
-          }
-          seen += chunk.length;
-          res.write(chunk);
-        });
-        answer.on('end', () => res.end());
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    return { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => new Promise((r) => proxy.close(() => r())) };
-  }
-
   const previousBackup = 'the previous backup: never overwritten or deleted by a failed export\n';
   const s3Env = () => ({ CONFIGSTORE_SERVER: instance.url, AWS_ACCESS_KEY_ID: localEnv().s3.accessKeyId, AWS_SECRET_ACCESS_KEY: localEnv().s3.secretAccessKey });
 
@@ -102,7 +71,7 @@ describe('configstore export failures', () => {
     ['reset', 1, /^configstore: could not read back the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) to verify it: .*(ECONNRESET|socket hang up|aborted).*; nothing was replaced, retry the export\n$/i],
   ] as const)('keeps the previous S3 backup when the export reads back damaged (%s), exits %i and leaves no temp object', async (damage, code, message) => {
     const bucket = await isolatedBucket('cli-exportfail');
-    const proxy = await damagingProxy(damage);
+    const proxy = await s3Proxy(() => damage);
     try {
       await bucket.storage.put('backups/daily.ndjson', previousBackup);
       const url = `s3://${bucket.bucket}/backups/daily.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;

@@ -1,6 +1,8 @@
 // `configstore import --from FILE|s3://bucket/key [--sha256 HEX] [--dry-run]`: checks the
 // export locally first (a complete, valid export; with --sha256, the one expected), so a bad
-// file is refused before the server sees a byte, then streams it to the server's import.
+// file is refused before the server sees a byte, then streams it to the server's import with
+// the sha256 it checked: the source is read twice, and if it changed in between (rewritten),
+// the server refuses it before the switch.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -56,7 +58,7 @@ async function runImport(cmd: Command, opts: ImportFlags, location: Location, ex
   }
   let result;
   try {
-    result = await client.importStream(tapped(), { gzip, ...(opts.dryRun ? { dryRun: true } : {}) });
+    result = await client.importStream(tapped(), { gzip, sha256: summary.sha256, ...(opts.dryRun ? { dryRun: true } : {}) });
   } finally {
     progress.done();
   }

@@ -238,11 +238,11 @@ export class ConfigStoreClient {
    */
   async importStream(
     body: string | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-    options: { dryRun?: boolean; gzip?: boolean; signal?: AbortSignal } = {},
+    options: { dryRun?: boolean; gzip?: boolean; signal?: AbortSignal; /** The export's expected sha256: the server refuses any other before anything changes. */ sha256?: string } = {},
   ): Promise<ImportResult> {
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': options.gzip ? 'application/gzip' : 'application/x-ndjson' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const path = `/import${options.dryRun ? '?dryRun=true' : ''}`;
+    const path = `/import${queryString({ ...(options.dryRun ? { dryRun: 'true' } : {}), ...(options.sha256 ? { sha256: options.sha256 } : {}) })}`;
     let res: UploadResponse;
     if (typeof body === 'string' || body instanceof Uint8Array) {
       let answer: Response;

@@ -215,12 +215,17 @@ class ImportChecker {
  * Reads, checks and (unless `dryRun`) imports an export. Only in maintenance mode (409
  * otherwise); any problem with the export is a 400 and changes nothing.
  */
-export async function importExport(target: ImportTarget, input: AsyncIterable<Uint8Array | string>, options: { dryRun: boolean; signal?: AbortSignal }): Promise<ImportResult> {
+export async function importExport(
+  target: ImportTarget,
+  input: AsyncIterable<Uint8Array | string>,
+  options: { dryRun: boolean; signal?: AbortSignal; /** The sha256 the caller checked: any other export is refused before the switch. */ expectSha256?: string },
+): Promise<ImportResult> {
   const { etcd, keys } = target;
   if (options.dryRun) {
     const head = await etcd.get(keys.snapshot).exec();
     const kv = head.kvs[0];
     const stream = await streamExport(undefined, input, epochOf(kv ? parsePointer(kv.value) : undefined) + 1, BigInt(head.header.revision));
+    checkExpected(stream.summary.sha256, options.expectSha256);
     return { ...stream.summary, dryRun: true };
   }
   // this maintenance session: one ended (and maybe another begun) before the switch may
@@ -238,6 +243,7 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
     let manifest: string | undefined;
     try {
       const { summary, files } = await streamExport(target.objectStorage, input, epoch, revision);
+      checkExpected(summary.sha256, options.expectSha256);
       const createdAt = new Date().toISOString();
       manifest = await writeManifest(target.objectStorage, { formatVersion: snapshotFormatVersion, epoch, revision: String(revision), createdAt, files });
       const pointer: SnapshotPointer = { epoch, revision: String(revision), manifest, createdAt };
@@ -265,6 +271,14 @@ export async function importExport(target: ImportTarget, input: AsyncIterable<Ui
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+/** The export received is the one the caller checked (its trailer's sha256), or a 400. */
+function checkExpected(sha256: string, expected: string | undefined): void {
+  if (expected === undefined || sha256 === expected) return;
+  throw new BadRequestError(`the export received has sha256 ${sha256}, not ${expected} (the sha256 query parameter): it was not imported and nothing changed; check the export's source (was it rewritten?) and import again`, {
+    code: 'sha256Mismatch',
+  });
 }
 
 /** The maintenance key's create revision (its session); 409 when there is none. */
