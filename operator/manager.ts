@@ -9,6 +9,7 @@ import { ClusterReconciler } from './controllers/cluster/reconcile.js';
 import { EtcdPool } from './controllers/etcd.js';
 import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/reconcile.js';
 import { labels, managedBy } from './controllers/naming.js';
+import { OwnWrites } from './controllers/ownwrites.js';
 import { WorkQueue } from './controllers/workqueue.js';
 import type { KubeClients } from './kube/config.js';
 import { Informer } from './kube/informer.js';
@@ -38,6 +39,7 @@ export class Operator {
   private readonly maintenanceQueue: WorkQueue;
   private readonly etcd: EtcdPool;
   private leading = false;
+  private readonly ownWrites = new OwnWrites();
 
   constructor(private readonly o: OperatorOptions) {
     const { clients, log } = o;
@@ -56,6 +58,7 @@ export class Operator {
       cluster: (ns, name) => this.clusters.get(ns, name),
       maintenances: (ns) => this.maintenances.list(ns),
       onPhase: (cr, phase) => this.metrics.phase(cr, phase),
+      onWrite: (cr) => this.ownWrites.record(`${cr.metadata.namespace}/${cr.metadata.name}`, cr.metadata.resourceVersion),
     });
     const workers = o.workers ?? 4;
     this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, { workers, onResult: (ok, ms) => this.metrics.observe('cluster', ok, ms) });
@@ -76,8 +79,10 @@ export class Operator {
     this.maintenances = new Informer({
       ...informerOpts,
       path: `/apis/${group}/${version}${nsPath}/${maintenanceKind.plural}`,
-      onEvent: (_type, m) => {
-        this.enqueueMaintenance(keyOf(m));
+      onEvent: (type, m) => {
+        // its own status writes coming back: not a reason to reconcile it again (its backoff holds)
+        if (type === 'delete') this.ownWrites.forget(keyOf(m));
+        if (type === 'delete' || !this.ownWrites.consume(keyOf(m), m.metadata.resourceVersion)) this.enqueueMaintenance(keyOf(m));
         // the queue of its cluster may move
         for (const other of this.maintenances.list(m.metadata.namespace)) {
           if (other.metadata.uid !== m.metadata.uid && other.spec.clusterRef.name === m.spec.clusterRef.name) this.enqueueMaintenance(keyOf(other));

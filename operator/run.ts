@@ -17,6 +17,7 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
   // action: the step the operation was in when it happened
   const events: Recorder = {
     record: (cr, type, reason, note) => void recorder.record(cr as unknown as KubernetesObject, { type, reason, action: cr.status?.step ?? 'Admit', note }),
+    recordOn: (obj, type, reason, action, note) => void recorder.record(obj, { type, reason, action, note }),
   };
   const elector =
     opts.leaderElection === 'true'

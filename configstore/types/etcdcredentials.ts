@@ -28,7 +28,7 @@ export interface EtcdConnectionOptions {
 /**
  * etcd3 options for these endpoints and credentials. Throws an Error naming the keys that do
  * not fit together (a certificate without its key, a user without a password, TLS material
- * for plain http:// endpoints).
+ * for plain http:// endpoints, a password that plain http:// would send in clear).
  */
 export function etcdConnectionOptions(endpoints: string[], creds: EtcdCredentials): EtcdConnectionOptions {
   const k = etcdCredentialKeys;
@@ -41,6 +41,9 @@ export function etcdConnectionOptions(endpoints: string[], creds: EtcdCredential
   const password = creds.password?.toString('utf8').replace(/\r?\n$/, '');
   if (creds.username && !username) throw new Error(`${k.username} is empty`);
   if (creds.password && !password) throw new Error(`${k.password} is empty`);
+  if (username && plain.length > 0) {
+    throw new Error(`${k.username} and ${k.password} would go in clear over plain http:// etcd endpoints (${plain.join(', ')}): serve etcd over TLS and use https:// endpoints (with ${k.ca} for its CA)`);
+  }
   return {
     hosts: endpoints,
     // without ca.crt the system's roots verify the server (https:// endpoints)

@@ -70,7 +70,14 @@ export const OperationResult = Type.Object({
 });
 export type OperationResult = Static<typeof OperationResult>;
 
-export const LastError = Type.Object({ step: Type.String(), message: Type.String({ maxLength: 4096 }), observedAt: Type.String({ format: 'date-time' }) });
+/** One error; the same error again in a row is counted on its entry (`count`, `firstObservedAt`), not added. */
+export const LastError = Type.Object({
+  step: Type.String(),
+  message: Type.String({ maxLength: 4096 }),
+  observedAt: Type.String({ format: 'date-time', description: 'The last time this error was seen.' }),
+  count: Type.Optional(Type.Integer({ minimum: 1, description: 'How many times in a row it was seen (absent: once).' })),
+  firstObservedAt: Type.Optional(Type.String({ format: 'date-time', description: 'The first time, when seen more than once.' })),
+});
 export type LastError = Static<typeof LastError>;
 
 export const ConfigStoreMaintenanceStatus = Type.Object({

@@ -2,7 +2,7 @@
 // maintenance key itself and reads the instance registry. Key layout and value schemas
 // come from configstore/types, the contract the configstore instances follow.
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, GRPCDeadlineExceededError, isRecoverableError } from 'etcd3';
 import { createHash } from 'node:crypto';
 import {
   collectEtcdCredentials,
@@ -32,16 +32,63 @@ export class EtcdCredentialsError extends Error {
 }
 
 /**
+ * etcd did not answer: says where, since when, and the first cause seen (the retry library's
+ * own words, "the circuit breaker is open", say none of that). The message stays the same
+ * while the outage lasts, so a status records it once with a count.
+ */
+export class EtcdUnreachableError extends Error {
+  override name = 'EtcdUnreachableError';
+  constructor(endpoints: string[], since: Date, cause: string) {
+    super(`etcd at ${endpoints.join(', ')} is unreachable since ${since.toISOString()} (${cause}); check that it runs and that this operator can reach it (network policy, DNS, TLS)`);
+  }
+}
+
+/** An error that means etcd did not answer (not one it gave). */
+function isUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return isRecoverableError(err) || err instanceof GRPCDeadlineExceededError || err.name === 'BrokenCircuitError' || /circuit breaker is open|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND|No connection established/i.test(err.message);
+}
+
+/** The deepest cause that says something (a broken circuit has none of its own). */
+function causeOf(err: Error): string {
+  const text = err.message.replace(/^\d+ UNAVAILABLE: /, '');
+  return /circuit breaker is open/i.test(text) ? 'no answer; retries are paused' : text;
+}
+
+/**
  * One etcd client per endpoint list and credentials Secret, shared by every cluster that uses
  * both. The Secret is read on each call (a GET): a rotated Secret replaces the client.
  */
 export class EtcdPool {
   private readonly clients = new Map<string, { fingerprint: string; client: Etcd3 }>();
+  /** Per endpoint list: since when etcd has not answered, and the first cause seen. */
+  private readonly outages = new Map<string, { since: Date; cause: string }>();
 
-  constructor(private readonly core: CoreV1Api) {}
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  async client(namespace: string, target: EtcdTarget): Promise<Etcd3> {
-    return (await this.connect(namespace, target)).client;
+  /**
+   * Runs `fn` on the target's client. An etcd that does not answer becomes an
+   * EtcdUnreachableError naming the endpoints, since when, and why.
+   */
+  async run<T>(namespace: string, target: EtcdTarget, fn: (etcd: Etcd3) => Promise<T>): Promise<T> {
+    const { client } = await this.connect(namespace, target);
+    const where = [...target.endpoints].sort().join(',');
+    try {
+      const result = await fn(client);
+      this.outages.delete(where);
+      return result;
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      let outage = this.outages.get(where);
+      if (!outage || (outage.cause === 'no answer; retries are paused' && !/circuit breaker is open/i.test((err as Error).message))) {
+        outage = { since: outage?.since ?? this.now(), cause: causeOf(err as Error) };
+        this.outages.set(where, outage);
+      }
+      throw new EtcdUnreachableError(target.endpoints, outage.since, outage.cause);
+    }
   }
 
   /**

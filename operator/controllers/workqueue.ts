@@ -1,8 +1,12 @@
 // A work queue of object keys, as controllers keep one: a key is queued once however many
 // events name it, never reconciled twice at the same time, requeued after the delay its
-// reconcile asks for, and retried with capped exponential backoff when it throws.
+// reconcile asks for, and retried with capped exponential backoff when it throws (0.5 s
+// doubling up to 5 min by default).
 import type { Log } from '../../configstore/log.js';
 import { describeError } from './errors.js';
+
+/** The longest a failed key waits when an event came for it meanwhile. */
+const dirtyRetryMs = 2000;
 
 export type ReconcileFn = (key: string) => Promise<number | undefined>;
 
@@ -81,21 +85,25 @@ export class WorkQueue {
   private async work(key: string): Promise<void> {
     const started = Date.now();
     let next: number | undefined;
+    let failed = false;
     try {
       next = await this.reconcile(key);
       this.failures.delete(key);
       this.options.onResult?.(true, Date.now() - started);
     } catch (err) {
+      failed = true;
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
-      next = Math.min(this.options.backoffMaxMs ?? 60_000, 500 * 2 ** (n - 1)) * (0.8 + Math.random() * 0.4);
+      next = Math.min(this.options.backoffMaxMs ?? 300_000, 500 * 2 ** (n - 1)) * (0.8 + Math.random() * 0.4);
       this.log.warn({ queue: this.name, key, attempt: n, retryInMs: Math.round(next), err: describeError(err) }, 'reconcile failed; retrying');
       this.options.onResult?.(false, Date.now() - started);
     } finally {
       this.active.delete(key);
       this.running--;
     }
-    if (this.dirty.delete(key)) this.add(key);
+    // an event during a failed attempt runs it again sooner, never at once: a failure whose
+    // own side effects come back as events must not loop without backoff
+    if (this.dirty.delete(key)) this.addAfter(key, failed ? Math.min(next!, dirtyRetryMs) : 0);
     else if (next !== undefined) this.addAfter(key, next);
     if (this.running === 0 && this.stopped) for (const w of this.idleWaiters.splice(0)) w();
     this.pump();

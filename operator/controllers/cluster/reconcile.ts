@@ -2,7 +2,6 @@
 // owner references), then reports ready replicas and what every instance says in the etcd
 // registry (its mode, applied revision), with kstatus conditions.
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
-import type { Etcd3 } from 'etcd3';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, group, version } from '../../api/index.js';
@@ -53,7 +52,7 @@ export class ClusterReconciler {
     return this.deps.apps.patchNamespacedDeployment({ name: deployment.metadata!.name!, namespace, body: deployment, fieldManager, force: true }, ssa);
   }
 
-  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: { client: Etcd3 } | Error): Promise<ConfigStoreClusterStatus> {
+  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: object | Error): Promise<ConfigStoreClusterStatus> {
     const now = this.deps.now?.() ?? new Date();
     const generation = cluster.metadata.generation ?? 1;
     const wanted = cluster.spec.replicas ?? 3;
@@ -63,9 +62,8 @@ export class ClusterReconciler {
     let etcdProblem: string | undefined;
     try {
       if (etcdOrError instanceof Error) throw etcdOrError;
-      const etcd = etcdOrError.client;
       const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
-      const [registry, key] = await Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]);
+      const [registry, key] = await this.deps.etcd.run(cluster.metadata.namespace, cluster.spec.etcd, (etcd) => Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]));
       const instances: InstanceReport[] = registry
         .map((i) => ({ id: i.id, mode: i.mode, appliedRevision: i.appliedRevision, ...(i.podName ? { pod: i.podName } : {}), ...(i.fenceRevision ? { fenceRevision: i.fenceRevision } : {}) }))
         .sort((a, b) => a.id.localeCompare(b.id))

@@ -3,7 +3,7 @@
 // spec is immutable, so a wrong reference stays wrong.
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { statusCode } from '../../kube/request.js';
-import type { ConfigStoreCluster, ConfigStoreMaintenance, S3CredentialsSecretRef, S3Object } from '../../api/index.js';
+import { operations, type ConfigStoreCluster, type ConfigStoreMaintenance, type S3CredentialsSecretRef, type S3Object } from '../../api/index.js';
 
 export interface AdmitDeps {
   core: CoreV1Api;
@@ -40,11 +40,17 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
   if (cr.metadata.name.length > 63) reasons.push(`metadata.name is ${cr.metadata.name.length} characters long; at most 63 (it labels the Job)`);
   if (spec.clusterRef.name.length > 63) reasons.push(`spec.clusterRef.name is longer than 63 characters`);
   if (!cluster) reasons.push(`ConfigStoreCluster ${spec.clusterRef.name} not found in namespace ${namespace}`);
+  // what the CRD's schema says too, checked again: an older CRD may not say it
+  if (!(operations as readonly string[]).includes(spec.operation)) {
+    reasons.push(`spec.operation ${JSON.stringify(spec.operation ?? null)} is not one of ${operations.join(', ')} (is the installed CRD older than this operator? apply crds/ from its chart)`);
+  }
   if (spec.operation === 'Export' && !spec.export) reasons.push('operation Export needs spec.export');
   if (spec.operation === 'Import' && !spec.import) reasons.push('operation Import needs spec.import');
+  if (spec.export && !spec.export.destination?.s3) reasons.push('spec.export.destination.s3 is missing: say where the export goes (bucket, key, endpoint)');
+  if (spec.import && !spec.import.source?.s3) reasons.push('spec.import.source.s3 is missing: say which export to import (bucket, key, endpoint)');
   if (spec.operation !== 'Export' && spec.export) reasons.push(`spec.export is not allowed with operation ${spec.operation}`);
   if (spec.operation !== 'Import' && spec.import) reasons.push(`spec.import is not allowed with operation ${spec.operation}`);
-  const target = spec.export?.destination.s3 ?? spec.import?.source.s3;
+  const target = spec.export?.destination?.s3 ?? spec.import?.source?.s3;
   if (target) {
     if (spec.operation === 'Export' && cluster && overlapsClusterStorage(cluster, target)) {
       reasons.push(`spec.export.destination: s3://${target.bucket}/${target.key} is inside the cluster's own snapshot prefix, where its garbage collection would delete it`);

@@ -7,7 +7,7 @@ import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, OperationResult, Step } from '../../api/index.js';
 import { clusterKind, group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
-import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
+import { EtcdCredentialsError, enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
 import { finalizer, jobName, podSelector, selectorString } from '../naming.js';
 import { describeError, ignore404 } from '../errors.js';
 import { isConflict, replaceStatus, retryOnConflict } from '../../kube/status.js';
@@ -18,6 +18,8 @@ import { advance, isTerminal, withError } from './status.js';
 
 export interface Recorder {
   record(obj: ConfigStoreMaintenance, type: 'Normal' | 'Warning', reason: string, note: string): void;
+  /** An Event about another object (a Namespace: its events land in "default"). */
+  recordOn?(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void;
 }
 
 export interface MaintenanceDeps {
@@ -33,6 +35,8 @@ export interface MaintenanceDeps {
   now?: () => Date;
   /** Called with every phase a CR reaches (metrics). */
   onPhase?: (cr: ConfigStoreMaintenance, phase: string) => void;
+  /** Called with every version of a CR this reconciler wrote (its own watch events are not re-queued). */
+  onWrite?: (cr: ConfigStoreMaintenance) => void;
 }
 
 /** What a step did: moved the CR on (reconcile again now), or wait `ms` before looking again. */
@@ -46,6 +50,9 @@ const verifySeconds = 300;
 const jobPollMs = 300;
 
 export class MaintenanceReconciler {
+  /** The last namespace found being deleted (its Events go elsewhere). */
+  private namespaceGoing: KubernetesObject | undefined;
+
   constructor(private readonly deps: MaintenanceDeps) {}
 
   private now() {
@@ -164,7 +171,7 @@ export class MaintenanceReconciler {
       return next ? { next } : { waitMs: 0 };
     }
     const where = cr.status.maintenanceEtcd;
-    const key = await enterMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix, cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`);
+    const key = await this.deps.etcd.run(cr.metadata.namespace, where, (etcd) => enterMaintenance(etcd, where.prefix, cr.metadata.uid, `${cr.spec.operation} ${cr.metadata.namespace}/${cr.metadata.name}`));
     const own = key.owner === cr.metadata.uid;
     if (!own) {
       // run inside someone else's maintenance only if it is held on purpose, never inside another running operation's
@@ -183,7 +190,7 @@ export class MaintenanceReconciler {
     const cluster = this.requireCluster(cr);
     if ('failed' in cluster) return cluster.failed;
     const where = cr.status!.maintenanceEtcd!;
-    const key = await readMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix);
+    const key = await this.deps.etcd.run(cr.metadata.namespace, where, (etcd) => readMaintenance(etcd, where.prefix));
     if (!key || key.revision !== cr.status?.maintenanceRevision) {
       return this.fail(cr, 'WaitForInstances', 'the maintenance key was removed or replaced by someone else before the operation ran');
     }
@@ -309,7 +316,7 @@ export class MaintenanceReconciler {
   private async hold(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const where = cr.status?.maintenanceEtcd;
     if (cr.spec.operation !== 'Maintenance' || !where) return { waitMs: 30_000 };
-    const key = await readMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix);
+    const key = await this.deps.etcd.run(cr.metadata.namespace, where, (etcd) => readMaintenance(etcd, where.prefix));
     if (key?.revision === cr.status?.maintenanceRevision) return { waitMs: 10_000 };
     const message = 'the maintenance this resource held was ended by someone else (the etcd key was removed or replaced); the cluster is not held any more';
     this.deps.events.record(cr, 'Warning', 'MaintenanceLost', message);
@@ -337,9 +344,19 @@ export class MaintenanceReconciler {
     try {
       await this.releaseOwn(cr);
     } catch (err) {
+      const why = await this.releaseImpossible(cr, err);
       // the finalizer stays until the key is released (never a cluster left fenced unseen): say why
-      this.deps.events.record(cr, 'Warning', 'ReleaseFailed', `cannot release maintenance yet, retrying: ${describeError(err)}`);
-      throw err;
+      if (!why) {
+        this.deps.events.record(cr, 'Warning', 'ReleaseFailed', `cannot release maintenance yet, retrying: ${describeError(err)}`);
+        throw err;
+      }
+      // …unless it never can be: then say so where it can still be read, and let the deletion finish
+      const where = cr.status!.maintenanceEtcd!;
+      const note = `the maintenance key ${where.prefix}maintenance at ${where.endpoints.join(', ')} was not released (${describeError(err)}); the finalizer is removed because ${why}. If that etcd still serves a cluster, remove the key: etcdctl --endpoints=${where.endpoints[0]} del ${where.prefix}maintenance`;
+      this.deps.log.warn({ cr: `${namespace}/${cr.metadata.name}`, note }, 'maintenance not released');
+      this.deps.events.record(cr, 'Warning', 'MaintenanceNotReleased', note);
+      // a namespace being deleted takes no new Events: this one goes on the Namespace (in "default")
+      if (this.namespaceGoing?.metadata?.name === namespace) this.deps.events.recordOn?.(this.namespaceGoing, 'Warning', 'MaintenanceNotReleased', 'Delete', `ConfigStoreMaintenance ${cr.metadata.name}: ${note}`);
     }
     const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
     await this.deps.custom
@@ -350,6 +367,17 @@ export class MaintenanceReconciler {
 
   // ---- helpers -----------------------------------------------------------------------
 
+  /** Why a release that failed can never succeed (the CR's namespace is going away, or its etcd credentials are), or undefined. */
+  private async releaseImpossible(cr: ConfigStoreMaintenance, err: unknown): Promise<string | undefined> {
+    const { namespace } = cr.metadata;
+    if (err instanceof EtcdCredentialsError && !err.fingerprint) return `its etcd credentials Secret ${cr.status?.maintenanceEtcd?.credentialsSecretRef?.name ?? ''} is gone`;
+    // (a namespaced install cannot read Namespaces: then only the Secret rule applies)
+    const ns = await this.deps.core.readNamespace({ name: namespace }).catch(() => undefined);
+    if (!ns?.metadata?.deletionTimestamp) return undefined;
+    this.namespaceGoing = { apiVersion: 'v1', kind: 'Namespace', metadata: ns.metadata };
+    return `namespace ${namespace} is being deleted`;
+  }
+
   /**
    * Releases the maintenance key if this CR may have put it (owner-checked in etcd, so never
    * someone else's), where it was recorded; true when this CR's key is now gone and its status
@@ -359,7 +387,7 @@ export class MaintenanceReconciler {
   private async releaseOwn(cr: ConfigStoreMaintenance): Promise<boolean> {
     const where = cr.status?.maintenanceEtcd;
     if (!where || cr.status?.maintenanceReleased) return false;
-    const released = await releaseMaintenance(await this.deps.etcd.client(cr.metadata.namespace, where), where.prefix, cr.metadata.uid);
+    const released = await this.deps.etcd.run(cr.metadata.namespace, where, (etcd) => releaseMaintenance(etcd, where.prefix, cr.metadata.uid));
     if (released === 'released') {
       this.deps.events.record(cr, 'Normal', 'MaintenanceReleased', 'maintenance released');
       return true;
@@ -370,6 +398,7 @@ export class MaintenanceReconciler {
   private async addFinalizer(cr: ConfigStoreMaintenance): Promise<StepOutcome> {
     const body = { ...cr, metadata: { ...cr.metadata, finalizers: [...(cr.metadata.finalizers ?? []), finalizer] } };
     const next = (await this.deps.custom.replaceNamespacedCustomObject({ group, version, namespace: cr.metadata.namespace, plural, name: cr.metadata.name, body })) as ConfigStoreMaintenance;
+    this.deps.onWrite?.(next);
     return { next };
   }
 
@@ -390,6 +419,7 @@ export class MaintenanceReconciler {
     const status = advance(cr, change, this.now());
     try {
       const next = await replaceStatus(this.deps.custom, { group, version, plural }, cr as ConfigStoreMaintenance & KubernetesObject, status);
+      this.deps.onWrite?.(next);
       if (change.phase && change.phase !== cr.status?.phase) this.deps.onPhase?.(next, change.phase);
       return next;
     } catch (err) {
@@ -407,10 +437,6 @@ export class MaintenanceReconciler {
     return c ? { c } : { failed: this.fail(cr, cr.status?.step ?? 'Admit', `ConfigStoreCluster ${cr.spec.clusterRef.name} was deleted`) };
   }
 
-  private etcdOf(cluster: ConfigStoreCluster) {
-    return this.deps.etcd.client(cluster.metadata.namespace!, cluster.spec.etcd);
-  }
-
   private stepExpired(cr: ConfigStoreMaintenance, seconds: number): boolean {
     const since = Date.parse(cr.status?.stepStartedAt ?? '');
     return Number.isFinite(since) && this.now().getTime() - since > seconds * 1000;
@@ -420,7 +446,7 @@ export class MaintenanceReconciler {
   private async instancesNotIn(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster, ok: (i: { mode: string; fenceRevision?: string; appliedRevision: string }) => boolean) {
     const pods = (await this.deps.core.listNamespacedPod({ namespace: cr.metadata.namespace, labelSelector: selectorString(podSelector(cluster.metadata.name)) })).items;
     const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    const registry = await readRegistry(await this.etcdOf(cluster), prefixOf(cluster));
+    const registry = await this.deps.etcd.run(cluster.metadata.namespace!, cluster.spec.etcd, (etcd) => readRegistry(etcd, prefixOf(cluster)));
     const lagging = new Set<string>();
     for (const pod of ready) {
       const entry = registry.find((i) => i.podName === pod.metadata!.name || i.id === pod.metadata!.name);

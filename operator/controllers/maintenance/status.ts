@@ -28,9 +28,16 @@ export function advance(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreM
   return next;
 }
 
-/** Adds an error to the bounded list (the newest 10). */
+/** Adds an error to the bounded list (the newest 10); the same error as the last one is counted on it instead. */
 export function withError(status: ConfigStoreMaintenanceStatus | undefined, step: string, message: string, now: Date): LastError[] {
-  const errors = [...(status?.lastErrors ?? []), { step, message: message.slice(0, 4096), observedAt: now.toISOString() }];
+  const errors = [...(status?.lastErrors ?? [])];
+  const text = message.slice(0, 4096);
+  const last = errors.at(-1);
+  if (last && last.step === step && last.message === text) {
+    errors[errors.length - 1] = { ...last, observedAt: now.toISOString(), count: (last.count ?? 1) + 1, firstObservedAt: last.firstObservedAt ?? last.observedAt };
+    return errors;
+  }
+  errors.push({ step, message: text, observedAt: now.toISOString() });
   return errors.slice(-10);
 }
 
