@@ -2,7 +2,8 @@
 // An export is a snapshot streamed: force a checkpoint (so every write acknowledged before
 // the request is in it), take the snapshot the pointer names (the state at ONE revision R),
 // and stream its data files type by type, rewrapped as export lines. Memory holds one
-// chunk; the snapshot's files outlive the export (the GC spares young snapshots).
+// chunk; the snapshot is pinned in etcd while it streams, so no garbage collection deletes
+// its files under a long export.
 // Answers in every mode (maintenance included) and needs the admin token when one is set.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Etcd3 } from 'etcd3';
@@ -14,6 +15,7 @@ import { allDataTypes } from '../action/datatypes.js';
 import type { Checkpointer } from '../datamanager/checkpoint.js';
 import { exportChunks, type RawLines } from '../datamanager/exportformat.js';
 import { readDataChunks, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
+import { pinSnapshot, type SnapshotPin } from '../datamanager/snapshotpins.js';
 import { parsePointer, readCommittedState } from '../datamanager/state.js';
 import { UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
@@ -46,10 +48,11 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
     },
     async (req, reply) => {
       const signal = contextOf(reply).signal ?? new AbortController().signal;
-      const { header, manifest } = await snapshotToExport(source, signal, req.log);
+      const { header, manifest, pin } = await snapshotToExport(source, signal, req.log);
       req.log.info({ revision: header.revision, epoch: header.epoch }, 'export started');
 
       const body = Readable.from(exportChunks(header, objectsOf(source.objectStorage, manifest, header.types, signal)));
+      body.once('close', () => void pin?.release()); // ended, failed or the client went away
       const name = `configstore-export-${header.epoch}-${header.revision}.ndjson`;
       reply.header('cache-control', 'no-store');
       if (req.query.gzip) {
@@ -63,8 +66,11 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
   );
 };
 
-/** Forces a checkpoint, then reads the snapshot the pointer names: the export's state. */
-async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: FastifyBaseLogger): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined }> {
+/**
+ * Forces a checkpoint, then reads and pins the snapshot the pointer names: the export's
+ * state, which garbage collection keeps until the pin is released.
+ */
+async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: FastifyBaseLogger): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined; pin?: SnapshotPin }> {
   const deadline = Date.now() + checkpointWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     const result = await source.checkpointer.run({ force: true }).catch((err: unknown) => {
@@ -82,14 +88,24 @@ async function snapshotToExport(source: ExportSource, signal: AbortSignal, log: 
       });
       if (raw !== null) {
         const pointer = parsePointer(raw);
-        const manifest = await readManifest(source.objectStorage, pointer.manifest).catch((err: unknown) => {
+        // pinned, then the pointer read again: a collection that saw it move to another
+        // snapshot saw this pin too (it lists pins after the pointer)
+        const pin = await pinSnapshot(source.etcd, source.keys, pointer.manifest).catch((err: unknown) => {
+          throw new UnavailableError('the snapshot to export could not be pinned in etcd; retry later', { code: 'etcdUnavailable', cause: err });
+        });
+        if ((await source.etcd.get(source.keys.snapshot).string().catch(() => null)) !== raw) {
+          await pin.release();
+          continue; // a checkpoint moved it meanwhile: take the new one
+        }
+        const manifest = await readManifest(source.objectStorage, pointer.manifest).catch(async (err: unknown) => {
+          await pin.release();
           throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, { code: 'snapshotUnreadable', cause: err });
         });
         // a type this configstore does not know is still exported (after the known ones)
         const extra = Object.keys(manifest.files).filter((t) => !(allDataTypes as string[]).includes(t)).sort();
         const h = header(pointer.revision, pointer.epoch);
         h.types.push(...extra);
-        return { header: h, manifest };
+        return { header: h, manifest, pin };
       }
       // never checkpointed: empty only if no write committed since (else checkpoint it)
       const state = await readCommittedState(source.etcd, source.keys);

@@ -19,6 +19,7 @@ import {
   type SnapshotFile,
   type SnapshotManifest,
 } from './snapshot.js';
+import { pinnedManifests } from './snapshotpins.js';
 import { epochOf, readCommittedState, type CommittedWal, type SnapshotPointer } from './state.js';
 
 export interface CheckpointOptions {
@@ -153,8 +154,8 @@ export class Checkpointer {
   }
 
   /**
-   * Keeps the newest `keep + 1` manifests, the pointer's and those younger than
-   * `minSnapshotAgeMs` (a running export may read them); deletes older manifests and every
+   * Keeps the newest `keep + 1` manifests, the pointer's, those a running export pins and
+   * those younger than `minSnapshotAgeMs`; deletes older manifests and every
    * data file no kept manifest names, except files newer than the pointer (a checkpoint of
    * a previous lock holder may still be writing them).
    */
@@ -174,6 +175,9 @@ export class Checkpointer {
     // (slice(-0) would keep them all)
     const kept = new Set(this.opts.keep > 0 ? manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-this.opts.keep) : []);
     kept.add(pointer.manifest);
+    // read after the pointer: a reader pins, then checks the pointer has not moved (snapshotpins.ts)
+    const listedNow = new Set(manifests);
+    for (const m of await pinnedManifests(this.etcd, this.keys)) if (listedNow.has(m)) kept.add(m);
     const youngOnly = [...young].filter((k) => !kept.has(k));
     const referenced = new Set<string>();
     for (const key of kept) for (const f of await this.filesOf(key, false)) referenced.add(f);

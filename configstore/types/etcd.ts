@@ -28,6 +28,8 @@ export function etcdKeys(prefix: string) {
     snapshot: `${p}snapshot`,
     /** etcd lock held by the instance that writes checkpoints and collects old snapshots. */
     checkpointLock: `${p}locks/checkpoint`,
+    /** One key per running export, on its lease: JSON {manifest, since}; garbage collection spares what they name. */
+    readersPrefix: `${p}readers/`,
     /** One key per live instance, on its lease: JSON InstanceStatus (types/maintenance.ts). */
     instancesPrefix: `${p}instances/`,
   };

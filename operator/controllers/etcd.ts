@@ -52,7 +52,9 @@ function isUnreachable(err: unknown): boolean {
 /** The deepest cause that says something (a broken circuit has none of its own). */
 function causeOf(err: Error): string {
   const text = err.message.replace(/^\d+ UNAVAILABLE: /, '');
-  return /circuit breaker is open/i.test(text) ? 'no answer; retries are paused' : text;
+  if (/circuit breaker is open/i.test(text)) return 'no answer; retries are paused';
+  // grpc's "No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: "
+  return /Last error: (?:Error: )?(.+?)\.?(?: Resolution note:.*)?$/.exec(text)?.[1] ?? text;
 }
 
 /**
