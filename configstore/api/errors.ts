@@ -2,7 +2,10 @@
 // fastify's own 4xx (bad JSON, too large, wrong content type, schema) become messages a
 // user can act on; anything else is a 500 that leaks nothing, logged with its whole chain.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { describeChain, toHttpResponse } from '../errors.js';
+import { describeChain, findTypedError, toHttpResponse } from '../errors.js';
+
+/** 503s the server means to give (fenced for maintenance, still starting): logged at info, not as failures. */
+const expectedUnavailableCodes = new Set(['maintenanceMode', 'notReady']);
 
 interface ValidationIssue {
   instancePath: string;
@@ -28,6 +31,9 @@ const fastifyCodes: Record<string, string> = {
 };
 
 export function registerErrorHandlers(app: FastifyInstance): void {
+  // no route takes text: without fastify's default text parser a text/plain body is a 415
+  // saying what to send, not a 400 about the body's type
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
     if (err.validation) {
       return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: 'invalidRequest' });
@@ -40,7 +46,11 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       return reply.status(400).send({ message: `body is not valid JSON: ${err.message}`, code: 'invalidJson' });
     }
     const res = toHttpResponse(err);
-    if (res.status >= 500) request.log.error({ err, chain: describeChain(err) }, 'request failed');
+    if (res.status === 503 && expectedUnavailableCodes.has(findTypedError(err)?.code ?? '')) {
+      request.log.info({ code: res.body.code, reason: res.body.message }, 'request refused: service unavailable');
+    } else if (res.status >= 500) {
+      request.log.error({ err, chain: describeChain(err) }, 'request failed');
+    }
     return reply.status(res.status).headers(res.headers).send(res.body);
   });
 

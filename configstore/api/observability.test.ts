@@ -1,9 +1,10 @@
 // Probes, metrics, request ids, the OpenAPI document and the admin-token guard, on a real
 // server over the local etcd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localEnv } from '../../scripts/localenv/testenv.js';
+import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
+import { etcdKeys } from '../types/etcd.js';
 import { createServer, type ConfigStoreServer } from './server.js';
-import { testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
 describe('observability and admin guard', () => {
   let cluster: TestCluster;
@@ -129,5 +130,57 @@ describe('admin token guard', () => {
   it('leaves other routes alone, and admin routes open when no token is set', async () => {
     expect((await fetch(`${guarded}/api/v1alpha/users`)).status).toBe(200);
     expect((await call(open)).status).toBe(200);
+  });
+});
+
+describe('log level of error answers', () => {
+  let cluster: TestCluster;
+  let server: ConfigStoreServer;
+  let url: string;
+  const lines: Array<{ level: number; msg: string; code?: string; reqId?: string }> = [];
+
+  beforeAll(async () => {
+    cluster = await testCluster('error-logs');
+    server = await createServer({
+      etcdEndpoints: [localEnv().etcd.endpoint],
+      etcdPrefix: cluster.prefix,
+      objectStorage: cluster.storage,
+      // pino writes JSON lines to any object with write()
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) } },
+      checkpoint: false,
+    });
+    // an untyped failure: the real 500 every bug becomes
+    server.app.get('/api/v1alpha/test-boom', async () => {
+      throw new Error('boom');
+    });
+    url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.cleanup();
+  });
+
+  const linesOf = (reqId: string) => lines.filter((l) => l.reqId === reqId && l.msg !== 'incoming request' && l.msg !== 'request completed');
+
+  it('logs a maintenance 503 at info and a real 500 at error', async () => {
+    const etcd = etcdClient();
+    try {
+      await etcd.put(etcdKeys(cluster.prefix).maintenance).value(JSON.stringify({ owner: 'log-test' }));
+      await eventually(async () => (server.maintenance.mode === 'maintenance' ? true : undefined));
+      const refused = await fetch(`${url}/api/v1alpha/users`, { headers: { 'x-request-id': 'in-maintenance' } });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { code: string }).code).toBe('maintenanceMode');
+    } finally {
+      await etcd.delete().key(etcdKeys(cluster.prefix).maintenance);
+      etcd.close();
+    }
+    await eventually(async () => (server.maintenance.mode === 'normal' ? true : undefined));
+    const failed = await fetch(`${url}/api/v1alpha/test-boom`, { headers: { 'x-request-id': 'a-bug' } });
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toEqual({ message: 'internal server error', code: 'internal' });
+
+    const refusedLogs = linesOf('in-maintenance');
+    expect(refusedLogs.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'maintenanceMode']]);
+    expect(linesOf('a-bug').map((l) => [l.level, l.msg])).toEqual([[50, 'request failed']]);
   });
 });

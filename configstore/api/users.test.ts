@@ -103,6 +103,8 @@ describe('users API on two instances', () => {
     ['a UUID-like name', 'POST', '/api/v1alpha/users', '{"name":"abcdef01-2345-6789-abcd-ef0123456789"}', 'application/json', 400, /must not look like an id/],
     ['a body over the limit', 'POST', '/api/v1alpha/users', JSON.stringify({ name: 'x'.repeat(70_000) }), 'application/json', 413, /too large/i],
     ['a wrong content type', 'POST', '/api/v1alpha/users', 'name=x', 'application/x-www-form-urlencoded', 415, /unsupported content type "application\/x-www-form-urlencoded": send application\/json/],
+    ['a text body', 'POST', '/api/v1alpha/users', '{"name":"x"}', 'text/plain', 415, /^unsupported content type "text\/plain": send application\/json$/],
+    ['a text body on a PUT', 'PUT', '/api/v1alpha/users/alice', 'alice', 'text/plain; charset=utf-8', 415, /^unsupported content type "text\/plain; charset=utf-8": send application\/json$/],
     ['".." in a ref', 'GET', '/api/v1alpha/users/..%2Fetc', undefined, undefined, 400, /invalid user ref "..\/etc"/],
     ['a bad cursor', 'GET', '/api/v1alpha/users?cursor=zzz', undefined, undefined, 400, /invalid list cursor/],
     ['a limit over 500', 'GET', '/api/v1alpha/users?limit=501', undefined, undefined, 400, /limit must be <= 500/],
