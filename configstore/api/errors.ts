@@ -3,6 +3,7 @@
 // user can act on; anything else is a 500 that leaks nothing, logged with its whole chain.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { describeChain, findTypedError, toHttpResponse } from '../errors.js';
+import { patternProblem } from '../types/names.js';
 
 /** 503s the server means to give (fenced for maintenance, still starting): logged at info, not as failures. */
 const expectedUnavailableCodes = new Set(['maintenanceMode', 'notReady']);
@@ -12,7 +13,16 @@ interface ValidationIssue {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** With ajv's verbose option: the value and the schema it failed. */
+  data?: unknown;
+  parentSchema?: { description?: string };
 }
+
+/** A value as a message quotes it: JSON, cut short. */
+const quoted = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
 
 function validationMessage(context: string | undefined, issues: ValidationIssue[]): string {
   const issue = issues[0]!;
@@ -20,6 +30,14 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
   if (issue.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify(issue.params.additionalProperty)}`;
   if (issue.keyword === 'required') return `${where}: missing field ${JSON.stringify(issue.params.missingProperty)}`;
   if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) return `${where} must be one of ${issue.params.allowedValues.join(', ')}`;
+  // a pattern or a format says nothing to a user: the server's own check, or the schema's description, says what fits
+  const problem = issue.keyword === 'pattern' && typeof issue.data === 'string' ? patternProblem(String(issue.params.pattern), issue.data) : undefined;
+  if (problem) return `${where} ${quoted(issue.data)}: ${problem}`;
+  const description = issue.parentSchema?.description;
+  if ((issue.keyword === 'pattern' || issue.keyword === 'format') && description) return `${where} ${quoted(issue.data)} is not ${description}`;
+  if (issue.keyword === 'minProperties') return `${where} needs at least ${String(issue.params.limit)} key${issue.params.limit === 1 ? '' : 's'}`;
+  if (issue.keyword === 'maxProperties') return `${where} has more than ${String(issue.params.limit)} keys`;
+  if (issue.keyword === 'propertyNames' || issue.params.propertyName !== undefined) return `${where}: key ${quoted(issue.params.propertyName)} is not valid (${issue.message ?? 'see the schema'})`;
   return `${where} ${issue.message ?? 'is invalid'}`;
 }
 

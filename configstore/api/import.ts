@@ -32,7 +32,19 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
     '/import',
     {
       bodyLimit: maxImportBytes,
-      config: { admin: true, alwaysOn: true },
+      config: {
+        admin: true,
+        alwaysOn: true,
+        docs: {
+          body: {
+            description: 'an export, as GET /api/v1alpha/export answers it',
+            content: {
+              [exportContentType]: { schema: { type: 'string' } },
+              'application/gzip': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+        },
+      },
       schema: {
         querystring: ImportQuery,
         response: { 200: ImportResult },

@@ -1,8 +1,12 @@
 # Schemathesis hooks for configstore's fuzz test (schemathesis.test.ts loads them through
-# SCHEMATHESIS_HOOKS): the check of the maintenance run.
+# SCHEMATHESIS_HOOKS): the schemas' own formats, an import's media type, and the check of
+# the maintenance run.
+import base64
+import json
 import os
 
 import schemathesis
+from hypothesis import strategies as st
 
 # The routes that answer in maintenance mode (config alwaysOn in the server).
 ALWAYS_ON = ("/api/v1alpha/maintenance", "/api/v1alpha/export", "/api/v1alpha/import")
@@ -23,3 +27,21 @@ if os.environ.get("CONFIGSTORE_FUZZ_MAINTENANCE") == "1":
         elif response.status_code != 503 or code != "maintenanceMode":
             raise AssertionError(f"{where} answered {response.status_code} ({code}) in maintenance mode, not 503 maintenanceMode")
         return None
+
+
+# The schemas' own formats (configstore/api/validation.ts), which the fuzzer cannot know:
+# values the server accepts. Values outside a format are the negative cases' business.
+def _cursor(after, level):
+    data = {"after": after} if level is None else {"after": after, "level": level}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+schemathesis.openapi.format("cursor", st.builds(_cursor, st.text(max_size=30), st.none() | st.integers(0, 5)))
+schemathesis.openapi.format(
+    "http-url",
+    st.from_regex(r"\Ahttps?://[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6}){0,2}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]{0,12}){0,3}\Z"),
+)
+# any text of letters and digits compiles; so do these
+schemathesis.openapi.format("regexp", st.from_regex(r"\A[A-Za-z0-9]{1,20}\Z") | st.sampled_from(["^main$", "^release/.*", "v[0-9]+\\.[0-9]+", "(a|b)*"]))
+# an import's body: ndjson lines (never a whole valid export: that needs the sha256 of the rest)
+schemathesis.openapi.media_type("application/x-ndjson", st.lists(st.text(max_size=40), max_size=4).map(lambda ls: "\n".join(ls).encode()))
