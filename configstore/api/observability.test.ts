@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
+import { NamedRef, pathRefPatterns } from '../types/names.js';
 import { createServer, type ConfigStoreServer } from './server.js';
 import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
@@ -75,6 +76,33 @@ describe('observability and admin guard', () => {
     expect(Object.keys(users!.post!.responses)).toContain('201');
     expect(doc.paths['/api/v1alpha/users/{ref}']).toBeDefined();
     expect(doc.paths['/metrics']).toBeUndefined(); // operational routes are not part of the API
+  });
+
+  it('documents what the server enforces: every error status as {message, code}, patterns, enums, the import body', async () => {
+    type Op = {
+      parameters?: Array<{ name: string; schema: { pattern?: string } }>;
+      requestBody?: { content: Record<string, { schema: { properties?: Record<string, { enum?: string[] }> } }> };
+      responses: Record<string, { content?: Record<string, { schema: { required?: string[]; properties?: object } }> }>;
+    };
+    const doc = (await (await fetch(`${a.url}/api/v1alpha/openapi.json`)).json()) as { paths: Record<string, Record<string, Op>> };
+    const op = (path: string, method: string) => doc.paths[`/api/v1alpha${path}`]![method]!;
+    const statuses = (path: string, method: string) => Object.keys(op(path, method).responses).sort();
+    expect(statuses('/users', 'post')).toEqual(['201', '400', '409', '413', '415', '503']);
+    expect(statuses('/users', 'get')).toEqual(['200', '400', '503']);
+    expect(statuses('/users/{ref}', 'get')).toEqual(['200', '400', '404', '503']);
+    expect(statuses('/users/{ref}', 'delete')).toEqual(['204', '400', '404', '409', '503']);
+    expect(statuses('/projects', 'post')).toEqual(['201', '400', '404', '409', '413', '415', '503']); // its refs may name nothing
+    expect(statuses('/maintenance', 'put')).toEqual(['200', '201', '400', '401', '403', '409', '413', '415', '503']);
+    expect(statuses('/import', 'post')).toEqual(['200', '400', '401', '403', '409', '413', '415', '503']);
+    const notFound = op('/users/{ref}', 'get').responses['404']!.content!['application/json']!.schema;
+    expect(notFound).toMatchObject({ required: ['message', 'code'], properties: { message: { type: 'string' }, code: { type: 'string' } } });
+
+    expect(op('/users/{ref}', 'get').parameters!.find((p) => p.name === 'ref')!.schema.pattern).toBe((NamedRef as { pattern?: string }).pattern);
+    expect(op('/projects/{ref}', 'get').parameters!.find((p) => p.name === 'ref')!.schema.pattern).toBe(pathRefPatterns.project);
+    const body = (path: string) => op(path, 'post').requestBody!.content['application/json']!.schema.properties!;
+    expect(body('/projects/{ref}/secrets').type!.enum).toEqual(['internal']);
+    expect(body('/projects').remoteRepositoryConfigType!.enum).toEqual(['remotesource']);
+    expect(Object.keys(op('/import', 'post').requestBody!.content).sort()).toEqual(['application/gzip', 'application/x-ndjson']);
   });
 });
 
@@ -182,5 +210,28 @@ describe('log level of error answers', () => {
     const refusedLogs = linesOf('in-maintenance');
     expect(refusedLogs.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'maintenanceMode']]);
     expect(linesOf('a-bug').map((l) => [l.level, l.msg])).toEqual([[50, 'request failed']]);
+  });
+
+  it('logs a not-ready 503 at info', async () => {
+    const starting: typeof lines = [];
+    // nothing listens on port 1: the read model never syncs and the API answers notReady
+    const unready = await createServer({
+      etcdEndpoints: ['http://127.0.0.1:1'],
+      etcdPrefix: cluster.prefix,
+      objectStorage: cluster.storage,
+      logger: { level: 'info', stream: { write: (line: string) => void starting.push(JSON.parse(line) as (typeof lines)[number]) } },
+      checkpoint: false,
+      startInBackground: true,
+    });
+    try {
+      const base = await unready.app.listen({ host: '127.0.0.1', port: 0 });
+      const res = await fetch(`${base}/api/v1alpha/users`, { headers: { 'x-request-id': 'too-early' } });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { code: string }).code).toBe('notReady');
+      const logged = starting.filter((l) => l.reqId === 'too-early' && l.msg !== 'incoming request' && l.msg !== 'request completed');
+      expect(logged.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'notReady']]);
+    } finally {
+      await unready.close(100);
+    }
   });
 });

@@ -2,9 +2,11 @@
 // scripts/lib.sh ensure_python_tools) on a real instance: schema-valid requests are
 // accepted, schema-violating ones refused, every answer is documented (status, content
 // type, body), and nothing answers a 5xx; in maintenance mode resource routes answer only
-// 503 maintenanceMode and nothing else answers a 5xx.
+// 503 maintenanceMode and nothing else answers a 5xx. About 45 s alone on 2 cores (the
+// coverage phase takes half); the timeouts leave room for a loaded CI machine.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +45,7 @@ async function fuzz(instance: TestInstance, dir: string, name: string, args: str
         ...args,
       ],
       // cwd: schemathesis keeps a cache (.schemathesis/) where it runs
-      { cwd: dir, env: { ...process.env, SCHEMATHESIS_HOOKS: join(here, 'schemathesis_hooks.py'), ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      { cwd: dir, env: { ...process.env, SCHEMATHESIS_HOOKS: join(here, 'schemathesis_hooks.py'), ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 200_000 },
       (err, stdout, stderr) => resolve({ exitCode: err ? (typeof err.code === 'number' ? err.code : -1) : 0, output: `${stdout}${stderr}` }),
     );
   });
@@ -64,6 +66,9 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
   let dir: string;
 
   beforeAll(async () => {
+    await access(schemathesis, constants.X_OK).catch(() => {
+      throw new Error(`${schemathesis} is missing: npm test installs it (or run: bash -c 'source scripts/lib.sh && ensure_python_tools')`);
+    });
     cluster = await testCluster('schemathesis');
     instance = await cluster.start({ adminToken, checkpoint: false });
     dir = await mkdtemp(join(tmpdir(), 'configstore-schemathesis-'));
@@ -73,7 +78,7 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('accepts what the document allows, refuses what it does not, and answers only as documented', { timeout: 120_000 }, async () => {
+  it('accepts what the document allows, refuses what it does not, and answers only as documented', { timeout: 240_000 }, async () => {
     // turning maintenance on would fence the instance for the rest of the run: the next test does that
     // every phase (coverage: each schema's boundaries; fuzzing: 8 cases per operation; stateful)
     const r = await fuzz(instance, dir, 'normal', ['-n', '8', '-c', checks.join(','), '--exclude-name', 'PUT /api/v1alpha/maintenance']);
@@ -81,7 +86,7 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
     expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({ exitCode: 0, failures: {}, junitFailures: 0 });
   });
 
-  it('in maintenance mode answers resource routes only with 503 maintenanceMode, and no other 5xx', { timeout: 120_000 }, async () => {
+  it('in maintenance mode answers resource routes only with 503 maintenanceMode, and no other 5xx', { timeout: 240_000 }, async () => {
     const admin = new ConfigStoreClient(instance.url, { token: adminToken });
     await admin.enableMaintenance({ owner: 'fuzz' });
     await eventually(async () => (instance.server.maintenance.mode === 'maintenance' ? true : undefined), 15_000);
