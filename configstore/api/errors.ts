@@ -1,7 +1,7 @@
 // Every error answer is JSON {message, code}. Typed errors keep their status and message;
 // fastify's own 4xx (bad JSON, too large, wrong content type, schema) become messages a
 // user can act on; anything else is a 500 that leaks nothing, logged with its whole chain.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { describeChain, findTypedError, toHttpResponse } from '../errors.js';
 import { patternProblem } from '../types/names.js';
 
@@ -48,6 +48,22 @@ const fastifyCodes: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalidJson',
 };
 
+/** fastify's own 4xx in words a user can act on (its wording otherwise). */
+function fastifyMessage(err: FastifyError, request: FastifyRequest): string {
+  const type = request.headers['content-type'] ?? '';
+  const accepted = request.url.split('?')[0]!.endsWith('/import') ? 'application/x-ndjson or application/gzip' : 'application/json';
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `unsupported content type ${JSON.stringify(type)}: send ${accepted}`;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is too large: this route takes at most ${request.routeOptions.bodyLimit ?? 'its limit in'} bytes`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return `the body is empty but its content type is ${JSON.stringify(type)}: send a JSON body, or no content type`;
+    default:
+      return err.message;
+  }
+}
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   // no route takes text: without fastify's default text parser a text/plain body is a 415
   // saying what to send, not a 400 about the body's type
@@ -57,8 +73,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: 'invalidRequest' });
     }
     if (typeof err.code === 'string' && err.code.startsWith('FST_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send ${request.url.split('?')[0]!.endsWith('/import') ? 'application/x-ndjson or application/gzip' : 'application/json'}` : err.message;
-      return reply.status(err.statusCode).send({ message, code: fastifyCodes[err.code] ?? 'badRequest' });
+      return reply.status(err.statusCode).send({ message: fastifyMessage(err, request), code: fastifyCodes[err.code] ?? 'badRequest' });
     }
     if (err instanceof SyntaxError) {
       return reply.status(400).send({ message: `body is not valid JSON: ${err.message}`, code: 'invalidJson' });

@@ -34,9 +34,11 @@ type ErrorStatus = keyof typeof errorDescriptions;
 // Body fields that name another object, which may not exist (404).
 const referenceField = /Ref$|^linkedAccountId$/;
 
+const methodOf = (route: RouteOptions) => String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+
 /** The error statuses a route can answer, from what it takes. */
 function errorStatuses(route: RouteOptions, schema: Record<string, unknown>): ErrorStatus[] {
-  const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+  const method = methodOf(route);
   const body = (schema.body ?? route.config?.docs?.body) as { properties?: Record<string, unknown> } | undefined;
   const writes = method === 'POST' || method === 'PUT' || method === 'DELETE';
   const statuses: ErrorStatus[] = [];
@@ -64,8 +66,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const docs = route.config?.docs;
       const response: Record<string, unknown> = { ...(schema.response as object | undefined), ...docs?.responses };
       // a DELETE answers 204 with no body unless it says otherwise
-      const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
-      if (method === 'DELETE' && !Object.keys(response).some((s) => s.startsWith('2'))) response[204] = { type: 'null', description: 'done' };
+      if (methodOf(route) === 'DELETE' && !Object.keys(response).some((s) => s.startsWith('2'))) response[204] = { type: 'null', description: 'done' };
       for (const status of errorStatuses(route, schema as Record<string, unknown>)) {
         response[status] ??= { ...ErrorResponse, description: errorDescriptions[status] };
       }
