@@ -78,10 +78,36 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** A few objects of every kind, for the fuzzer to name (schemathesis_hooks.py map_case). */
+  async function seed(): Promise<Record<string, string>> {
+    const c = instance.client;
+    await c.createRemoteSource({ name: 'gitea', type: 'gitea', apiUrl: 'https://gitea.example.com', authType: 'password' });
+    await c.createUser({ name: 'alice' });
+    await c.createUserToken('alice', { name: 'ci' });
+    const la = await c.createLinkedAccount('alice', { remoteSourceRef: 'gitea', remoteUserId: '1', remoteUserName: 'alice' });
+    await c.createOrg({ name: 'acme', visibility: 'public', creatorUserRef: 'alice' });
+    await c.createProjectGroup({ name: 'team', parentRef: 'org/acme', visibility: 'public' });
+    await c.createProject({
+      name: 'app', parentRef: 'org/acme/team', visibility: 'public', remoteRepositoryConfigType: 'remotesource',
+      remoteSourceRef: 'gitea', linkedAccountId: la.id, repositoryId: '1', repositoryPath: 'acme/app',
+    });
+    for (const [type, ref] of [['projectgroup', 'org/acme/team'], ['project', 'org/acme/team/app']] as const) {
+      await c.createSecret(type, ref, { name: 'db', type: 'internal', data: { password: 'p' } });
+      await c.createVariable(type, ref, { name: 'DB', values: [{ secretName: 'db', secretVar: 'password' }] });
+    }
+    return {
+      users: 'alice', token: 'ci', linkedaccount: la.id, orgs: 'acme', remotesources: 'gitea',
+      projectgroups: 'org/acme/team', projects: 'org/acme/team/app', secret: 'db', variable: 'DB',
+    };
+  }
+
   it('accepts what the document allows, refuses what it does not, and answers only as documented', { timeout: 240_000 }, async () => {
+    const seeded = await seed();
     // turning maintenance on would fence the instance for the rest of the run: the next test does that
     // every phase (coverage: each schema's boundaries; fuzzing: 8 cases per operation; stateful)
-    const r = await fuzz(instance, dir, 'normal', ['-n', '8', '-c', checks.join(','), '--exclude-name', 'PUT /api/v1alpha/maintenance']);
+    const r = await fuzz(instance, dir, 'normal', ['-n', '8', '-c', checks.join(','), '--exclude-name', 'PUT /api/v1alpha/maintenance'], {
+      CONFIGSTORE_FUZZ_SEED: JSON.stringify(seeded),
+    });
     expect(r.junit.tests, shown(r)).toBeGreaterThan(40);
     expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({ exitCode: 0, failures: {}, junitFailures: 0 });
   });
