@@ -27,3 +27,20 @@ ensure_system_packages() {
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 }
+
+# Python tools the tests run (schemathesis fuzzes the served OpenAPI document), in a venv of
+# their own under ~/.cache/configstore, pinned; pip trusts the system CA bundle (the proxy re-signs TLS).
+CONFIGSTORE_VENV=${CONFIGSTORE_VENV:-$HOME/.cache/configstore/venv}
+schemathesis_version=4.32.5
+ensure_python_tools() {
+  if [ -x "$CONFIGSTORE_VENV/bin/schemathesis" ] && "$CONFIGSTORE_VENV/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $schemathesis_version"; then return; fi
+  if ! /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    echo "[setup] apt-get install python3 python3-venv" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >&2
+  fi
+  echo "[setup] pip install schemathesis==$schemathesis_version ($CONFIGSTORE_VENV)" >&2
+  [ -x "$CONFIGSTORE_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$CONFIGSTORE_VENV" >&2
+  local cert=()
+  [ -r /etc/ssl/certs/ca-certificates.crt ] && cert=(--cert /etc/ssl/certs/ca-certificates.crt)
+  "$CONFIGSTORE_VENV/bin/pip" install -q --disable-pip-version-check "${cert[@]}" "schemathesis==$schemathesis_version" >&2
+}

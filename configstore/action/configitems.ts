@@ -2,11 +2,11 @@
 // names unique within it, and a list can add those inherited from every ancestor group
 // (`tree`), nearest first. List cursors carry the tree level and the last name.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { ConfigParentType } from '../types/secret.js';
 import type { ListResult } from '../types/list.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeLeveledCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, idGroup, nameGroup, type DataType } from './datatypes.js';
 import { groupLocation, projectLocation, resolveGroup, resolveProject } from './paths.js';
 import { checkName } from './projectgroups.js';
@@ -38,14 +38,7 @@ function levelsOf(tx: ReadTx, parentType: ConfigParentType, ref: string): { pare
 }
 
 function parseCursor(cursor: string | undefined): { level: number; after: string } {
-  if (cursor === undefined) return { level: 0, after: '' };
-  const raw = decodeCursor(cursor);
-  const slash = raw.indexOf('/');
-  const level = Number(raw.slice(0, slash));
-  if (slash < 0 || !Number.isInteger(level) || level < 0) {
-    throw new BadRequestError('invalid list cursor: pass back the nextCursor of the previous page unchanged', { code: 'invalidCursor' });
-  }
-  return { level, after: raw.slice(slash + 1) };
+  return cursor === undefined ? { level: 0, after: '' } : decodeLeveledCursor(cursor);
 }
 
 export function listItems<F>(
@@ -72,7 +65,7 @@ export function listItems<F>(
     const items = found.slice(0, limit).map((f) => f.item);
     if (found.length <= limit) return { items };
     const last = found[limit - 1]!;
-    return { items, nextCursor: encodeCursor(`${last.level}/${last.item.name}`) };
+    return { items, nextCursor: encodeCursor(last.item.name, last.level) };
   });
 }
 

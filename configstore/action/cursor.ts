@@ -1,16 +1,19 @@
-// List cursors are opaque to clients: the last name of the page, base64url-encoded.
+// List cursors are opaque to clients: the last name of the page (and, for lists that span
+// a project's ancestors, the level it came from), base64url-encoded JSON. The schemas'
+// `cursor` format (types/list.ts) refuses anything else before an action runs.
 import { BadRequestError } from '../errors.js';
+import { parseCursor, type CursorContent } from '../types/list.js';
 
-export function encodeCursor(lastName: string): string {
-  return Buffer.from(JSON.stringify({ after: lastName })).toString('base64url');
+export function encodeCursor(lastName: string, level?: number): string {
+  return Buffer.from(JSON.stringify(level === undefined ? { after: lastName } : { after: lastName, level })).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // fall through
-  }
+  return decodeLeveledCursor(cursor).after;
+}
+
+export function decodeLeveledCursor(cursor: string): CursorContent {
+  const parsed = parseCursor(cursor);
+  if (parsed) return parsed;
   throw new BadRequestError('invalid list cursor: pass back the nextCursor of the previous page unchanged', { code: 'invalidCursor' });
 }

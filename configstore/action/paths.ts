@@ -2,7 +2,7 @@
 // or `user/<user>/…` (`org/<org>` alone is the owner's root group). Resolves refs to
 // stored objects and stored objects to their path, owner and ancestors.
 import { BadRequestError, InternalError, NotFoundError } from '../errors.js';
-import { isUuid, nameProblem } from '../types/names.js';
+import { pathRefExamples, pathRefProblem } from '../types/names.js';
 import type { ProjectVisibility } from '../types/projectgroup.js';
 import type { ReadTx } from '../readdb/readdb.js';
 import { DataType } from './datatypes.js';
@@ -51,7 +51,6 @@ export interface Location {
 }
 
 const kindName = { projectgroup: 'project group', project: 'project' } as const;
-const examples = { projectgroup: 'org/<org>/<group>', project: 'org/<org>/<group>/<project>' } as const;
 // Deeper than any real tree; guards the walks against corrupt data.
 const maxDepth = 1000;
 
@@ -59,22 +58,11 @@ type Kind = keyof typeof kindName;
 type ParsedRef = { id: string } | { ownerType: OwnerType; owner: string; names: string[] };
 
 function parseRef(kind: Kind, ref: string): ParsedRef {
-  const bad = (why: string) =>
-    new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${examples[kind]}`, { code: 'invalidRef' });
-  if (!ref.includes('/')) {
-    if (isUuid(ref)) return { id: ref.toLowerCase() };
-    throw bad('not an id and not a path');
-  }
-  const [ownerType, owner, ...names] = ref.split('/');
-  if (ownerType !== 'org' && ownerType !== 'user') throw bad('a path starts with "org/" or "user/"');
-  for (const segment of [owner!, ...names]) {
-    if (segment === '') throw bad('empty path segment');
-    if (segment === '.' || segment === '..') throw bad(`"${segment}" is not allowed in a path`);
-    const problem = nameProblem(segment);
-    if (problem) throw bad(`path segment ${JSON.stringify(segment)} ${problem}`);
-  }
-  if (kind === 'project' && names.length === 0) throw bad('a project path has at least three segments');
-  return { ownerType, owner: owner!, names };
+  const why = pathRefProblem(kind, ref);
+  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: 'invalidRef' });
+  if (!ref.includes('/')) return { id: ref.toLowerCase() };
+  const [ownerType, owner, ...names] = ref.split('/') as [OwnerType, string, ...string[]];
+  return { ownerType, owner, names };
 }
 
 function notFound(kind: Kind, ref: string): NotFoundError {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
-import { supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
+import { isHttpUrl, supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
 import type { ReadTx, RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
@@ -25,13 +25,7 @@ function invalid(message: string): BadRequestError {
 /** The settings as stored, with defaults applied; throws a 400 saying what to fix. */
 function settingsOf(req: CreateRemoteSourceRequest): Omit<RemoteSource, 'id' | 'createdAt'> {
   checkName(remoteSourceKind, req.name);
-  let url: URL | undefined;
-  try {
-    url = new URL(req.apiUrl);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+  if (!isHttpUrl(req.apiUrl)) {
     throw invalid(`invalid apiUrl ${JSON.stringify(req.apiUrl)}: give an http:// or https:// URL`);
   }
   const supported = supportedAuthTypes[req.type];

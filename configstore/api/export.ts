@@ -38,7 +38,18 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
   app.get(
     '/export',
     {
-      config: { admin: true, alwaysOn: true },
+      config: {
+        admin: true,
+        alwaysOn: true,
+        docs: {
+          responses: {
+            200: {
+              description: 'the export: ndjson, or its gzip file with ?gzip=true',
+              content: { [exportContentType]: { schema: { type: 'string' } }, 'application/gzip': { schema: { type: 'string', format: 'binary' } } },
+            },
+          },
+        },
+      },
       schema: {
         querystring: ExportQuery,
         description:

@@ -106,13 +106,15 @@ describe('import', () => {
     expect((await remoteError(b1.client.getUser('alice'))).httpStatus).toBe(404);
   });
 
-  it('refuses a request with no export as its body (none, JSON, text) with a 400 that says what to send', async () => {
-    for (const [body, type] of [[undefined, undefined], ['{}', 'application/json'], ['hello', 'text/plain']] as const) {
+  it('refuses a request with no body with a 400, and a JSON or text body with a 415, each saying what to send', async () => {
+    for (const [body, type, status, code, message] of [
+      [undefined, undefined, 400, 'importBodyMissing', 'the import needs the export as its body (application/x-ndjson, or application/gzip); this request has none'],
+      ['{}', 'application/json', 415, 'unsupportedMediaType', 'unsupported content type "application/json": send application/x-ndjson or application/gzip'],
+      ['hello', 'text/plain', 415, 'unsupportedMediaType', 'unsupported content type "text/plain": send application/x-ndjson or application/gzip'],
+    ] as const) {
       const res = await fetch(`${b1.url}/api/v1alpha/import?dryRun=true`, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }) });
       const answer = (await res.json()) as { message: string; code: string };
-      expect(res.status, `${type}: ${answer.message}`).toBe(400);
-      expect(answer.code).toBe('importBodyMissing');
-      expect(answer.message).toContain('the import needs the export as its body (application/x-ndjson, or application/gzip)');
+      expect([res.status, answer.code, answer.message], String(type)).toEqual([status, code, message]);
     }
     expect((await b1.client.getUser('old')).name).toBe('old');
   });

@@ -31,14 +31,28 @@ const maxImportBytes = 10 * 1024 ** 3;
 const drainMs = 10_000;
 
 export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> = async (app, { source }) => {
-  // the body goes to the handler as the raw request stream (this plugin's routes only)
+  // the body goes to the handler as the raw request stream (this plugin's routes only);
+  // JSON is not an export: 415 naming the types to send
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser([exportContentType, 'application/gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
 
   app.post(
     '/import',
     {
       bodyLimit: maxImportBytes,
-      config: { admin: true, alwaysOn: true },
+      config: {
+        admin: true,
+        alwaysOn: true,
+        docs: {
+          body: {
+            description: 'an export, as GET /api/v1alpha/export answers it',
+            content: {
+              [exportContentType]: { schema: { type: 'string' } },
+              'application/gzip': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+        },
+      },
       schema: {
         querystring: ImportQuery,
         response: { 200: ImportResult },
@@ -48,7 +62,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
       },
     },
     async (req, reply) => {
-      // no body, or one another parser took (JSON, text): not an export, and nothing to stream
+      // no body (a body of any other type is a 415 before this): nothing to stream
       if (!(req.body instanceof Stream)) {
         throw new BadRequestError(
           `the import needs the export as its body (${exportContentType}, or application/gzip); ${req.body === undefined ? 'this request has none' : `got ${String(req.headers['content-type'] ?? 'no content type')}`}`,

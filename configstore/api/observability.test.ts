@@ -1,9 +1,11 @@
 // Probes, metrics, request ids, the OpenAPI document and the admin-token guard, on a real
 // server over the local etcd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localEnv } from '../../scripts/localenv/testenv.js';
+import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
+import { etcdKeys } from '../types/etcd.js';
+import { NamedRef, pathRefPatterns } from '../types/names.js';
 import { createServer, type ConfigStoreServer } from './server.js';
-import { testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
 
 describe('observability and admin guard', () => {
   let cluster: TestCluster;
@@ -75,6 +77,33 @@ describe('observability and admin guard', () => {
     expect(doc.paths['/api/v1alpha/users/{ref}']).toBeDefined();
     expect(doc.paths['/metrics']).toBeUndefined(); // operational routes are not part of the API
   });
+
+  it('documents what the server enforces: every error status as {message, code}, patterns, enums, the import body', async () => {
+    type Op = {
+      parameters?: Array<{ name: string; schema: { pattern?: string } }>;
+      requestBody?: { content: Record<string, { schema: { properties?: Record<string, { enum?: string[] }> } }> };
+      responses: Record<string, { content?: Record<string, { schema: { required?: string[]; properties?: object } }> }>;
+    };
+    const doc = (await (await fetch(`${a.url}/api/v1alpha/openapi.json`)).json()) as { paths: Record<string, Record<string, Op>> };
+    const op = (path: string, method: string) => doc.paths[`/api/v1alpha${path}`]![method]!;
+    const statuses = (path: string, method: string) => Object.keys(op(path, method).responses).sort();
+    expect(statuses('/users', 'post')).toEqual(['201', '400', '409', '413', '415', '503']);
+    expect(statuses('/users', 'get')).toEqual(['200', '400', '503']);
+    expect(statuses('/users/{ref}', 'get')).toEqual(['200', '400', '404', '503']);
+    expect(statuses('/users/{ref}', 'delete')).toEqual(['204', '400', '404', '409', '503']);
+    expect(statuses('/projects', 'post')).toEqual(['201', '400', '404', '409', '413', '415', '503']); // its refs may name nothing
+    expect(statuses('/maintenance', 'put')).toEqual(['200', '201', '400', '401', '403', '409', '413', '415', '503']);
+    expect(statuses('/import', 'post')).toEqual(['200', '400', '401', '403', '409', '413', '415', '503']);
+    const notFound = op('/users/{ref}', 'get').responses['404']!.content!['application/json']!.schema;
+    expect(notFound).toMatchObject({ required: ['message', 'code'], properties: { message: { type: 'string' }, code: { type: 'string' } } });
+
+    expect(op('/users/{ref}', 'get').parameters!.find((p) => p.name === 'ref')!.schema.pattern).toBe((NamedRef as { pattern?: string }).pattern);
+    expect(op('/projects/{ref}', 'get').parameters!.find((p) => p.name === 'ref')!.schema.pattern).toBe(pathRefPatterns.project);
+    const body = (path: string) => op(path, 'post').requestBody!.content['application/json']!.schema.properties!;
+    expect(body('/projects/{ref}/secrets').type!.enum).toEqual(['internal']);
+    expect(body('/projects').remoteRepositoryConfigType!.enum).toEqual(['remotesource']);
+    expect(Object.keys(op('/import', 'post').requestBody!.content).sort()).toEqual(['application/gzip', 'application/x-ndjson']);
+  });
 });
 
 describe('admin token guard', () => {
@@ -129,5 +158,80 @@ describe('admin token guard', () => {
   it('leaves other routes alone, and admin routes open when no token is set', async () => {
     expect((await fetch(`${guarded}/api/v1alpha/users`)).status).toBe(200);
     expect((await call(open)).status).toBe(200);
+  });
+});
+
+describe('log level of error answers', () => {
+  let cluster: TestCluster;
+  let server: ConfigStoreServer;
+  let url: string;
+  const lines: Array<{ level: number; msg: string; code?: string; reqId?: string }> = [];
+
+  beforeAll(async () => {
+    cluster = await testCluster('error-logs');
+    server = await createServer({
+      etcdEndpoints: [localEnv().etcd.endpoint],
+      etcdPrefix: cluster.prefix,
+      objectStorage: cluster.storage,
+      // pino writes JSON lines to any object with write()
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) } },
+      checkpoint: false,
+    });
+    // an untyped failure: the real 500 every bug becomes
+    server.app.get('/api/v1alpha/test-boom', async () => {
+      throw new Error('boom');
+    });
+    url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.cleanup();
+  });
+
+  const linesOf = (reqId: string) => lines.filter((l) => l.reqId === reqId && l.msg !== 'incoming request' && l.msg !== 'request completed');
+
+  it('logs a maintenance 503 at info and a real 500 at error', async () => {
+    const etcd = etcdClient();
+    try {
+      await etcd.put(etcdKeys(cluster.prefix).maintenance).value(JSON.stringify({ owner: 'log-test' }));
+      await eventually(async () => (server.maintenance.mode === 'maintenance' ? true : undefined));
+      const refused = await fetch(`${url}/api/v1alpha/users`, { headers: { 'x-request-id': 'in-maintenance' } });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { code: string }).code).toBe('maintenanceMode');
+    } finally {
+      await etcd.delete().key(etcdKeys(cluster.prefix).maintenance);
+      etcd.close();
+    }
+    await eventually(async () => (server.maintenance.mode === 'normal' ? true : undefined));
+    const failed = await fetch(`${url}/api/v1alpha/test-boom`, { headers: { 'x-request-id': 'a-bug' } });
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toEqual({ message: 'internal server error', code: 'internal' });
+
+    const refusedLogs = linesOf('in-maintenance');
+    expect(refusedLogs.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'maintenanceMode']]);
+    expect(linesOf('a-bug').map((l) => [l.level, l.msg])).toEqual([[50, 'request failed']]);
+  });
+
+  it('logs a not-ready 503 at info', async () => {
+    const starting: typeof lines = [];
+    // nothing listens on port 1: the read model never syncs and the API answers notReady
+    const unready = await createServer({
+      etcdEndpoints: ['http://127.0.0.1:1'],
+      etcdPrefix: cluster.prefix,
+      objectStorage: cluster.storage,
+      logger: { level: 'info', stream: { write: (line: string) => void starting.push(JSON.parse(line) as (typeof lines)[number]) } },
+      checkpoint: false,
+      startInBackground: true,
+    });
+    try {
+      const base = await unready.app.listen({ host: '127.0.0.1', port: 0 });
+      const res = await fetch(`${base}/api/v1alpha/users`, { headers: { 'x-request-id': 'too-early' } });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { code: string }).code).toBe('notReady');
+      const logged = starting.filter((l) => l.reqId === 'too-early' && l.msg !== 'incoming request' && l.msg !== 'request completed');
+      expect(logged.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'notReady']]);
+    } finally {
+      await unready.close(100);
+    }
   });
 });

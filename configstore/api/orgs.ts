@@ -6,11 +6,11 @@ import { createOrg, deleteOrg, getOrg, listOrgs, updateOrg } from '../action/org
 import type { Stores } from '../action/write.js';
 import { contextOf } from './context.js';
 import { ListQuery, ListResponse } from '../types/list.js';
+import { NamedRef } from '../types/names.js';
 import { CreateOrgRequest, Org, OrgMember, SetOrgMemberRequest, UpdateOrgRequest } from '../types/org.js';
 
-const RefText = Type.String({ minLength: 1, maxLength: 256 });
-const Ref = Type.Object({ ref: RefText });
-const MemberParams = Type.Object({ ref: RefText, userRef: RefText });
+const Ref = Type.Object({ ref: NamedRef });
+const MemberParams = Type.Object({ ref: NamedRef, userRef: NamedRef });
 
 export const orgsRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (app, { stores }) => {
   app.post('/orgs', { schema: { body: CreateOrgRequest, response: { 201: Org } } }, async (req, reply) => {

@@ -78,11 +78,12 @@ describe('projects API on two instances', () => {
   });
 
   it('accepts only the remotesource configuration type', async () => {
-    const err = await remoteError(a.client.createProject(project('manual1', { remoteRepositoryConfigType: 'manual' })));
+    // the schema's enum (the document says it too)
+    const err = await remoteError(a.client.createProject(project('manual1', { remoteRepositoryConfigType: 'manual' as never })));
     expect(err.status).toBe(400);
-    expect(err.message).toBe('remoteRepositoryConfigType "manual" is not supported: the only supported type is "remotesource"');
-    expect(err.code).toBe('unsupportedRemoteRepositoryConfigType');
-    expect((await remoteError(a.client.updateProject('org/acme/apps/web', { remoteRepositoryConfigType: 'manual' }))).status).toBe(400);
+    expect(err.message).toBe('body.remoteRepositoryConfigType must be one of remotesource');
+    expect(err.code).toBe('invalidRequest');
+    expect((await remoteError(a.client.updateProject('org/acme/apps/web', { remoteRepositoryConfigType: 'manual' as never }))).status).toBe(400);
     expect((await remoteError(a.client.getProject('org/acme/apps/manual1'))).status).toBe(404);
   });
 
@@ -90,8 +91,9 @@ describe('projects API on two instances', () => {
     const cases: Array<[Partial<CreateProjectRequest>, number, string]> = [
       [{ remoteSourceRef: 'nope' }, 404, 'remote source "nope" does not exist'],
       [{ linkedAccountId: '0b0b0b0b-0000-4000-8000-000000000000' }, 404, 'linked account "0b0b0b0b-0000-4000-8000-000000000000" does not exist for remote source "gitea1"'],
-      [{ linkedAccountId: '' }, 400, 'body.linkedAccountId must NOT have fewer than 1 characters'],
-      [{ remoteSourceRef: 'a..b' }, 400, 'invalid remote source ref "a..b": give the remote source\'s id or name'],
+      [{ linkedAccountId: '' }, 400, 'body.linkedAccountId must NOT have fewer than 36 characters'],
+      [{ linkedAccountId: 'not-an-id-but-thirty-six-characters!' }, 400, 'body.linkedAccountId "not-an-id-but-thirty-six-characters!": give an id (a UUID)'],
+      [{ remoteSourceRef: 'a..b' }, 400, 'body.remoteSourceRef "a..b": give an id (a UUID) or a name (it starts with a letter and has only letters, digits and single "-" separators)'],
     ];
     for (const [over, status, message] of cases) {
       const err = await remoteError(a.client.createProject(project('orphan', over)));
@@ -189,7 +191,7 @@ describe('projects API on two instances', () => {
   });
 
   it.each([
-    ['".." in a path', 'GET', '/projects/org%2Facme%2Fapps%2F..%2Fweb', undefined, /invalid project ref "org\/acme\/apps\/..\/web": ".." is not allowed in a path/],
+    ['".." in a path', 'GET', '/projects/org%2Facme%2Fapps%2F..%2Fweb', undefined, /^params\.ref "org\/acme\/apps\/..\/web": ".." is not allowed in a path; give an id or a path like org\/<org>\/<group>\/<project>$/],
     ['a group path', 'GET', '/projects/org%2Facme', undefined, /a project path has at least three segments/],
     ['a name that is not an id', 'DELETE', '/projects/web', undefined, /not an id and not a path/],
     ['an empty segment', 'PUT', '/projects/org%2Facme%2F%2Fweb', JSON.stringify({ visibility: 'private' }), /empty path segment/],

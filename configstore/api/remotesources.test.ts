@@ -82,11 +82,13 @@ describe('remote sources API on two instances', () => {
 
   it('refuses settings Agola refuses, with a message saying what to fix', async () => {
     const cases: Array<[CreateRemoteSourceRequest, RegExp]> = [
-      [{ ...gitea('bad1'), apiUrl: 'not a url' }, /invalid apiUrl "not a url": give an http:\/\/ or https:\/\/ URL/],
-      [{ ...gitea('bad2'), apiUrl: 'ftp://x.example.com' }, /give an http:\/\/ or https:\/\/ URL/],
-      [{ ...github('bad3'), authType: 'password' }, /type github does not support auth type password: use oauth2/],
-      [{ ...gitea('bad4'), authType: 'oauth2' }, /oauth2 needs clientId and clientSecret/],
-      [gitea('abcdef01-2345-6789-abcd-ef0123456789'), /must not look like an id/],
+      // the schema's rules, which the OpenAPI document says too
+      [{ ...gitea('bad1'), apiUrl: 'not a url' }, /^body\.apiUrl "not a url" is not an http:\/\/ or https:\/\/ URL$/],
+      [{ ...gitea('bad2'), apiUrl: 'ftp://x.example.com' }, /is not an http:\/\/ or https:\/\/ URL/],
+      [{ ...github('bad3'), authType: 'password' }, /^body\.authType must be one of oauth2$/],
+      [{ ...gitea('bad4'), authType: 'oauth2' }, /^body: missing field "clientId"$/],
+      [{ ...gitea('bad5'), authType: 'oauth2', clientId: '', clientSecret: 's' }, /^body\.clientId must NOT have fewer than 1 characters$/],
+      [gitea('abcdef01-2345-6789-abcd-ef0123456789'), /^body\.name "abcdef01-2345-6789-abcd-ef0123456789": must not look like an id \(a UUID\)$/],
     ];
     for (const [req, message] of cases) {
       const err = await remoteError(a.client.createRemoteSource(req));
@@ -105,7 +107,7 @@ describe('remote sources API on two instances', () => {
     ['an unknown auth type', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ ...gitea('x'), authType: 'magic' }), 400, /body\.authType must be one of password, oauth2/],
     ['a missing apiUrl', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ name: 'x', type: 'gitea', authType: 'password' }), 400, /missing field "apiUrl"/],
     ['an unknown field', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ ...gitea('x'), admin: true }), 400, /unknown field "admin"/],
-    ['a bad ref', 'GET', '/api/v1alpha/remotesources/..%2Fx', undefined, 400, /invalid remote source ref "..\/x"/],
+    ['a bad ref', 'GET', '/api/v1alpha/remotesources/..%2Fx', undefined, 400, /^params\.ref "..\/x": give an id \(a UUID\) or a name/],
     ['a missing source', 'GET', '/api/v1alpha/remotesources/nope', undefined, 404, /remote source "nope" does not exist/],
     ['an update of a missing source', 'PUT', '/api/v1alpha/remotesources/nope', JSON.stringify(gitea('nope')), 404, /remote source "nope" does not exist/],
     ['a delete of a missing source', 'DELETE', '/api/v1alpha/remotesources/nope', undefined, 404, /remote source "nope" does not exist/],

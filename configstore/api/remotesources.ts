@@ -5,9 +5,10 @@ import { createRemoteSource, deleteRemoteSource, getRemoteSource, listRemoteSour
 import type { Stores } from '../action/write.js';
 import { contextOf } from './context.js';
 import { ListQuery, ListResponse } from '../types/list.js';
+import { NamedRef } from '../types/names.js';
 import { CreateRemoteSourceRequest, RemoteSource, UpdateRemoteSourceRequest } from '../types/remotesource.js';
 
-const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 256 }) });
+const Ref = Type.Object({ ref: NamedRef });
 
 export const remoteSourcesRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (app, { stores }) => {
   app.post('/remotesources', { schema: { body: CreateRemoteSourceRequest, response: { 201: RemoteSource } } }, async (req, reply) => {

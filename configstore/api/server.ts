@@ -27,6 +27,7 @@ import { exportRoutes } from './export.js';
 import { importRoutes } from './import.js';
 import { registerResourceRoutes } from './routes.js';
 import { registerValidators } from './validation.js';
+import { schemaFormats } from '../types/formats.js';
 
 export interface ServerOptions {
   etcdEndpoints: string[];
@@ -91,6 +92,10 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     genReqId: requestId,
+    // path params are checked by their schemas (a project path may be 1024 characters,
+    // URL-encoded up to 12 bytes each): fastify's own 100-byte cut would answer a bare 414
+    routerOptions: { maxParamLength: 16 * 1024 },
+    serializerOpts: { ajv: { formats: schemaFormats } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // a deadline on every unary call: an unreachable etcd becomes a 503 in seconds, not a hang
   const etcd = new Etcd3({

@@ -9,14 +9,14 @@ import type { Stores } from '../action/write.js';
 import { contextOf } from './context.js';
 import { CreateLinkedAccountRequest, LinkedAccount, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import { ListQuery, ListResponse } from '../types/list.js';
+import { Name, NamedRef, Uuid } from '../types/names.js';
 import { UserOrg } from '../types/org.js';
 import { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../types/token.js';
 import { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 
-const RefText = Type.String({ minLength: 1, maxLength: 256 });
-const Ref = Type.Object({ ref: RefText });
-const TokenParams = Type.Object({ ref: RefText, name: RefText });
-const LinkedAccountParams = Type.Object({ ref: RefText, id: RefText });
+const Ref = Type.Object({ ref: NamedRef });
+const TokenParams = Type.Object({ ref: NamedRef, name: Name });
+const LinkedAccountParams = Type.Object({ ref: NamedRef, id: Uuid });
 
 export const usersRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (app, { stores }) => {
   app.post('/users', { schema: { body: CreateUserRequest, response: { 201: User } } }, async (req, reply) => {

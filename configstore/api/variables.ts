@@ -5,16 +5,16 @@ import { createVariable, deleteVariable, listVariables, updateVariable } from '.
 import type { Stores } from '../action/write.js';
 import { contextOf } from './context.js';
 import { ListResponse } from '../types/list.js';
+import { Name } from '../types/names.js';
 import { ProjectRef } from '../types/project.js';
 import { ProjectGroupRef } from '../types/projectgroup.js';
 import { ConfigListQuery } from '../types/secret.js';
 import { CreateVariableRequest, UpdateVariableRequest, Variable } from '../types/variable.js';
 
 /** The two kinds of objects that hold secrets and variables, with their route prefix. */
-const ItemName = Type.String({ minLength: 1, maxLength: 256 });
 export const configParents = [
-  { prefix: 'projects', parentType: 'project', Ref: Type.Object({ ref: ProjectRef }), Named: Type.Object({ ref: ProjectRef, name: ItemName }) },
-  { prefix: 'projectgroups', parentType: 'projectgroup', Ref: Type.Object({ ref: ProjectGroupRef }), Named: Type.Object({ ref: ProjectGroupRef, name: ItemName }) },
+  { prefix: 'projects', parentType: 'project', Ref: Type.Object({ ref: ProjectRef }), Named: Type.Object({ ref: ProjectRef, name: Name }) },
+  { prefix: 'projectgroups', parentType: 'projectgroup', Ref: Type.Object({ ref: ProjectGroupRef }), Named: Type.Object({ ref: ProjectGroupRef, name: Name }) },
 ] as const;
 
 export const variablesRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (app, { stores }) => {

@@ -32,6 +32,7 @@ import { Secret } from '../types/secret.js';
 import { UserTokenData } from '../types/token.js';
 import { User } from '../types/user.js';
 import { Variable } from '../types/variable.js';
+import { schemaFormats } from '../types/formats.js';
 import { snapshotLock } from './checkpoint.js';
 import { ExportFormatError, ExportReader } from './exportformat.js';
 import { manifestKey, snapshotFormatVersion, snapshotId, snapshotLayout, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from './snapshot.js';
@@ -49,7 +50,7 @@ export interface ImportTarget {
 const lockWaitMs = 20_000;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: false, strict: false }));
+const ajv = addFormats(new Ajv({ allErrors: false, strict: false, formats: schemaFormats }));
 
 /** A schema without its $id (Ajv refuses two schemas with one id; the API's keep theirs). */
 function stored(schema: TSchema): ValidateFunction {

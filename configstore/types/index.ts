@@ -5,6 +5,8 @@ export * from './user.js';
 export * from './etcd.js';
 export * from './etcdcredentials.js';
 export * from './list.js';
+export * from './error.js';
+export * from './formats.js';
 // users (tokens, linked accounts), orgs, members, remote sources
 export * from './token.js';
 export * from './linkedaccount.js';

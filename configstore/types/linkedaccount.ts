@@ -1,5 +1,6 @@
 // A user's account on a remote source (gitea, github, gitlab) and its credentials there.
 import Type, { type Static } from 'typebox';
+import { NamedRef } from './names.js';
 
 const Text = (maxLength: number) => Type.String({ maxLength });
 const Secret = Type.String({ maxLength: 4096 });
@@ -37,7 +38,7 @@ export const LinkedAccountData = Type.Object(
 export type LinkedAccountData = Static<typeof LinkedAccountData>;
 
 export const CreateLinkedAccountRequest = Type.Object(
-  { remoteSourceRef: Type.String({ minLength: 1, maxLength: 256 }), ...accountFields },
+  { remoteSourceRef: NamedRef, ...accountFields },
   { additionalProperties: false },
 );
 export type CreateLinkedAccountRequest = Static<typeof CreateLinkedAccountRequest>;

@@ -1,6 +1,6 @@
 // Organizations and their members.
 import Type, { type Static } from 'typebox';
-import { Name } from './names.js';
+import { Name, NamedRef } from './names.js';
 import { User } from './user.js';
 
 export const Visibility = Type.Enum(['public', 'private'], { description: 'public or private' });
@@ -26,7 +26,7 @@ export const CreateOrgRequest = Type.Object(
     name: Name,
     visibility: Visibility,
     /** Made the org's first owner; must exist. */
-    creatorUserRef: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    creatorUserRef: Type.Optional(NamedRef),
   },
   { additionalProperties: false },
 );

@@ -1,10 +1,10 @@
 // Projects: leaves of the project group tree, each linked to a repository of a remote source.
 import Type, { type Static } from 'typebox';
-import { Name } from './names.js';
+import { Name, NamedRef, pathRefPatterns, Uuid } from './names.js';
 import { ProjectGroupRef, ProjectVisibility } from './projectgroup.js';
 
 const RemoteFields = {
-  /** Only "remotesource" is supported (checked by the server, with a message saying so). */
+  /** As stored and exported (the importer checks it with a message of its own); requests: RequestConfigType. */
   remoteRepositoryConfigType: Type.String({ maxLength: 40 }),
   repositoryId: Type.String({ minLength: 1, maxLength: 256 }),
   repositoryPath: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -35,7 +35,13 @@ export const Project = Type.Object(
 );
 export type Project = Static<typeof Project>;
 
-export const ProjectRef = Type.String({ minLength: 1, maxLength: 1024, description: 'an id or a path like org/<org>/<group>/<project>' });
+/** An id, or a path of at least three segments. */
+export const ProjectRef = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: pathRefPatterns.project,
+  description: 'an id (a UUID) or a path like org/<org>/<group>/<project> or user/<user>/<project>, each segment a name',
+});
 
 export const CreateProjectRequest = Type.Object(
   {
@@ -43,9 +49,11 @@ export const CreateProjectRequest = Type.Object(
     parentRef: ProjectGroupRef,
     visibility: ProjectVisibility,
     ...RemoteFields,
+    /** Only "remotesource" is supported. */
+    remoteRepositoryConfigType: Type.Enum(['remotesource'], { description: 'remotesource (the only type supported)' }),
     /** The remote source's id or name. */
-    remoteSourceRef: Type.String({ minLength: 1, maxLength: 256 }),
-    linkedAccountId: Type.String({ minLength: 1, maxLength: 256 }),
+    remoteSourceRef: NamedRef,
+    linkedAccountId: Uuid,
     sshPrivateKey: Type.Optional(Type.String({ maxLength: 16384 })),
     skipSshHostKeyCheck: Type.Optional(Type.Boolean()),
     passVarsToForkedPR: Type.Optional(Type.Boolean()),

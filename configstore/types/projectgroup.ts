@@ -1,13 +1,18 @@
 // Project groups: a tree under each user's and org's root group. Refs are ids or paths
 // (`org/<org>/<group>/…`, `user/<user>/…`; `org/<org>` alone is the root group).
 import Type, { type Static } from 'typebox';
-import { Name } from './names.js';
+import { Name, pathRefPatterns } from './names.js';
 
 export const ProjectVisibility = Type.Enum(['public', 'private'], { description: 'public or private' });
 export type ProjectVisibility = Static<typeof ProjectVisibility>;
 
 /** An id, or a path `org/<org>/…` / `user/<user>/…` (URL-encoded in paths). */
-export const ProjectGroupRef = Type.String({ minLength: 1, maxLength: 1024, description: 'an id or a path like org/<org>/<group>' });
+export const ProjectGroupRef = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: pathRefPatterns.projectgroup,
+  description: 'an id (a UUID) or a path like org/<org>/<group> or user/<user>/<group> (org/<org> alone: its root group), each segment a name',
+});
 
 export const ProjectGroup = Type.Object(
   {

@@ -15,10 +15,20 @@ export const supportedAuthTypes: Record<RemoteSourceType, RemoteSourceAuthType[]
   gitlab: ['oauth2'],
 };
 
+/** Format `http-url` of the schemas: a URL that parses, with scheme http or https. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 const settings = {
   name: Name,
   type: RemoteSourceType,
-  apiUrl: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL of the remote API' }),
+  apiUrl: Type.String({ minLength: 1, maxLength: 2048, format: 'http-url', description: 'an http:// or https:// URL' }),
   authType: RemoteSourceAuthType,
   clientId: Type.Optional(Type.String({ maxLength: 1024 })),
   clientSecret: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -47,12 +57,23 @@ export const RemoteSource = Type.Object(
 );
 export type RemoteSource = Static<typeof RemoteSource>;
 
-export const CreateRemoteSourceRequest = Type.Object(settings, { additionalProperties: false });
+/** Agola's rules across fields, as the schema says them: the auth types of each type; oauth2's client. */
+const settingsRules = {
+  allOf: [
+    ...Object.entries(supportedAuthTypes).map(([type, auths]) => ({ if: { properties: { type: { const: type } } }, then: { properties: { authType: { enum: auths } } } })),
+    {
+      if: { properties: { authType: { const: 'oauth2' } } },
+      then: { required: ['clientId', 'clientSecret'], properties: { clientId: { minLength: 1 }, clientSecret: { minLength: 1 } } },
+    },
+  ],
+};
+
+export const CreateRemoteSourceRequest = Type.Object(settings, { additionalProperties: false, ...settingsRules });
 export type CreateRemoteSourceRequest = Static<typeof CreateRemoteSourceRequest>;
 
 /** Replaces every setting. An `id` in the body is ignored: the ref names the source. */
 export const UpdateRemoteSourceRequest = Type.Object(
   { id: Type.Optional(Type.String({ maxLength: 256 })), ...settings },
-  { additionalProperties: false },
+  { additionalProperties: false, ...settingsRules },
 );
 export type UpdateRemoteSourceRequest = Static<typeof UpdateRemoteSourceRequest>;

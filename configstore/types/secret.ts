@@ -1,12 +1,22 @@
 // Secrets of projects and project groups; a project sees its own and its ancestors' (tree).
 import Type, { type Static } from 'typebox';
+import { Cursor } from './list.js';
 import { Name } from './names.js';
 
 /** Which kind of object a secret or variable belongs to. */
 export const ConfigParentType = Type.Union([Type.Literal('project'), Type.Literal('projectgroup')]);
 export type ConfigParentType = Static<typeof ConfigParentType>;
 
-const SecretData = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.String({ maxLength: 65536 }), { maxProperties: 200 });
+// JavaScript's whitespace (what String.prototype.trim removes), spelled out: engines differ on \s
+const whitespace = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** A secret's keys and values as stored and exported (the importer checks them with messages of its own). */
+const SecretData = Type.Record(Type.String(), Type.String({ maxLength: 65536 }), { maxProperties: 200 });
+/** In a request: at least one key, none blank. */
+const RequestSecretData = Type.Record(Type.String(), Type.String({ maxLength: 65536 }), {
+  minProperties: 1,
+  maxProperties: 200,
+  propertyNames: { minLength: 1, maxLength: 256, pattern: `[^${whitespace}]`, description: 'a key: 1 to 256 characters, not all whitespace' },
+});
 
 export const Secret = Type.Object(
   {
@@ -27,10 +37,9 @@ export type Secret = Static<typeof Secret>;
 export const CreateSecretRequest = Type.Object(
   {
     name: Name,
-    /** Only "internal" is supported (checked by the server, with a message saying so). */
-    type: Type.String({ maxLength: 40 }),
-    /** Non-empty for internal secrets. */
-    data: SecretData,
+    /** Only "internal" is supported. */
+    type: Type.Enum(['internal'], { description: 'internal (the only type supported)' }),
+    data: RequestSecretData,
   },
   { additionalProperties: false },
 );
@@ -45,7 +54,7 @@ export const ConfigListQuery = Type.Object(
   {
     tree: Type.Optional(Type.Boolean()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );
