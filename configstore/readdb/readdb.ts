@@ -3,8 +3,13 @@
 // the snapshot pointer and the WAL entries. Queries go through `do(ctx, fn)`: the request's context (abort
 // signal) is passed once and checked by the transaction (seed).
 //
-// It rebuilds from scratch (a "resync") when the watch cannot continue: the epoch changed
-// (an import replaced the data), or etcd compacted the revisions the watch needed.
+// When the watch cannot continue (etcd compacted the revisions it needed, after a long
+// disconnection or a quiet spell) it first catches up: the WAL entries it missed are still
+// in etcd unless a checkpoint folded them, so it applies them and watches on, without a
+// rebuild. Only when that cannot work (the epoch changed: an import replaced the data; a
+// checkpoint folded entries it never saw) does it rebuild from scratch (a "resync"), while
+// the old model keeps answering reads (writes stay safe: their transaction checks the
+// change groups and the epoch against the revision they were planned on).
 import { join } from 'node:path';
 import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Log } from '../log.js';
@@ -44,6 +49,8 @@ export class ReadDB {
   private readonly stopping = new AbortController();
   /** How many full rebuilds ran (the first sync counts); for metrics and tests. */
   syncCount = 0;
+  /** How many times a broken watch was resumed by catching up, without a rebuild. */
+  catchUpCount = 0;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -144,6 +151,28 @@ export class ReadDB {
     this.release(state.revision);
   }
 
+  /**
+   * Applies the WAL entries committed after this model's revision, read at one revision R,
+   * then watches from R + 1: possible when the epoch is the same and the snapshot pointer
+   * is not newer than this model (the entries it missed are not folded yet). False: rebuild.
+   */
+  private async catchUp(): Promise<boolean> {
+    if (!this.isSynced) return false;
+    const state = await readCommittedState(this.etcd, this.keys);
+    if (epochOf(state.pointer) !== this.epoch || BigInt(state.pointer?.revision ?? '0') > this.applied) return false;
+    const missed = state.wals.filter((w) => w.modRevision > this.applied);
+    if (this.stopped) return true;
+    this.table.transaction(() => {
+      for (const w of missed) this.table.apply(w.entry.actions);
+    });
+    this.applied = state.revision;
+    this.catchUpCount++;
+    await this.watchFrom(state.revision + 1n);
+    this.options.log.info({ revision: String(state.revision), missed: missed.length }, 'read model caught up without a rebuild');
+    this.release(state.revision);
+    return true;
+  }
+
   private async watchFrom(revision: bigint): Promise<void> {
     const generation = ++this.watchGeneration;
     await cancelWatcher(this.watcher);
@@ -206,8 +235,7 @@ export class ReadDB {
   /** Rebuilds in the background, retrying with backoff until it succeeds or stops. */
   private resync(reason: string): void {
     if (this.stopped || this.resyncing) return;
-    this.options.log.warn({ reason }, 'read model resyncing');
-    this.isSynced = false;
+    this.options.log.warn({ reason }, 'read model resyncing (the current model serves reads meanwhile)');
     this.watchGeneration++;
     const cancelling = cancelWatcher(this.watcher);
     this.watcher = undefined;
@@ -215,7 +243,7 @@ export class ReadDB {
       await cancelling;
       for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 5000)) {
         try {
-          await this.sync();
+          if (!(await this.catchUp())) await this.sync();
           return;
         } catch (err) {
           this.options.log.warn({ err }, 'read model resync failed; retrying');
