@@ -183,12 +183,11 @@ describe('read model under etcd trouble', () => {
     expect((await b.client.getUser('during')).id).toBe(created.id);
   });
 
-  it('catches up without a rebuild when etcd compacted the revisions its watch needed', async () => {
-    const syncsBefore = a.server.stores.readdb.syncCount;
-    const catchUpsBefore = a.server.stores.readdb.catchUpCount;
+  /** Cuts `a` off etcd, runs `meanwhile`, compacts etcd past what `a` saw, then lets `a` reconnect. */
+  async function whileCutOff(meanwhile: () => Promise<void>): Promise<void> {
     proxy.cut();
     try {
-      for (const name of ['missed1', 'missed2', 'missed3']) await b.client.createUser({ name });
+      await meanwhile();
       const etcd = etcdClient();
       try {
         const rev = (await etcd.get('compact-probe').exec()).header.revision;
@@ -199,6 +198,14 @@ describe('read model under etcd trouble', () => {
     } finally {
       proxy.heal();
     }
+  }
+
+  it('catches up without a rebuild when etcd compacted the revisions its watch needed', async () => {
+    const syncsBefore = a.server.stores.readdb.syncCount;
+    const catchUpsBefore = a.server.stores.readdb.catchUpCount;
+    await whileCutOff(async () => {
+      for (const name of ['missed1', 'missed2', 'missed3']) await b.client.createUser({ name });
+    });
     await eventually(async () => ((await userNames(a)).includes('missed3') ? true : undefined), 30_000);
     expect(await userNames(a)).toEqual(expect.arrayContaining(['missed1', 'missed2', 'missed3']));
     // the entries it missed were still in etcd: applied, no rebuild
@@ -211,20 +218,10 @@ describe('read model under etcd trouble', () => {
 
   it('rebuilds when a checkpoint folded entries it missed, serving reads and staying ready meanwhile', async () => {
     const syncsBefore = a.server.stores.readdb.syncCount;
-    proxy.cut();
-    try {
+    await whileCutOff(async () => {
       for (const name of ['folded1', 'folded2', 'folded3']) await b.client.createUser({ name });
       expect((await b.server.checkpointer.run({ force: true })).done).toBe(true); // the entries are folded and trimmed
-      const etcd = etcdClient();
-      try {
-        const rev = (await etcd.get('compact-probe').exec()).header.revision;
-        await etcd.kv.compact({ revision: rev, physical: true });
-      } finally {
-        etcd.close();
-      }
-    } finally {
-      proxy.heal();
-    }
+    });
     const answers: number[] = [];
     await eventually(async () => {
       answers.push((await fetch(`${a.url}/api/v1alpha/users/before`)).status, (await fetch(`${a.url}/readyz`)).status);
