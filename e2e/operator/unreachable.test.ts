@@ -65,11 +65,13 @@ describe('an operation on an etcd that does not answer', () => {
     const m = await get();
     console.log(`status writes seen in 20 s while etcd was unreachable: ${versions.size}; lastErrors: ${JSON.stringify(m.status!.lastErrors)}`);
     expect(versions.size).toBeLessThanOrEqual(12); // backoff 0.5 s doubling: 6-7 attempts, each one write
-    expect(m.status!.lastErrors).toHaveLength(1);
-    const [e] = m.status!.lastErrors!;
-    expect(e!.step).toBe('EnterMaintenance');
-    expect(e!.count).toBeGreaterThanOrEqual(4);
-    expect(Date.parse(e!.observedAt) - Date.parse(e!.firstObservedAt!)).toBeGreaterThan(5000);
+    // one entry counting the repeats (two when the operator's leadership moved meanwhile: a
+    // new leader's "since" is its own)
+    const errors = m.status!.lastErrors!;
+    expect(errors.length).toBeLessThanOrEqual(2);
+    for (const e of errors) expect(e.step).toBe('EnterMaintenance');
+    expect(errors.reduce((n, e) => n + (e.count ?? 1), 0)).toBeGreaterThanOrEqual(4);
+    expect(Date.parse(errors.at(-1)!.observedAt) - Date.parse(errors[0]!.firstObservedAt ?? errors[0]!.observedAt)).toBeGreaterThan(5000);
     expect(m.status!.message).toMatch(/^retrying EnterMaintenance: etcd at http:\/\/198\.19\.0\.1:9 is unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z \(connect ECONNREFUSED 198\.19\.0\.1:9\); check that it runs and that this operator can reach it/);
     expect(m.status!.message).not.toMatch(/circuit breaker/i);
     expect(m.status!.phase).toBe('Running');

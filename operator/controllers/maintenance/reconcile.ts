@@ -7,7 +7,7 @@ import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, OperationResult, Step } from '../../api/index.js';
 import { clusterKind, group, maintenanceKind, version } from '../../api/index.js';
 import type { EtcdPool } from '../etcd.js';
-import { EtcdCredentialsError, enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
+import { enterMaintenance, readMaintenance, readRegistry, releaseMaintenance } from '../etcd.js';
 import { finalizer, jobName, podSelector, selectorString } from '../naming.js';
 import { describeError, ignore404 } from '../errors.js';
 import { isConflict, replaceStatus, retryOnConflict } from '../../kube/status.js';
@@ -344,7 +344,7 @@ export class MaintenanceReconciler {
     try {
       await this.releaseOwn(cr);
     } catch (err) {
-      const why = await this.releaseImpossible(cr, err);
+      const why = await this.releaseImpossible(cr);
       // the finalizer stays until the key is released (never a cluster left fenced unseen): say why
       if (!why) {
         this.deps.events.record(cr, 'Warning', 'ReleaseFailed', `cannot release maintenance yet, retrying: ${describeError(err)}`);
@@ -367,11 +367,14 @@ export class MaintenanceReconciler {
 
   // ---- helpers -----------------------------------------------------------------------
 
-  /** Why a release that failed can never succeed (the CR's namespace is going away, or its etcd credentials are), or undefined. */
-  private async releaseImpossible(cr: ConfigStoreMaintenance, err: unknown): Promise<string | undefined> {
+  /**
+   * Why a release that failed can never succeed: the CR's namespace is being deleted (its
+   * Secrets and the rest go with it), or undefined. Outside a namespace deletion the
+   * finalizer waits (a credentials Secret deleted by mistake can be put back).
+   */
+  private async releaseImpossible(cr: ConfigStoreMaintenance): Promise<string | undefined> {
     const { namespace } = cr.metadata;
-    if (err instanceof EtcdCredentialsError && !err.fingerprint) return `its etcd credentials Secret ${cr.status?.maintenanceEtcd?.credentialsSecretRef?.name ?? ''} is gone`;
-    // (a namespaced install cannot read Namespaces: then only the Secret rule applies)
+    // (a namespaced install cannot read Namespaces: there the finalizer waits as outside a deletion)
     const ns = await this.deps.core.readNamespace({ name: namespace }).catch(() => undefined);
     if (!ns?.metadata?.deletionTimestamp) return undefined;
     this.namespaceGoing = { apiVersion: 'v1', kind: 'Namespace', metadata: ns.metadata };
