@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules, plus the layering rule of DESIGN §1:
+// Lint: typescript-eslint's recommended rules, plus the layering rule the README states (Rules the code keeps):
 // the exported modules (client, types, errors) never import the server's internals.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -25,7 +25,7 @@ export default tseslint.config(
           patterns: [
             {
               group: internalPatterns,
-              message: 'Exported modules (client, types, errors.ts) must not import configstore internals (DESIGN §1).',
+              message: 'Exported modules (client, types, errors.ts) must not import configstore internals (README: Rules the code keeps).',
             },
           ],
         },
@@ -42,7 +42,7 @@ export default tseslint.config(
           patterns: [
             {
               group: internals.flatMap((dir) => [`**/configstore/${dir}`, `**/configstore/${dir}/**`]),
-              message: 'The operator uses only configstore/client, configstore/types and configstore/errors.js (DESIGN §1).',
+              message: 'The operator uses only configstore/client, configstore/types and configstore/errors.js (README: Rules the code keeps).',
             },
           ],
         },

@@ -1,7 +1,7 @@
 // Error kinds shared by the configstore server, its client, the CLI and the operator.
 // Exported module: it imports nothing from the server's internals.
 //
-// Rules (DESIGN §2 and the seed): errors wrap with `cause`; the API finds the first typed
+// Rules (README: Rules the code keeps): errors wrap with `cause`; the API finds the first typed
 // error anywhere in the cause chain and answers with its status and message only (never
 // the messages of its causes); anything untyped is a 500 "internal server error" whose
 // details stay in the logs. A typed InternalError is a 500 whose message is meant for the

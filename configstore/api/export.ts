@@ -1,4 +1,4 @@
-// GET /api/v1alpha/export: the whole configuration as one consistent stream (DESIGN §5).
+// GET /api/v1alpha/export: the whole configuration as one consistent stream.
 // An export is a snapshot streamed: force a checkpoint (so every write acknowledged before
 // the request is in it), take the snapshot the pointer names (the state at ONE revision R),
 // and stream its data files type by type, rewrapped as export lines. Memory holds one

@@ -1,4 +1,4 @@
-// POST /api/v1alpha/import: replaces every object with those of an export (DESIGN §5),
+// POST /api/v1alpha/import: replaces every object with those of an export,
 // only in maintenance mode; `?dryRun=true` only validates, in any mode. The body streams
 // (ndjson, or gzip by content type or Content-Encoding) straight into the importer:
 // neither the global body limit nor any buffering applies.

@@ -1,4 +1,4 @@
-// Import (DESIGN §5): an export streamed into a new snapshot under a new epoch, switched to
+// Import: an export streamed into a new snapshot under a new epoch, switched to
 // with ONE etcd transaction that also drops every WAL entry. The stream goes through the
 // ExportReader (format, order, uniqueness, trailer) while each type's objects are checked
 // against their stored schema, references and the API's own rules (action/: a project's

@@ -1,4 +1,4 @@
-// The operator's direct use of a cluster's etcd (DESIGN §6): it puts and releases the
+// The operator's direct use of a cluster's etcd: it puts and releases the
 // maintenance key itself and reads the instance registry. Key layout and value schemas
 // come from configstore/types, the contract the configstore instances follow.
 import type { CoreV1Api } from '@kubernetes/client-node';

@@ -1,4 +1,4 @@
-// The ConfigStoreMaintenance reconciler (DESIGN §6): one small function per step, the
+// The ConfigStoreMaintenance reconciler: one small function per step, the
 // status written after each, so an operator restarted at any point resumes where the
 // status says. Deleting the CR is the abort: the finalizer deletes the Job and releases
 // the maintenance this CR put.
