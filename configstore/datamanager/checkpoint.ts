@@ -176,14 +176,13 @@ export class Checkpointer {
     const kept = new Set(this.opts.keep > 0 ? manifests.filter((k) => !k.endsWith(`${current}.json`)).slice(-this.opts.keep) : []);
     kept.add(pointer.manifest);
     // read after the pointer: a reader pins, then checks the pointer has not moved (snapshotpins.ts)
-    const listedNow = new Set(manifests);
-    for (const m of await pinnedManifests(this.etcd, this.keys)) if (listedNow.has(m)) kept.add(m);
+    const listed = new Set(manifests);
+    for (const m of await pinnedManifests(this.etcd, this.keys)) if (listed.has(m)) kept.add(m);
     const youngOnly = [...young].filter((k) => !kept.has(k));
     const referenced = new Set<string>();
     for (const key of kept) for (const f of await this.filesOf(key, false)) referenced.add(f);
     for (const key of youngOnly) for (const f of await this.filesOf(key, true)) referenced.add(f);
     for (const k of youngOnly) kept.add(k);
-    const listed = new Set(manifests);
     for (const key of this.manifestFiles.keys()) if (!listed.has(key)) this.manifestFiles.delete(key);
     const staleManifests = manifests.filter((k) => !kept.has(k) && snapshotIdOf(k) < current);
     const staleFiles: string[] = [];

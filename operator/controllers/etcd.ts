@@ -77,9 +77,14 @@ export class EtcdPool {
    */
   async run<T>(namespace: string, target: EtcdTarget, fn: (etcd: Etcd3) => Promise<T>): Promise<T> {
     const { client } = await this.connect(namespace, target);
+    return this.calling(target, () => fn(client));
+  }
+
+  /** `fn` on a client already connected to `target`, its unreachable etcd described as in run(). */
+  async calling<T>(target: EtcdTarget, fn: () => Promise<T>): Promise<T> {
     const where = [...target.endpoints].sort().join(',');
     try {
-      const result = await fn(client);
+      const result = await fn();
       this.outages.delete(where);
       return result;
     } catch (err) {

@@ -1,6 +1,7 @@
 // The ConfigStoreCluster reconciler: applies the Deployment and Service (server-side apply,
 // owner references), then reports ready replicas and what every instance says in the etcd
 // registry (its mode, applied revision), with kstatus conditions.
+import type { Etcd3 } from 'etcd3';
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
@@ -52,7 +53,7 @@ export class ClusterReconciler {
     return this.deps.apps.patchNamespacedDeployment({ name: deployment.metadata!.name!, namespace, body: deployment, fieldManager, force: true }, ssa);
   }
 
-  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: object | Error): Promise<ConfigStoreClusterStatus> {
+  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: { client: Etcd3 } | Error): Promise<ConfigStoreClusterStatus> {
     const now = this.deps.now?.() ?? new Date();
     const generation = cluster.metadata.generation ?? 1;
     const wanted = cluster.spec.replicas ?? 3;
@@ -63,7 +64,8 @@ export class ClusterReconciler {
     try {
       if (etcdOrError instanceof Error) throw etcdOrError;
       const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
-      const [registry, key] = await this.deps.etcd.run(cluster.metadata.namespace, cluster.spec.etcd, (etcd) => Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]));
+      const etcd = etcdOrError.client; // connected once per round: one read of its Secret
+      const [registry, key] = await this.deps.etcd.calling(cluster.spec.etcd, () => Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]));
       const instances: InstanceReport[] = registry
         .map((i) => ({ id: i.id, mode: i.mode, appliedRevision: i.appliedRevision, ...(i.podName ? { pod: i.podName } : {}), ...(i.fenceRevision ? { fenceRevision: i.fenceRevision } : {}) }))
         .sort((a, b) => a.id.localeCompare(b.id))

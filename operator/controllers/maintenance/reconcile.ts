@@ -50,9 +50,6 @@ const verifySeconds = 300;
 const jobPollMs = 300;
 
 export class MaintenanceReconciler {
-  /** The last namespace found being deleted (its Events go elsewhere). */
-  private namespaceGoing: KubernetesObject | undefined;
-
   constructor(private readonly deps: MaintenanceDeps) {}
 
   private now() {
@@ -344,19 +341,19 @@ export class MaintenanceReconciler {
     try {
       await this.releaseOwn(cr);
     } catch (err) {
-      const why = await this.releaseImpossible(cr);
+      const going = await this.namespaceBeingDeleted(namespace);
       // the finalizer stays until the key is released (never a cluster left fenced unseen): say why
-      if (!why) {
+      if (!going) {
         this.deps.events.record(cr, 'Warning', 'ReleaseFailed', `cannot release maintenance yet, retrying: ${describeError(err)}`);
         throw err;
       }
       // …unless it never can be: then say so where it can still be read, and let the deletion finish
       const where = cr.status!.maintenanceEtcd!;
-      const note = `the maintenance key ${where.prefix}maintenance at ${where.endpoints.join(', ')} was not released (${describeError(err)}); the finalizer is removed because ${why}. If that etcd still serves a cluster, remove the key: etcdctl --endpoints=${where.endpoints[0]} del ${where.prefix}maintenance`;
+      const note = `the maintenance key ${where.prefix}maintenance at ${where.endpoints.join(', ')} was not released (${describeError(err)}); the finalizer is removed because namespace ${namespace} is being deleted. If that etcd still serves a cluster, remove the key: etcdctl --endpoints=${where.endpoints[0]} del ${where.prefix}maintenance`;
       this.deps.log.warn({ cr: `${namespace}/${cr.metadata.name}`, note }, 'maintenance not released');
       this.deps.events.record(cr, 'Warning', 'MaintenanceNotReleased', note);
       // a namespace being deleted takes no new Events: this one goes on the Namespace (in "default")
-      if (this.namespaceGoing?.metadata?.name === namespace) this.deps.events.recordOn?.(this.namespaceGoing, 'Warning', 'MaintenanceNotReleased', 'Delete', `ConfigStoreMaintenance ${cr.metadata.name}: ${note}`);
+      this.deps.events.recordOn?.(going, 'Warning', 'MaintenanceNotReleased', 'Delete', `ConfigStoreMaintenance ${cr.metadata.name}: ${note}`);
     }
     const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
     await this.deps.custom
@@ -368,17 +365,14 @@ export class MaintenanceReconciler {
   // ---- helpers -----------------------------------------------------------------------
 
   /**
-   * Why a release that failed can never succeed: the CR's namespace is being deleted (its
-   * Secrets and the rest go with it), or undefined. Outside a namespace deletion the
-   * finalizer waits (a credentials Secret deleted by mistake can be put back).
+   * The CR's namespace when it is being deleted (its Secrets and the rest go with it: a
+   * release that failed can never succeed), else undefined. Outside a namespace deletion
+   * the finalizer waits (a credentials Secret deleted by mistake can be put back).
    */
-  private async releaseImpossible(cr: ConfigStoreMaintenance): Promise<string | undefined> {
-    const { namespace } = cr.metadata;
+  private async namespaceBeingDeleted(namespace: string): Promise<KubernetesObject | undefined> {
     // (a namespaced install cannot read Namespaces: there the finalizer waits as outside a deletion)
     const ns = await this.deps.core.readNamespace({ name: namespace }).catch(() => undefined);
-    if (!ns?.metadata?.deletionTimestamp) return undefined;
-    this.namespaceGoing = { apiVersion: 'v1', kind: 'Namespace', metadata: ns.metadata };
-    return `namespace ${namespace} is being deleted`;
+    return ns?.metadata?.deletionTimestamp ? { apiVersion: 'v1', kind: 'Namespace', metadata: ns.metadata } : undefined;
   }
 
   /**
