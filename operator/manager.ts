@@ -7,6 +7,7 @@ import type { Log } from '../configstore/log.js';
 import { clusterKind, group, maintenanceKind, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from './api/index.js';
 import { ClusterReconciler } from './controllers/cluster/reconcile.js';
 import { EtcdPool } from './controllers/etcd.js';
+import { fenceOn } from './controllers/maintenance/fence-etcd.js';
 import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/reconcile.js';
 import { labels, managedBy } from './controllers/naming.js';
 import { OwnWrites } from './controllers/ownwrites.js';
@@ -52,7 +53,7 @@ export class Operator {
       custom: clients.custom,
       batch: clients.batch,
       core: clients.core,
-      etcd: this.etcd,
+      fence: fenceOn(this.etcd),
       events: o.events,
       log,
       cluster: (ns, name) => this.clusters.get(ns, name),

@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { ConfigStoreClient } from '../client/index.js';
 import { ConfigStoreError, RemoteError } from '../errors.js';
 import { parseObjectStorageUrl, S3ObjectStorage, validateKey } from '../objectstorage/index.js';
+import { formatResultLine, type DataOpResult } from '../types/dataopresult.js';
 import { readAdminToken } from './settings.js';
 import { UsageError } from './usage.js';
 
@@ -121,22 +122,13 @@ function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-export interface DataOpResult {
-  operation: 'export' | 'import';
-  objects: number;
-  bytes: number;
-  sha256: string;
-  revision: string;
-  location: string;
-  dryRun?: boolean;
-}
 
 /**
  * Prints the result line on stdout and writes it to the termination log Kubernetes reads
  * (CONFIGSTORE_TERMINATION_LOG, else /dev/termination-log when it exists and is writable).
  */
-export function reportResult(result: DataOpResult): void {
-  const line = JSON.stringify(result);
+export function reportResult(result: DataOpResult & { revision: string; location: string }): void {
+  const line = formatResultLine(result);
   process.stdout.write(line + '\n');
   const configured = process.env.CONFIGSTORE_TERMINATION_LOG;
   const path = configured || '/dev/termination-log';

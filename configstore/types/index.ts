@@ -19,5 +19,9 @@ export * from './secret.js';
 export * from './variable.js';
 // export format
 export * from './export.js';
+// the result line of `configstore export|import` (read by the operator)
+export * from './dataopresult.js';
+// object storage URLs (file://, s3://)
+export * from './objectstorageurl.js';
 // maintenance mode, instance registry
 export * from './maintenance.js';

@@ -1,6 +1,7 @@
 // ConfigStoreCluster: a configstore deployment the operator runs (Deployment + Service) and
 // reports on (ready pods, each instance's mode from the etcd registry, the last export).
 import Type, { type Static } from 'typebox';
+import { defaults } from './defaults.js';
 import { Conditions, LocalObjectReference, ObjectName, Opaque, S3Storage, StringEnum } from './common.js';
 
 export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclusters', singular: 'configstorecluster', shortNames: ['csc'] } as const;
@@ -8,7 +9,7 @@ export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclu
 const EtcdSpec = Type.Object({
   endpoints: Type.Array(Type.String({ pattern: '^https?://[^/?#]+/?$' }), { minItems: 1, maxItems: 16, description: 'etcd client URLs.' }),
   prefix: Type.Optional(
-    Type.String({ default: '/configstore/', pattern: '^/([\\x21-\\x7e]*/)?$', maxLength: 256, description: 'Key prefix of this cluster in etcd; starts and ends with "/".' }),
+    Type.String({ default: defaults.etcdPrefix, pattern: '^/([\\x21-\\x7e]*/)?$', maxLength: 256, description: 'Key prefix of this cluster in etcd; starts and ends with "/".' }),
   ),
   credentialsSecretRef: Type.Optional(
     Type.Object(
@@ -43,15 +44,15 @@ const ObjectStorageSpec = Type.Object(
 export const defaultServerResources = { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } };
 
 export const ConfigStoreClusterSpec = Type.Object({
-  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 3 })),
+  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: defaults.replicas })),
   image: Type.String({ minLength: 1, description: 'The configstore image (its entrypoint is the `configstore` CLI).' }),
   imagePullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const)),
-  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 4000 })),
-  logLevel: Type.Optional(StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { default: 'info' })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: defaults.port })),
+  logLevel: Type.Optional(StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { default: defaults.logLevel })),
   etcd: EtcdSpec,
   objectStorage: ObjectStorageSpec,
   adminTokenSecretRef: Type.Optional(
-    Type.Object({ name: ObjectName, key: Type.Optional(Type.String({ default: 'token' })) }, { description: 'Secret with the admin token; admin routes are open without one.' }),
+    Type.Object({ name: ObjectName, key: Type.Optional(Type.String({ default: defaults.adminTokenKey })) }, { description: 'Secret with the admin token; admin routes are open without one.' }),
   ),
   resources: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({

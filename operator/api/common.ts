@@ -1,5 +1,6 @@
 // Schema pieces shared by both kinds. Written with TypeBox so one definition gives the
 // TypeScript type, the CRD's OpenAPI schema (crd.ts) and the operator's own validation.
+import { defaults } from './defaults.js';
 import Type, { type Static, type TSchema } from 'typebox';
 
 export const group = 'configstore.io';
@@ -26,15 +27,15 @@ export type LocalObjectReference = Static<typeof LocalObjectReference>;
 export const S3CredentialsSecretRef = Type.Object(
   {
     name: ObjectName,
-    accessKeyIdKey: Type.Optional(Type.String({ default: 'AWS_ACCESS_KEY_ID', description: 'Key of the access key id in the Secret.' })),
-    secretAccessKeyKey: Type.Optional(Type.String({ default: 'AWS_SECRET_ACCESS_KEY', description: 'Key of the secret access key in the Secret.' })),
+    accessKeyIdKey: Type.Optional(Type.String({ default: defaults.s3AccessKeyIdKey, description: 'Key of the access key id in the Secret.' })),
+    secretAccessKeyKey: Type.Optional(Type.String({ default: defaults.s3SecretAccessKeyKey, description: 'Key of the secret access key in the Secret.' })),
   },
   { description: 'A Secret in the same namespace with the S3 credentials (keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unless renamed).' },
 );
 export type S3CredentialsSecretRef = Static<typeof S3CredentialsSecretRef>;
 
 const S3Endpoint = Type.String({ pattern: '^https?://[^/?#]+/?$', description: 'S3 endpoint URL for S3-compatible servers (MinIO, Ceph…); empty for AWS.' });
-const S3Region = Type.String({ minLength: 1, maxLength: 64, default: 'us-east-1' });
+const S3Region = Type.String({ minLength: 1, maxLength: 64, default: defaults.s3Region });
 const BucketName = Type.String({ minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' });
 
 /** One object in an S3 bucket: where an export goes or an import comes from. */

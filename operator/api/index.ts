@@ -2,4 +2,5 @@
 export * from './common.js';
 export * from './cluster.js';
 export * from './maintenance.js';
+export * from './defaults.js';
 export { customResourceDefinitions, structural } from './crd.js';

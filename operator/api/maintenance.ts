@@ -1,6 +1,7 @@
 // ConfigStoreMaintenance: one operation on one cluster, run once, like a Job. The spec is
 // immutable (to run again, create a new object); the status only moves forward.
 import Type, { type Static } from 'typebox';
+import { defaults } from './defaults.js';
 import { Conditions, LocalObjectReference, S3Object, StringEnum } from './common.js';
 
 export const maintenanceKind = { kind: 'ConfigStoreMaintenance', plural: 'configstoremaintenances', singular: 'configstoremaintenance', shortNames: ['csm'] } as const;
@@ -34,8 +35,8 @@ export const ConfigStoreMaintenanceSpec = Type.Object(
     ),
     timeouts: Type.Optional(
       Type.Object({
-        enterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How long every Ready instance may take to report maintenance.' })),
-        runSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 604800, default: 3600, description: "The Job's activeDeadlineSeconds." })),
+        enterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: defaults.enterSeconds, description: 'How long every Ready instance may take to report maintenance.' })),
+        runSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 604800, default: defaults.runSeconds, description: "The Job's activeDeadlineSeconds." })),
       }),
     ),
     ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0, description: 'Delete this object that long after it finished.' })),
@@ -80,6 +81,10 @@ export const LastError = Type.Object({
 });
 export type LastError = Static<typeof LastError>;
 
+/** Where this CR put the maintenance key: recorded before it is put, so abort and exit release it there. */
+export const MaintenanceEtcd = Type.Object({ endpoints: Type.Array(Type.String()), prefix: Type.String(), credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String() })) });
+export type MaintenanceEtcd = Static<typeof MaintenanceEtcd>;
+
 export const ConfigStoreMaintenanceStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   phase: Type.Optional(StringEnum(phases)),
@@ -94,7 +99,7 @@ export const ConfigStoreMaintenanceStatus = Type.Object({
   /** Create revision of the etcd maintenance key this operation put (its fence). */
   maintenanceRevision: Type.Optional(Type.String()),
   /** Where this operation puts (and so releases) the maintenance key: recorded before it is put, so a release never depends on the cluster still existing or being unchanged. */
-  maintenanceEtcd: Type.Optional(Type.Object({ endpoints: Type.Array(Type.String()), prefix: Type.String(), credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String() })) })),
+  maintenanceEtcd: Type.Optional(MaintenanceEtcd),
   /** Who held the maintenance key when this operation entered it: this CR's uid when it put the key (and so releases it). */
   maintenanceOwner: Type.Optional(Type.String()),
   maintenanceReleased: Type.Optional(Type.Boolean()),

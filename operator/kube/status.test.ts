@@ -1,7 +1,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
-import { ConflictError, getCondition, isConflict, replaceStatus, retryOnConflict, setCondition, setKstatus, type Condition } from './status.js';
+import { ConflictError, getCondition, isConflict, replaceStatus, retryOnConflict, setCondition, setKstatusConditions, type Condition } from './status.js';
 import { retry429, throwawayCrd, type ThrowawayCrd } from './testkube.js';
 
 type Widget = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string }; status?: { phase?: string; conditions?: Condition[] } };
@@ -58,10 +58,11 @@ describe('status writes on a real kube-apiserver', () => {
 
   it('stores kstatus conditions the API accepts', async () => {
     const w = await read('w');
-    const conditions = setKstatus(w.status!.conditions, 'Stalled', { reason: 'JobFailed', message: 'exit 3', observedGeneration: 1 });
+    const conditions = setKstatusConditions(w.status!.conditions, { Ready: ['False', 'JobFailed'], Reconciling: ['False', 'JobFailed'], Stalled: ['True', 'JobFailed'] }, { message: 'exit 3', observedGeneration: 1 });
     const stored = await replaceStatus(custom, crd, w, { ...w.status, conditions });
     expect(stored.status!.conditions!.map((c) => [c.type, c.status])).toEqual([
       ['Ready', 'False'],
+      ['Reconciling', 'False'],
       ['Stalled', 'True'],
     ]);
   });
@@ -81,11 +82,13 @@ describe('conditions', () => {
     expect(c).toHaveLength(1);
   });
 
-  it('setKstatus keeps Reconciling and Stalled only while they hold', () => {
-    let c = setKstatus([], 'Reconciling', { reason: 'Exporting', message: 'step 2/4', observedGeneration: 1 }, t0);
-    expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=False', 'Reconciling=True']);
-    c = setKstatus(c, 'Ready', { reason: 'Succeeded', message: 'done', observedGeneration: 1 }, t1);
-    expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=True']);
+  it('setKstatusConditions sets all three, each moving its lastTransitionTime only when its status flips', () => {
+    let c = setKstatusConditions([], { Ready: ['False', 'Exporting'], Reconciling: ['True', 'Exporting'], Stalled: ['False', 'Exporting'] }, { message: 'step 2/4', observedGeneration: 1 }, t0);
+    expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=False', 'Reconciling=True', 'Stalled=False']);
+    c = setKstatusConditions(c, { Ready: ['True', 'Succeeded'], Reconciling: ['False', 'Succeeded'], Stalled: ['False', 'Succeeded'] }, { message: 'done', observedGeneration: 1 }, t1);
+    expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=True', 'Reconciling=False', 'Stalled=False']);
     expect(getCondition(c, 'Ready')!.lastTransitionTime).toBe('2026-01-01T00:05:00Z');
+    expect(getCondition(c, 'Stalled')!.lastTransitionTime).toBe('2026-01-01T00:00:00Z');
+    expect(c.every((x) => x.message === 'done' && x.reason === 'Succeeded')).toBe(true);
   });
 });

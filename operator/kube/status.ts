@@ -103,21 +103,23 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
   return (conditions ?? []).filter((c) => c.type !== type);
 }
 
-export type KstatusState = 'Ready' | 'Reconciling' | 'Stalled';
+/** The three kstatus conditions' status and reason: Ready, and the "abnormal-true" Reconciling and Stalled. */
+export type KstatusConditions = Record<'Ready' | 'Reconciling' | 'Stalled', readonly [ConditionStatus, string]>;
 
 /**
- * The three kstatus conditions at once: Ready is True only in 'Ready'; Reconciling and
- * Stalled are "abnormal-true" conditions, present only while they hold.
+ * Sets the three kstatus conditions at once, with one message (both reconcilers write their
+ * conditions through this; kubectl wait, kstatus, Argo CD and Flux read them).
  */
-export function setKstatus(
+export function setKstatusConditions(
   conditions: readonly Condition[] | undefined,
-  state: KstatusState,
-  detail: { reason: string; message: string; observedGeneration?: number },
+  states: KstatusConditions,
+  detail: { message: string; observedGeneration?: number },
   now: Date = new Date(),
 ): Condition[] {
-  let list = setCondition(conditions, { type: 'Ready', status: state === 'Ready' ? 'True' : 'False', ...detail }, now);
-  for (const abnormal of ['Reconciling', 'Stalled'] as const) {
-    list = state === abnormal ? setCondition(list, { type: abnormal, status: 'True', ...detail }, now) : removeCondition(list, abnormal);
+  let list = [...(conditions ?? [])];
+  for (const type of ['Ready', 'Reconciling', 'Stalled'] as const) {
+    const [status, reason] = states[type];
+    list = setCondition(list, { type, status, reason, ...detail }, now);
   }
   return list;
 }

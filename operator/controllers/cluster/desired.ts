@@ -1,7 +1,19 @@
 // What a ConfigStoreCluster turns into: a Deployment of `configstore serve` and a Service,
 // applied server-side with an owner reference (deleting the cluster deletes them).
 import type { V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { defaultServerResources, type ConfigStoreCluster, type S3CredentialsSecretRef } from '../../api/index.js';
+import { formatS3Url } from '../../../configstore/types/index.js';
+import {
+  adminTokenKeyOf,
+  defaultServerResources,
+  etcdPrefixOf,
+  logLevelOf,
+  portOf,
+  replicasOf,
+  s3CredentialKeysOf,
+  s3RegionOf,
+  type ConfigStoreCluster,
+  type S3CredentialsSecretRef,
+} from '../../api/index.js';
 import { clusterLabels, deploymentName, podSelector, serviceName } from '../naming.js';
 import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
 import { heapEnv } from './memory.js';
@@ -14,8 +26,8 @@ export function ownerReference(obj: { apiVersion: string; kind: string; metadata
 export function s3CredentialsEnv(ref: S3CredentialsSecretRef | undefined): V1EnvVar[] {
   if (!ref) return [];
   return [
-    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: ref.name, key: ref.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID' } } },
-    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: ref.name, key: ref.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY' } } },
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: ref.name, key: s3CredentialKeysOf(ref).accessKeyId } } },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: ref.name, key: s3CredentialKeysOf(ref).secretAccessKey } } },
   ];
 }
 
@@ -23,11 +35,7 @@ export function s3CredentialsEnv(ref: S3CredentialsSecretRef | undefined): V1Env
 export function objectStorageUrl(spec: ConfigStoreCluster['spec']['objectStorage']): string {
   if (spec.posix) return `file://${spec.posix.path}`;
   const s3 = spec.s3!;
-  const params = new URLSearchParams();
-  if (s3.endpoint) params.set('endpoint', s3.endpoint);
-  params.set('region', s3.region ?? 'us-east-1');
-  const prefix = s3.prefix ? `/${s3.prefix.split('/').map(encodeURIComponent).join('/')}` : '';
-  return `s3://${s3.bucket}${prefix}?${params}`;
+  return formatS3Url({ bucket: s3.bucket, prefix: s3.prefix, endpoint: s3.endpoint, region: s3RegionOf(s3) });
 }
 
 /** Where a server pod finds the admin token: a Secret volume, so a rotated token reaches it without a restart. */
@@ -38,7 +46,7 @@ function adminTokenVolume(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volum
   if (!ref) return { env: [], volumes: [], volumeMounts: [] };
   return {
     env: [{ name: 'CONFIGSTORE_ADMIN_TOKEN_FILE', value: `${adminTokenDir}/token` }],
-    volumes: [{ name: 'admin-token', secret: { secretName: ref.name, items: [{ key: ref.key ?? 'token', path: 'token' }], defaultMode: 0o440 } }],
+    volumes: [{ name: 'admin-token', secret: { secretName: ref.name, items: [{ key: adminTokenKeyOf(ref), path: 'token' }], defaultMode: 0o440 } }],
     volumeMounts: [{ name: 'admin-token', mountPath: adminTokenDir, readOnly: true }],
   };
 }
@@ -46,7 +54,7 @@ function adminTokenVolume(cluster: ConfigStoreCluster): { env: V1EnvVar[]; volum
 /** The admin token for a Job's CLI (read once: a Job's pod starts after the Secret as it is now). */
 export function adminTokenEnv(cluster: ConfigStoreCluster): V1EnvVar[] {
   const ref = cluster.spec.adminTokenSecretRef;
-  return ref ? [{ name: 'CONFIGSTORE_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'token' } } }] : [];
+  return ref ? [{ name: 'CONFIGSTORE_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: ref.name, key: adminTokenKeyOf(ref) } } }] : [];
 }
 
 /** Where a pod finds the etcd credentials Secret (CONFIGSTORE_ETCD_CREDENTIALS_DIR). */
@@ -74,8 +82,6 @@ function posixVolume(cluster: ConfigStoreCluster): { volumes: V1Volume[]; volume
   };
 }
 
-export const portOf = (cluster: ConfigStoreCluster) => cluster.spec.port ?? 4000;
-
 /** Pod template annotation: a changed credentials Secret rolls the pods (they read it at start). */
 export const etcdCredentialsAnnotation = 'configstore.io/etcd-credentials';
 
@@ -89,9 +95,9 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'CONFIGSTORE_LISTEN', value: `0.0.0.0:${port}` },
     { name: 'CONFIGSTORE_ETCD_ENDPOINTS', value: spec.etcd.endpoints.join(',') },
-    { name: 'CONFIGSTORE_ETCD_PREFIX', value: spec.etcd.prefix ?? '/configstore/' },
+    { name: 'CONFIGSTORE_ETCD_PREFIX', value: etcdPrefixOf(cluster) },
     { name: 'CONFIGSTORE_OBJECT_STORAGE', value: objectStorageUrl(spec.objectStorage) },
-    { name: 'CONFIGSTORE_LOG_LEVEL', value: spec.logLevel ?? 'info' },
+    { name: 'CONFIGSTORE_LOG_LEVEL', value: logLevelOf(cluster) },
     ...s3CredentialsEnv(spec.objectStorage.s3?.credentialsSecretRef),
     ...credentials.env,
     scratch.env,
@@ -108,7 +114,7 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
     kind: 'Deployment',
     metadata: { name: deploymentName(name), namespace, labels: clusterLabels(name), ownerReferences: [ownerReference(cluster)] },
     spec: {
-      replicas: spec.replicas ?? 3,
+      replicas: replicasOf(cluster),
       selector: { matchLabels: podSelector(name) },
       // a new pod must be ready before an old one goes: the cluster keeps serving during a rollout
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },

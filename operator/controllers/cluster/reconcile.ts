@@ -5,8 +5,8 @@ import type { Etcd3 } from 'etcd3';
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
-import { clusterKind, group, version } from '../../api/index.js';
-import { isConflict, replaceStatus, setCondition } from '../../kube/status.js';
+import { clusterKind, etcdPrefixOf, group, replicasOf, version } from '../../api/index.js';
+import { isConflict, replaceStatus, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import type { EtcdPool } from '../etcd.js';
 import { EtcdCredentialsError, readMaintenance, readRegistry } from '../etcd.js';
@@ -56,14 +56,14 @@ export class ClusterReconciler {
   private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: { client: Etcd3 } | Error): Promise<ConfigStoreClusterStatus> {
     const now = this.deps.now?.() ?? new Date();
     const generation = cluster.metadata.generation ?? 1;
-    const wanted = cluster.spec.replicas ?? 3;
+    const wanted = replicasOf(cluster);
     const ready = deployment.status?.readyReplicas ?? 0;
     const status: ConfigStoreClusterStatus = { ...cluster.status, observedGeneration: generation, replicas: deployment.status?.replicas ?? 0, readyReplicas: ready };
     let conditions = cluster.status?.conditions ?? [];
     let etcdProblem: string | undefined;
     try {
       if (etcdOrError instanceof Error) throw etcdOrError;
-      const prefix = cluster.spec.etcd.prefix ?? '/configstore/';
+      const prefix = etcdPrefixOf(cluster);
       const etcd = etcdOrError.client; // connected once per round: one read of its Secret
       const [registry, key] = await this.deps.etcd.calling(cluster.spec.etcd, () => Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]));
       const instances: InstanceReport[] = registry
@@ -81,9 +81,12 @@ export class ClusterReconciler {
     const rolledOut = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && (deployment.status?.updatedReplicas ?? 0) >= wanted;
     const isReady = ready >= wanted && rolledOut && !etcdProblem;
     const message = etcdProblem ?? (isReady ? `${ready}/${wanted} instances ready` : `${ready}/${wanted} instances ready; rolling out`);
-    conditions = setCondition(conditions, { type: 'Ready', status: isReady ? 'True' : 'False', reason: isReady ? 'InstancesReady' : etcdProblem ? 'EtcdUnreachable' : 'RollingOut', message, observedGeneration: generation }, now);
-    conditions = setCondition(conditions, { type: 'Reconciling', status: isReady ? 'False' : 'True', reason: isReady ? 'InstancesReady' : 'RollingOut', message, observedGeneration: generation }, now);
-    conditions = setCondition(conditions, { type: 'Stalled', status: etcdProblem ? 'True' : 'False', reason: etcdProblem ? 'EtcdUnreachable' : 'Progressing', message, observedGeneration: generation }, now);
+    const states: KstatusConditions = {
+      Ready: [isReady ? 'True' : 'False', isReady ? 'InstancesReady' : etcdProblem ? 'EtcdUnreachable' : 'RollingOut'],
+      Reconciling: [isReady ? 'False' : 'True', isReady ? 'InstancesReady' : 'RollingOut'],
+      Stalled: [etcdProblem ? 'True' : 'False', etcdProblem ? 'EtcdUnreachable' : 'Progressing'],
+    };
+    conditions = setKstatusConditions(conditions, states, { message, observedGeneration: generation }, now);
     status.conditions = conditions;
     return status;
   }

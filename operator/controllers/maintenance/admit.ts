@@ -3,7 +3,7 @@
 // spec is immutable, so a wrong reference stays wrong.
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { statusCode } from '../../kube/request.js';
-import { operations, type ConfigStoreCluster, type ConfigStoreMaintenance, type S3CredentialsSecretRef, type S3Object } from '../../api/index.js';
+import { adminTokenKeyOf, operations, s3CredentialKeysOf, type ConfigStoreCluster, type ConfigStoreMaintenance, type S3CredentialsSecretRef, type S3Object } from '../../api/index.js';
 
 export interface AdmitDeps {
   core: CoreV1Api;
@@ -19,7 +19,8 @@ async function secretProblems(core: CoreV1Api, namespace: string, ref: S3Credent
     if (statusCode(err) === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
     throw err;
   }
-  const keys = [ref.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID', ref.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'];
+  const { accessKeyId, secretAccessKey } = s3CredentialKeysOf(ref);
+  const keys = [accessKeyId, secretAccessKey];
   return keys.filter((k) => !data[k]).map((k) => `${what}: Secret ${ref.name} has no key ${k}`);
 }
 
@@ -62,7 +63,7 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
     const ref = cluster.spec.adminTokenSecretRef;
     try {
       const data = (await deps.core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
-      if (!data[ref.key ?? 'token']) reasons.push(`the cluster's admin token Secret ${ref.name} has no key ${ref.key ?? 'token'}`);
+      if (!data[adminTokenKeyOf(ref)]) reasons.push(`the cluster's admin token Secret ${ref.name} has no key ${adminTokenKeyOf(ref)}`);
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
       reasons.push(`the cluster's admin token Secret ${ref.name} not found`);

@@ -2,27 +2,19 @@
 // ConfigStoreMaintenance (one Job per CR, named by its uid), and its result read back from
 // the container's termination message.
 import type { V1EnvVar, V1Job, V1Pod } from '@kubernetes/client-node';
-import type { ConfigStoreCluster, ConfigStoreMaintenance, OperationResult, S3Object } from '../../api/index.js';
+import { parseResultLine } from '../../../configstore/types/index.js';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, OperationResult } from '../../api/index.js';
+import { timeoutsOf } from '../../api/index.js';
 import { adminTokenEnv, clusterUrl, ownerReference, s3CredentialsEnv } from '../cluster/desired.js';
 import { jobLabels, jobName } from '../naming.js';
 import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
+import { handlerOf } from './operations.js';
 
-/** s3://bucket/key?endpoint=…&region=…, as the CLI takes it. */
-export function s3Url(o: S3Object): string {
-  const params = new URLSearchParams();
-  if (o.endpoint) params.set('endpoint', o.endpoint);
-  params.set('region', o.region ?? 'us-east-1');
-  return `s3://${o.bucket}/${o.key.split('/').map(encodeURIComponent).join('/')}?${params}`;
-}
-
+/** The CLI arguments of the CR's Job (from the operation table). */
 export function cliArgs(cr: ConfigStoreMaintenance): string[] {
-  const spec = cr.spec;
-  if (spec.operation === 'Export') return ['export', '--to', s3Url(spec.export!.destination.s3)];
-  if (spec.operation === 'Import') {
-    const imp = spec.import!;
-    return ['import', '--from', s3Url(imp.source.s3), ...(imp.sha256 ? ['--sha256', imp.sha256] : []), ...(imp.dryRun ? ['--dry-run'] : [])];
-  }
-  throw new Error(`operation ${spec.operation} runs no Job`);
+  const job = handlerOf(cr).job;
+  if (!job) throw new Error(`operation ${cr.spec.operation} runs no Job`);
+  return job.args(cr.spec);
 }
 
 export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster): V1Job {
@@ -35,7 +27,7 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
     metadata: { name: jobName(cr.metadata.name, cr.metadata.uid), namespace: cr.metadata.namespace, labels, ownerReferences: [ownerReference(cr)] },
     spec: {
       backoffLimit: 2,
-      activeDeadlineSeconds: cr.spec.timeouts?.runSeconds ?? 3600,
+      activeDeadlineSeconds: timeoutsOf(cr.spec).runSeconds,
       // exit code 2 is bad input (a broken export, a wrong sha256): retrying cannot help
       podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'configstore', operator: 'In', values: [2, 3] } }] },
       template: {
@@ -84,26 +76,15 @@ export function jobState(job: V1Job, pods: V1Pod[]): JobState {
   return { state: 'running' };
 }
 
-/** The CLI's final JSON line, checked field by field (a partial or foreign message is not a result). */
+/** The CLI's final JSON line (configstore/types/dataopresult.ts: the schema the CLI prints by), as the status records it. */
 export function parseResult(message: string, operation: 'export' | 'import'): OperationResult {
-  const line = message.split('\n').filter((l) => l.trim().startsWith('{')).pop();
-  if (!line) throw new Error(`the Job succeeded but left no result line in its termination message (got ${JSON.stringify(message.slice(0, 200))})`);
-  let r: Record<string, unknown>;
-  try {
-    r = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`the Job's result line is not JSON: ${line.slice(0, 200)}`);
-  }
-  if (r.operation !== operation) throw new Error(`the Job's result is for ${String(r.operation)}, expected ${operation}`);
-  const int = (k: string) => (Number.isSafeInteger(r[k]) && (r[k] as number) >= 0 ? (r[k] as number) : NaN);
-  if (Number.isNaN(int('objects')) || Number.isNaN(int('bytes'))) throw new Error('the Job result lacks objects or bytes');
-  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) throw new Error('the Job result lacks a sha256');
+  const r = parseResultLine(message, operation);
   return {
-    location: String(r.location ?? ''),
-    objects: int('objects'),
-    bytes: int('bytes'),
+    location: r.location ?? '',
+    objects: r.objects,
+    bytes: r.bytes,
     sha256: r.sha256,
-    ...(typeof r.revision === 'string' ? { revision: r.revision } : {}),
-    ...(typeof r.dryRun === 'boolean' ? { dryRun: r.dryRun } : {}),
+    ...(r.revision !== undefined ? { revision: r.revision } : {}),
+    ...(r.dryRun !== undefined ? { dryRun: r.dryRun } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // the kstatus conditions (Ready, Reconciling, Stalled) always agree with the phase.
 import type { Condition, ConfigStoreMaintenance, ConfigStoreMaintenanceStatus, LastError, Phase, Step } from '../../api/index.js';
 import { phases, steps, terminalPhases } from '../../api/index.js';
-import { setCondition } from '../../kube/status.js';
+import { setKstatusConditions, type ConditionStatus, type KstatusConditions } from '../../kube/status.js';
 
 const phaseRank = (p: Phase | undefined) => (p ? phases.indexOf(p) : -1);
 // Failed and Rejected are alternatives to Succeeded, not steps after it
@@ -42,22 +42,18 @@ export function withError(status: ConfigStoreMaintenanceStatus | undefined, step
 }
 
 function conditionsFor(cr: ConfigStoreMaintenance, s: ConfigStoreMaintenanceStatus, now: Date): Condition[] {
-  const generation = cr.metadata.generation ?? 1;
-  const message = s.message ?? '';
-  let ready: [Condition['status'], string];
-  let reconciling: [Condition['status'], string];
-  let stalled: [Condition['status'], string];
-  if (s.phase === 'Succeeded') [ready, reconciling, stalled] = [['True', 'Succeeded'], ['False', 'Succeeded'], ['False', 'Succeeded']];
-  else if (s.phase === 'Failed') [ready, reconciling, stalled] = [['False', 'Failed'], ['False', 'Failed'], ['True', 'Failed']];
-  else if (s.phase === 'Rejected') [ready, reconciling, stalled] = [['False', 'Rejected'], ['False', 'Rejected'], ['True', 'Rejected']];
-  else if (s.step === 'Hold') [ready, reconciling, stalled] = [['True', 'MaintenanceHeld'], ['False', 'MaintenanceHeld'], ['False', 'MaintenanceHeld']];
-  else {
-    const reason = s.step ?? 'Admit';
-    [ready, reconciling, stalled] = [['False', reason], ['True', reason], ['False', reason]];
-  }
-  let conditions = cr.status?.conditions ?? [];
-  for (const [type, [status, reason]] of [['Ready', ready], ['Reconciling', reconciling], ['Stalled', stalled]] as const) {
-    conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now);
-  }
-  return conditions;
+  return setKstatusConditions(cr.status?.conditions, kstatusOf(s), { message: s.message ?? '', observedGeneration: cr.metadata.generation ?? 1 }, now);
+}
+
+/** Ready is True once Succeeded or while held; Stalled once Failed or Rejected; Reconciling while a step runs. */
+function kstatusOf(s: ConfigStoreMaintenanceStatus): KstatusConditions {
+  const all = (ready: ConditionStatus, reconciling: ConditionStatus, stalled: ConditionStatus, reason: string): KstatusConditions => ({
+    Ready: [ready, reason],
+    Reconciling: [reconciling, reason],
+    Stalled: [stalled, reason],
+  });
+  if (s.phase === 'Succeeded') return all('True', 'False', 'False', 'Succeeded');
+  if (s.phase === 'Failed' || s.phase === 'Rejected') return all('False', 'False', 'True', s.phase);
+  if (s.step === 'Hold') return all('True', 'False', 'False', 'MaintenanceHeld');
+  return all('False', 'True', 'False', s.step ?? 'Admit');
 }
