@@ -6,7 +6,7 @@
 //
 // A checkpoint rewrites only the types its WAL entries touched; the manifest of the new
 // snapshot points at the older files of the other types. The manifest is written last,
-// and etcd's snapshot pointer (see pointer.ts) is switched only after it: a snapshot
+// and etcd's snapshot pointer (see state.ts) is switched only after it: a snapshot
 // that a pointer names is always complete.
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';

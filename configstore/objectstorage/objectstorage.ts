@@ -1,5 +1,5 @@
-// "ost": the one object storage interface the datamanager writes snapshots and large
-// wal payloads through. Backends: S3 (s3.ts) and a local directory (posix.ts).
+// "ost": the one object storage interface the datamanager writes snapshots through (WAL
+// entries stay in etcd; docs/storage.md). Backends: S3 (s3.ts) and a local directory (posix.ts).
 //
 // Semantics are S3's, so both backends behave the same: flat keys with '/' as a
 // separator by convention, listing in UTF-8 byte order, whole-object writes (a reader

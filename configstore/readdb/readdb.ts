@@ -1,7 +1,7 @@
 // The per-instance read model: SQLite (node:sqlite), rebuilt from the newest snapshot in
 // object storage plus the WAL entries after it, then kept current by one etcd watch on
 // the snapshot pointer and the WAL entries. Queries go through `do(ctx, fn)`: the request's context (abort
-// signal) is passed once and checked by the transaction (seed).
+// signal) is passed once and checked by the transaction. See docs/architecture.md.
 //
 // When the watch cannot continue (etcd compacted the revisions it needed, after a long
 // disconnection or a quiet spell) it first catches up: the WAL entries it missed are still

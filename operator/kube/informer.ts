@@ -1,5 +1,5 @@
 // A list+watch cache of one resource path that never gives up: client-node's informer
-// stops on most errors and can go silent (operator-anchors.md §4), so this one restarts
+// stops on most errors and can go silent, so this one restarts
 // with capped, jittered backoff, relists on 410 Gone, restarts a watch that has been quiet
 // past a watchdog, and re-delivers every cached object on a periodic resync.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
