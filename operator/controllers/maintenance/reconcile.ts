@@ -74,7 +74,9 @@ export class MaintenanceReconciler {
       const message = describeError(err);
       if (seconds !== undefined && this.ctx.stepExpired(cr, seconds)) return this.ctx.fail(cr, step!, `${message} (still failing after ${seconds}s)`);
       if (step && !isTerminal(cr.status) && !cr.metadata.deletionTimestamp) {
-        await this.ctx.writeOnly(cr, { message: `retrying ${step}: ${message}`, lastErrors: withError(cr.status, step, message, this.ctx.now()) }).catch(() => undefined);
+        // a failed operation still releasing keeps its failure as the message: the final status shows it
+        const retrying = cr.status?.outcome === 'Failed' ? {} : { message: `retrying ${step}: ${message}` };
+        await this.ctx.writeOnly(cr, { ...retrying, lastErrors: withError(cr.status, step, message, this.ctx.now()) }).catch(() => undefined);
       }
       throw err;
     }
