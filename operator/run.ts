@@ -8,11 +8,12 @@ import { currentNamespace, makeClients } from './kube/config.js';
 import { EventRecorder } from './kube/events.js';
 import { LeaderElector } from './kube/leader.js';
 import { Operator, serveOperatorEndpoints } from './manager.js';
+import type { OperatorSettings } from './settings.js';
 
-export async function runOperator(opts: Record<string, unknown> & { listen: { host: string; port: number }; kc: KubeConfig }) {
-  const log = pino({ level: String(opts.logLevel), base: { component: 'operator', pod: process.env.POD_NAME } });
-  const clients = makeClients(opts.kc);
-  const watchNamespace = (opts.watchNamespace as string | undefined) || undefined;
+export async function runOperator(settings: OperatorSettings, kc: KubeConfig) {
+  const log = pino({ level: settings.logLevel, base: { component: 'operator', pod: process.env.POD_NAME } });
+  const clients = makeClients(kc);
+  const { watchNamespace, listen } = settings;
   const recorder = new EventRecorder({ events: clients.events, log });
   // action: the step the operation was in when it happened
   const events: Recorder = {
@@ -20,15 +21,15 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
     recordOn: (obj, type, reason, action, note) => void recorder.record(obj, { type, reason, action, note }),
   };
   const elector =
-    opts.leaderElection === 'true'
+    settings.leaderElection
       ? new LeaderElector({
           coordination: clients.coordination,
-          namespace: (opts.leaseNamespace as string | undefined) || currentNamespace(opts.kc),
-          name: String(opts.leaseName),
+          namespace: settings.leaseNamespace ?? currentNamespace(kc),
+          name: settings.leaseName,
           // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15
-          leaseDurationMs: Number(opts.leaseDuration) * 1000,
-          renewDeadlineMs: (Number(opts.leaseDuration) * 1000 * 2) / 3,
-          retryPeriodMs: (Number(opts.leaseDuration) * 1000 * 2) / 15,
+          leaseDurationMs: settings.leaseDurationSeconds * 1000,
+          renewDeadlineMs: (settings.leaseDurationSeconds * 1000 * 2) / 3,
+          retryPeriodMs: (settings.leaseDurationSeconds * 1000 * 2) / 15,
           log,
           onStoppedLeading: () => {
             // as controller-runtime does: a replica that lost the lease exits and starts clean
@@ -50,8 +51,8 @@ export async function runOperator(opts: Record<string, unknown> & { listen: { ho
       }),
   };
   const operator = new Operator({ clients, log, events, ...(watchNamespace ? { namespace: watchNamespace } : {}), ...(leadership ? { leadership } : {}) });
-  const server = await serveOperatorEndpoints(operator, opts.listen.host, opts.listen.port);
-  log.info({ listen: `${opts.listen.host}:${opts.listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity }, 'operator starting');
+  const server = await serveOperatorEndpoints(operator, listen.host, listen.port);
+  log.info({ listen: `${listen.host}:${listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity }, 'operator starting');
   elector?.start();
   let stopping = false;
   const started = operator.start().catch((err: unknown) => {

@@ -2,6 +2,7 @@
 // instances. Settings from flags or environment, checked before anything starts.
 import { Option, type Command } from 'commander';
 import { parseListen } from './settings.js';
+import type { OperatorSettings } from '../../operator/settings.js';
 import { UsageError } from './usage.js';
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -19,13 +20,7 @@ export function addOperatorCommand(program: Command): void {
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, then in-cluster)'))
     .addOption(new Option('--log-level <level>', levels.join(', ')).env('CONFIGSTORE_LOG_LEVEL').default('info'))
     .action(async (opts: Record<string, string | undefined>) => {
-      const listen = parseListen({ value: opts.listen, from: '--listen/CONFIGSTORE_OPERATOR_LISTEN' });
-      if (!levels.includes(opts.logLevel!)) throw new UsageError(`--log-level/CONFIGSTORE_LOG_LEVEL=${JSON.stringify(opts.logLevel)}: expected one of ${levels.join(', ')}`);
-      if (!['true', 'false'].includes(opts.leaderElection!)) throw new UsageError(`--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION=${JSON.stringify(opts.leaderElection)}: expected true or false`);
-      const leaseSeconds = Number(opts.leaseDuration);
-      if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 300) {
-        throw new UsageError(`--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION=${JSON.stringify(opts.leaseDuration)}: expected whole seconds from 3 to 300`);
-      }
+      const settings = parseOperatorSettings(opts);
       const { loadKubeConfig } = await import('../../operator/kube/config.js');
       let kc;
       try {
@@ -34,6 +29,26 @@ export function addOperatorCommand(program: Command): void {
         throw new UsageError((err as Error).message);
       }
       const { runOperator } = await import('../../operator/run.js');
-      await runOperator({ ...opts, listen, kc });
+      await runOperator(settings, kc);
     });
+}
+
+/** The command's options, checked: every value named by the flag or variable it came from. */
+export function parseOperatorSettings(opts: Record<string, string | undefined>): OperatorSettings {
+  const listen = parseListen({ value: opts.listen, from: '--listen/CONFIGSTORE_OPERATOR_LISTEN' });
+  if (!levels.includes(opts.logLevel!)) throw new UsageError(`--log-level/CONFIGSTORE_LOG_LEVEL=${JSON.stringify(opts.logLevel)}: expected one of ${levels.join(', ')}`);
+  if (!['true', 'false'].includes(opts.leaderElection!)) throw new UsageError(`--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION=${JSON.stringify(opts.leaderElection)}: expected true or false`);
+  const leaseSeconds = Number(opts.leaseDuration);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 300) {
+    throw new UsageError(`--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION=${JSON.stringify(opts.leaseDuration)}: expected whole seconds from 3 to 300`);
+  }
+  return {
+    listen,
+    watchNamespace: opts.watchNamespace || undefined,
+    leaderElection: opts.leaderElection === 'true',
+    leaseName: opts.leaseName ?? 'configstore-operator',
+    leaseDurationSeconds: leaseSeconds,
+    leaseNamespace: opts.leaseNamespace || undefined,
+    logLevel: opts.logLevel!,
+  };
 }

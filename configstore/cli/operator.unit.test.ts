@@ -1,0 +1,40 @@
+// `configstore operator` settings: typed once, every bad value refused with the flag or
+// variable it came from (the command's defaults are commander's, as a user gets them).
+import { describe, expect, it } from 'vitest';
+import { parseOperatorSettings } from './operator.js';
+import { UsageError } from './usage.js';
+
+const defaults = { listen: '0.0.0.0:8080', leaderElection: 'true', leaseName: 'configstore-operator', leaseDuration: '15', logLevel: 'info' };
+
+describe('operator settings', () => {
+  it('types the defaults and the values given', () => {
+    expect(parseOperatorSettings(defaults)).toEqual({
+      listen: { host: '0.0.0.0', port: 8080 },
+      watchNamespace: undefined,
+      leaderElection: true,
+      leaseName: 'configstore-operator',
+      leaseDurationSeconds: 15,
+      leaseNamespace: undefined,
+      logLevel: 'info',
+    });
+    expect(parseOperatorSettings({ ...defaults, watchNamespace: 'team-a', leaderElection: 'false', leaseDuration: '30', leaseNamespace: 'ops' })).toMatchObject({
+      watchNamespace: 'team-a',
+      leaderElection: false,
+      leaseDurationSeconds: 30,
+      leaseNamespace: 'ops',
+    });
+    // an empty variable (a chart value left blank) means unset
+    expect(parseOperatorSettings({ ...defaults, watchNamespace: '' }).watchNamespace).toBeUndefined();
+  });
+
+  it.each([
+    [{ listen: 'localhost' }, '--listen/CONFIGSTORE_OPERATOR_LISTEN="localhost": expected host:port'],
+    [{ logLevel: 'loud' }, '--log-level/CONFIGSTORE_LOG_LEVEL="loud": expected one of'],
+    [{ leaderElection: 'yes' }, '--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION="yes": expected true or false'],
+    [{ leaseDuration: '2' }, '--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION="2": expected whole seconds from 3 to 300'],
+    [{ leaseDuration: '1.5' }, 'expected whole seconds from 3 to 300'],
+  ])('refuses %j', (bad, message) => {
+    expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(UsageError);
+    expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(message);
+  });
+});
