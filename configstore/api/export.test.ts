@@ -16,7 +16,7 @@ import type { Log } from '../log.js';
 import { listAll, readAll } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { ExportHeader, ExportObjectLine, ExportTrailer } from '../types/export.js';
-import { remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 const pub = 'public' as const;
 const noCheckpoints = { checkpoint: false as const };
