@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient, isolatedBucket } from '../../scripts/localenv/testenv.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import { Checkpointer } from '../datamanager/checkpoint.js';
 import { validateExport } from '../datamanager/exportformat.js';
 import { compareIds, readManifest, snapshotLayout } from '../datamanager/snapshot.js';

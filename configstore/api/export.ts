@@ -11,7 +11,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import type { Checkpointer } from '../datamanager/checkpoint.js';
 import { exportChunks, type RawLines } from '../datamanager/exportformat.js';
 import { readDataChunks, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';

@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
 import { ExportFormatError } from '../datamanager/exportformat.js';
+import { importRules } from '../action/importchecks.js';
 import { importExport } from '../datamanager/importer.js';
 import { exportContentType } from '../types/export.js';
 import { BadRequestError } from '../errors.js';
@@ -75,6 +76,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
       try {
         return await importExport(
           { etcd: source.etcd, objectStorage: source.objectStorage, keys: source.keys, log: req.log },
+          importRules,
           body.chunks,
           { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}), ...(req.query.sha256 ? { expectSha256: req.query.sha256 } : {}) },
         );

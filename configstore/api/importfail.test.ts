@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import { listAll } from '../objectstorage/objectstorage.js';
 import { exportFormatVersion, exportHeaderKind, exportTrailerKind } from '../types/export.js';
 import { etcdKeys } from '../types/etcd.js';

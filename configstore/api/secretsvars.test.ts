@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project, VariableValue } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
-import { DataType } from '../action/datatypes.js';
+import { DataType } from '../types/datatypes.js';
 import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 import { countingConflicts, synced } from '../../testsupport/concurrency.js';
 
