@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // .dependency-cruiser.cjs: a CommonJS config file (dependency-cruiser loads it with require)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['configstore/client/**/*.ts', 'configstore/types/**/*.ts', 'configstore/errors.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,33 +1,9 @@
-// The data types stored by the datamanager (WAL actions, snapshots, export lines). A
-// stored object's JSON may carry `name` and `parentId`: readdb indexes both, and
-// names are unique among objects of one type with the same parent.
-export const DataType = {
-  user: 'user',
-  userToken: 'usertoken',
-  linkedAccount: 'linkedaccount',
-  org: 'org',
-  orgMember: 'orgmember',
-  remoteSource: 'remotesource',
-  projectGroup: 'projectgroup',
-  project: 'project',
-  secret: 'secret',
-  variable: 'variable',
-} as const;
-export type DataType = (typeof DataType)[keyof typeof DataType];
+// The change groups a write names (optimistic concurrency, README "Storage in one
+// paragraph"). The data types themselves are configstore/types/datatypes.ts, re-exported here
+// for the action files that import both from one place.
+import type { DataType } from '../types/datatypes.js';
 
-/** Every data type, in the order an export writes them (parents before children). */
-export const allDataTypes: DataType[] = [
-  DataType.remoteSource,
-  DataType.user,
-  DataType.userToken,
-  DataType.linkedAccount,
-  DataType.org,
-  DataType.orgMember,
-  DataType.projectGroup,
-  DataType.project,
-  DataType.secret,
-  DataType.variable,
-];
+export { allDataTypes, DataType } from '../types/datatypes.js';
 
 /** Change group guarding an object's existence: writes that depend on it name it. */
 export const idGroup = (id: string) => `id/${id}`;

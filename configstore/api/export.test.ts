@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient, isolatedBucket } from '../../scripts/localenv/testenv.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import { Checkpointer } from '../datamanager/checkpoint.js';
 import { validateExport } from '../datamanager/exportformat.js';
 import { compareIds, readManifest, snapshotLayout } from '../datamanager/snapshot.js';
@@ -16,7 +16,7 @@ import type { Log } from '../log.js';
 import { listAll, readAll } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { ExportHeader, ExportObjectLine, ExportTrailer } from '../types/export.js';
-import { remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 const pub = 'public' as const;
 const noCheckpoints = { checkpoint: false as const };

@@ -8,8 +8,9 @@ import { validateExport } from '../datamanager/exportformat.js';
 import { snapshotLayout } from '../datamanager/snapshot.js';
 import { listAll } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
-import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { manyUsers, seedSnapshot } from './testsnapshot.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { manyUsers, seedSnapshot } from '../../testsupport/snapshot.js';
 
 describe('an export while its snapshot is replaced and collected', () => {
   let cluster: TestCluster;

@@ -12,7 +12,8 @@ import { listAll, type ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { CreateRemoteSourceRequest } from '../types/index.js';
 import type { InstanceMode } from '../types/maintenance.js';
-import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 const pub = 'public' as const;
 const noCheckpoints = { checkpoint: false as const };
@@ -32,7 +33,7 @@ function build(header: string, objects: string[]): Buffer {
 }
 
 function inMode(instances: TestInstance[], mode: InstanceMode): Promise<true> {
-  return eventually(async () => (instances.every((i) => i.server.maintenance.mode === mode) ? true : undefined), 15_000);
+  return eventually(async () => (instances.every((i) => i.server.maintenance.mode === mode) ? true : undefined), { timeoutMs: 15_000 });
 }
 
 async function stagedKeys(ost: ObjectStorage): Promise<string[]> {

@@ -1,7 +1,7 @@
 // POST /api/v1alpha/import: replaces every object with those of an export,
 // only in maintenance mode; `?dryRun=true` only validates, in any mode. The body streams
-// (ndjson, or gzip by content type or Content-Encoding) straight into the importer:
-// neither the global body limit nor any buffering applies.
+// (ndjson, or gzip by content type or Content-Encoding) straight into the importer
+// (action/dataops.ts importData): neither the global body limit nor any buffering applies.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { finished, PassThrough, Stream, type Readable } from 'node:stream';
@@ -9,11 +9,10 @@ import { createGunzip } from 'node:zlib';
 import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
 import { ExportFormatError } from '../datamanager/exportformat.js';
-import { importExport } from '../datamanager/importer.js';
 import { exportContentType } from '../types/export.js';
 import { BadRequestError } from '../errors.js';
 import { contextOf } from './context.js';
-import type { ExportSource } from './export.js';
+import { importData, type DataSource } from '../action/dataops.js';
 
 const ImportQuery = Type.Object(
   {
@@ -30,7 +29,7 @@ const maxImportBytes = 10 * 1024 ** 3;
 /** How long a refused import keeps reading the rest of the body, so the client sees the answer. */
 const drainMs = 10_000;
 
-export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> = async (app, { source }) => {
+export const importRoutes: FastifyPluginAsyncTypebox<{ source: DataSource }> = async (app, { source }) => {
   // the body goes to the handler as the raw request stream (this plugin's routes only);
   // JSON is not an export: 415 naming the types to send
   app.removeContentTypeParser('application/json');
@@ -73,10 +72,11 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: ExportSource }> =
       const signal = contextOf(reply).signal;
       const body = bodyOf(req, payload);
       try {
-        return await importExport(
-          { etcd: source.etcd, objectStorage: source.objectStorage, keys: source.keys, log: req.log },
+        return await importData(
+          source,
           body.chunks,
           { dryRun: req.query.dryRun ?? false, ...(signal ? { signal } : {}), ...(req.query.sha256 ? { expectSha256: req.query.sha256 } : {}) },
+          req.log,
         );
       } catch (err) {
         body.release();

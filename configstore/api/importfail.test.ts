@@ -8,12 +8,13 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import { listAll } from '../objectstorage/objectstorage.js';
 import { exportFormatVersion, exportHeaderKind, exportTrailerKind } from '../types/export.js';
 import { etcdKeys } from '../types/etcd.js';
-import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { manyUsers, seedSnapshot } from './testsnapshot.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { manyUsers, seedSnapshot } from '../../testsupport/snapshot.js';
 
 const users = 5000;
 
@@ -59,14 +60,14 @@ describe('an import failing mid-body', () => {
     for await (const o of listAll(cluster.storage, 'snapshots/')) if (o.key.includes('/0000000001-')) keys.push(o.key);
     return keys;
   }
-  const inMode = (mode: 'normal' | 'maintenance') => eventually(async () => (c.server.maintenance.mode === mode ? true : undefined), 15_000);
+  const inMode = (mode: 'normal' | 'maintenance') => eventually(async () => (c.server.maintenance.mode === mode ? true : undefined), { timeoutMs: 15_000 });
 
   /** Sends the export up to past its users, waits until the server has staged them, runs `meanwhile`, sends the rest. */
   async function interrupted(meanwhile: () => Promise<void>): Promise<Answer> {
     const up = upload(c.url);
     try {
       await up.write(exp.body.subarray(0, exp.afterUsers));
-      await eventually(async () => ((await staged()).length > 0 ? true : undefined), 30_000);
+      await eventually(async () => ((await staged()).length > 0 ? true : undefined), { timeoutMs: 30_000 });
       await meanwhile();
     } catch (err) {
       up.abort(); // else the import waits for the rest, holding the lock
@@ -81,7 +82,7 @@ describe('an import failing mid-body', () => {
     await inMode('normal');
     expect((await c.client.getUser('old')).name).toBe('old');
     expect((await remoteError(c.client.getUser('seeded0'))).httpStatus).toBe(404);
-    await eventually(async () => ((await staged()).length === 0 ? true : undefined), 10_000);
+    await eventually(async () => ((await staged()).length === 0 ? true : undefined), { timeoutMs: 10_000 });
   }
 
   beforeAll(async () => {
@@ -148,10 +149,10 @@ describe('an import failing mid-body', () => {
     const first = exp.body.subarray(0, exp.afterUsers);
     const up = upload(c.url, gzip);
     await up.write(gzip ? gzipSync(first) : first);
-    await eventually(async () => ((await staged()).length > 0 ? true : undefined), 30_000);
+    await eventually(async () => ((await staged()).length > 0 ? true : undefined), { timeoutMs: 30_000 });
     up.abort();
     // the import gives up and its files go; the server goes on
-    await eventually(async () => ((await staged()).length === 0 ? true : undefined), 10_000);
+    await eventually(async () => ((await staged()).length === 0 ? true : undefined), { timeoutMs: 10_000 });
     expect((await fetch(`${c.url}/readyz`)).ok).toBe(true);
     await oldDataServed();
   });

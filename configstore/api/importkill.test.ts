@@ -10,8 +10,9 @@ import { snapshotFormatVersion, writeDataFile, writeManifest, type SnapshotEntry
 import type { SnapshotPointer } from '../datamanager/state.js';
 import type { PosixObjectStorage } from '../objectstorage/posix.js';
 import { etcdKeys } from '../types/etcd.js';
-import { spawnCli } from '../cli/testcli.js';
-import { eventually, testCluster, type TestCluster } from './testinstance.js';
+import { spawnCli } from '../../testsupport/cli.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { testCluster, type TestCluster } from '../../testsupport/instance.js';
 
 const newUsers = 20_000;
 const id = (prefix: string, i: number) => `00000000-0000-4000-${prefix}-${i.toString(16).padStart(12, '0')}`;
@@ -58,7 +59,7 @@ async function serve(cluster: TestCluster): Promise<{ url: string; kill(): Promi
     'inherit',
   );
   const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000);
+  await eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), { timeoutMs: 60_000 });
   return {
     url,
     kill: async () => {
@@ -98,7 +99,7 @@ describe('import under SIGKILL', () => {
         } finally {
           etcd.close();
         }
-      }, 30_000);
+      }, { timeoutMs: 30_000 });
       const server = await serve(target);
       const client = new ConfigStoreClient(server.url);
       const importing = client.importStream(exported).then(
@@ -110,7 +111,7 @@ describe('import under SIGKILL', () => {
       await importing;
       // what a fresh instance serves: all old or all new
       const check = await target.start({ checkpoint: false });
-      await eventually(async () => (check.server.ready() ? true : undefined), 30_000);
+      await eventually(async () => (check.server.ready() ? true : undefined), { timeoutMs: 30_000 });
       const etcd = etcdClient();
       const epoch = JSON.parse((await etcd.get(etcdKeys(target.prefix).snapshot).string()) ?? '{"epoch":0}').epoch as number;
       etcd.close();
@@ -129,7 +130,7 @@ describe('import under SIGKILL', () => {
     expect(outcomes[0]).toMatch(/old$/); // killed 50 ms in: nothing switched
     // an import that is let finish wins (the lock a killed import held expires first)
     const server = await serve(target);
-    const result = await eventually(() => new ConfigStoreClient(server.url).importStream(exported), 90_000);
+    const result = await eventually(() => new ConfigStoreClient(server.url).importStream(exported), { timeoutMs: 90_000 });
     expect(result.objects).toBe(2 * newUsers);
     await server.kill();
     const after = await target.start({ checkpoint: false });

@@ -7,14 +7,15 @@ import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { InstanceRegistry } from '../datamanager/registry.js';
 import { etcdKeys } from '../types/etcd.js';
 import type { MaintenanceStatus } from '../types/maintenance.js';
-import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 /** The status once every live instance is in the requested mode (and there are `count`). */
 function settled(client: ConfigStoreClient, count: number, timeoutMs = 15_000): Promise<MaintenanceStatus> {
   return eventually(async () => {
     const s = await client.getMaintenance();
     return s.allInstancesInRequestedMode && s.instances.length === count ? s : undefined;
-  }, timeoutMs);
+  }, { timeoutMs });
 }
 
 describe('maintenance mode on three instances', () => {
@@ -215,7 +216,7 @@ describe('maintenance mode on three instances', () => {
       await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? true : undefined));
       ghost.abandon(); // keepalives stop, as when the process is killed
       const started = Date.now();
-      await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? undefined : true), 8000);
+      await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? undefined : true), { timeoutMs: 8000 });
       expect(Date.now() - started).toBeGreaterThan(500); // it was the lease, not a delete
     } finally {
       etcd.close();

@@ -5,7 +5,8 @@ import { etcdClient, localEnv } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
 import { NamedRef, pathRefPatterns } from '../types/names.js';
 import { createServer, type ConfigStoreServer } from './server.js';
-import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 describe('observability and admin guard', () => {
   let cluster: TestCluster;

@@ -1,8 +1,8 @@
 // Orgs and org members end to end on the real etcd, on two instances sharing one prefix.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteError } from '../client/index.js';
-import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { countingConflicts, synced } from './testconcurrency.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { countingConflicts, synced } from '../../testsupport/concurrency.js';
 
 describe('orgs API on two instances', () => {
   let cluster: TestCluster;

@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateProjectRequest, LinkedAccount, RemoteSource } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
-import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { countingConflicts, synced } from './testconcurrency.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { countingConflicts, synced } from '../../testsupport/concurrency.js';
 
 const pub = 'public' as const;
 

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteError } from '../client/index.js';
 import type { CreateRemoteSourceRequest } from '../types/remotesource.js';
-import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { synced } from './testconcurrency.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { synced } from '../../testsupport/concurrency.js';
 
 const gitea = (name: string): CreateRemoteSourceRequest => ({ name, type: 'gitea', apiUrl: 'https://gitea.example.com/api', authType: 'password' });
 const github = (name: string): CreateRemoteSourceRequest => ({

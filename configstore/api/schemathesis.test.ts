@@ -11,7 +11,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStoreClient } from '../client/index.js';
-import { eventually, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 const schemathesis = join(homedir(), '.cache/configstore/venv/bin/schemathesis');
 const here = import.meta.dirname;
@@ -115,7 +116,7 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
   it('in maintenance mode answers resource routes only with 503 maintenanceMode, and no other 5xx', { timeout: 240_000 }, async () => {
     const admin = new ConfigStoreClient(instance.url, { token: adminToken });
     await admin.enableMaintenance({ owner: 'fuzz' });
-    await eventually(async () => (instance.server.maintenance.mode === 'maintenance' ? true : undefined), 15_000);
+    await eventually(async () => (instance.server.maintenance.mode === 'maintenance' ? true : undefined), { timeoutMs: 15_000 });
     try {
       // DELETE would end maintenance; PUT by another owner is a 409, by none the default owner's
       const r = await fuzz(

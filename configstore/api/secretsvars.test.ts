@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project, VariableValue } from '../types/index.js';
 import type { RemoteError } from '../client/index.js';
-import { DataType } from '../action/datatypes.js';
-import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { countingConflicts, synced } from './testconcurrency.js';
+import { DataType } from '../types/datatypes.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { countingConflicts, synced } from '../../testsupport/concurrency.js';
 
 const pub = 'public' as const;
 const internal = (data: Record<string, string>) => ({ type: 'internal' as const, data });

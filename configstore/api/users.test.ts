@@ -13,8 +13,9 @@ import { Org, OrgMemberData } from '../types/org.js';
 import { RemoteSource as RemoteSourceSchema, type RemoteSource } from '../types/remotesource.js';
 import { UserTokenData } from '../types/token.js';
 import { User } from '../types/user.js';
-import { eventually, raw, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
-import { countingConflicts, synced } from './testconcurrency.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { raw, remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { countingConflicts, synced } from '../../testsupport/concurrency.js';
 
 describe('users API on two instances', () => {
   let cluster: TestCluster;

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient } from '../../scripts/localenv/testenv.js';
 import { etcdKeys } from '../types/etcd.js';
-import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from './testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 
 /** Holds the next datamanager commit of `instance` until `release()`; `held` resolves when one is waiting. */
 function holdNextCommit(instance: TestInstance) {
@@ -58,11 +59,11 @@ describe('a write planned before an import', () => {
     await hold.held;
 
     await inst.client.enableMaintenance({ owner: 'restore' });
-    await eventually(async () => (inst.server.maintenance.mode === 'maintenance' ? true : undefined), 10_000);
+    await eventually(async () => (inst.server.maintenance.mode === 'maintenance' ? true : undefined), { timeoutMs: 10_000 });
     const imported = await inst.client.importStream(backup);
     expect(imported.objects).toBeGreaterThan(0);
     await inst.client.disableMaintenance({ owner: 'restore' });
-    await eventually(async () => (inst.server.maintenance.mode === 'normal' ? true : undefined), 10_000);
+    await eventually(async () => (inst.server.maintenance.mode === 'normal' ? true : undefined), { timeoutMs: 10_000 });
 
     hold.release();
     const outcome = await creating;
@@ -117,7 +118,7 @@ describe('an instance out of the registry', () => {
       await eventually(async () => {
         await inst.server.registry.publish();
         return inst.server.registry.registered ? true : undefined;
-      }, 15_000);
+      }, { timeoutMs: 15_000 });
       expect((await inst.client.createUser({ name: 'after' })).name).toBe('after');
       expect((await inst.client.listUsers()).items.map((u) => u.name)).toEqual(['after', 'before']);
     } finally {

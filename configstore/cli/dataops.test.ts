@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateExport } from '../datamanager/exportformat.js';
 import { readAll } from '../objectstorage/index.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
-import { eventually, remoteError, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
-import { finishedWithin, spawnCli, type CliExit } from './testcli.js';
-import { s3Proxy } from './tests3proxy.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { remoteError, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { finishedWithin, spawnCli, type CliExit } from '../../testsupport/cli.js';
+import { s3Proxy } from '../../testsupport/s3proxy.js';
 
 type Exit = CliExit;
 
@@ -155,7 +156,7 @@ describe('configstore export, import and maintenance', () => {
       expect(exit.code).toBe(1);
       // nothing changed: alice is there, no zlice
       await instance.client.disableMaintenance({ owner: 'sha-test' });
-      await eventually(async () => (instance.server.maintenance.mode === 'normal' ? true : undefined), 10_000);
+      await eventually(async () => (instance.server.maintenance.mode === 'normal' ? true : undefined), { timeoutMs: 10_000 });
       expect((await instance.client.getUser('alice')).name).toBe('alice');
       expect((await remoteError(instance.client.getUser('zlice'))).status).toBe(404);
       // the client's own option: a wrong sha256 is refused, the right one accepted

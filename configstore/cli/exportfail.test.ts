@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { readAll } from '../objectstorage/objectstorage.js';
-import { eventually, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
-import { exportObjects, manyUsers, seedSnapshot } from '../api/testsnapshot.js';
-import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
-import { s3Proxy } from './tests3proxy.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
+import { exportObjects, manyUsers, seedSnapshot } from '../../testsupport/snapshot.js';
+import { finishedWithin, spawnCli, type CliRun } from '../../testsupport/cli.js';
+import { s3Proxy } from '../../testsupport/s3proxy.js';
 
 /** The command to its end (killed after a minute: a case fails rather than hangs). */
 const finished = (run: CliRun) => finishedWithin(run, 60_000);
@@ -116,7 +117,7 @@ describe('configstore export failures', () => {
       const run = spawnCli(['export', '--to', join(dir, name)], { CONFIGSTORE_SERVER: `http://${proxy.address}` });
       // the CLI writes its temp file beside the destination as the stream comes: cut once it holds bytes
       const temp = join(dir, `.${name}.${run.child.pid}.tmp`);
-      const written = await eventually(async () => ((await stat(temp)).size > 0 ? (await stat(temp)).size : undefined), 30_000);
+      const written = await eventually(async () => ((await stat(temp)).size > 0 ? (await stat(temp)).size : undefined), { timeoutMs: 30_000 });
       proxy.cut();
       const exit = await finished(run);
       expect(exit.code, `${written} bytes written before the cut; ${exit.stderr}`).toBe(1);

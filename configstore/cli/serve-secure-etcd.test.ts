@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureEtcdClient, startEtcd, type EtcdServer } from '../../scripts/localenv/etcd.js';
 import { freePort, stopProcess } from '../../scripts/localenv/process.js';
 import { binary, ensureTools } from '../../scripts/localenv/tools.js';
-import { eventually } from '../api/testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
 import { etcdKeys } from '../types/index.js';
-import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
+import { finishedWithin, spawnCli, type CliRun } from '../../testsupport/cli.js';
 
 describe('configstore serve on a TLS + password etcd', () => {
   let dir: string;
@@ -49,7 +49,7 @@ describe('configstore serve on a TLS + password etcd', () => {
 
   it('serves with the credentials directory: writes, reads, and its registry entry in etcd', async () => {
     const { run, url, instance } = await serve(credentials('good'));
-    await eventually(async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
+    await eventually(async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), { timeoutMs: 30_000 });
     const created = await fetch(`${url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"tls-user"}' });
     expect(created.status).toBe(201);
     expect(await (await fetch(`${url}/api/v1alpha/users/tls-user`)).json()).toMatchObject({ name: 'tls-user' });
@@ -68,8 +68,8 @@ describe('configstore serve on a TLS + password etcd', () => {
   it('with a wrong password stays unready and logs why', async () => {
     const creds = credentials('wrong-password', [], { password: 'not-the-password' });
     const { run, url } = await serve(creds);
-    await eventually(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
-    await eventually(async () => (/authentication failed/.test(run.output().stdout) ? true : undefined), 20_000);
+    await eventually(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), { timeoutMs: 30_000 });
+    await eventually(async () => (/authentication failed/.test(run.output().stdout) ? true : undefined), { timeoutMs: 20_000 });
     expect((await fetch(`${url}/readyz`)).status).toBe(503);
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/localenv/process.js';
 import { isolatedEtcdPrefix, localEnv } from '../../scripts/localenv/testenv.js';
-import { eventually } from '../api/testinstance.js';
-import { finishedWithin, spawnCli, type CliRun } from './testcli.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { finishedWithin, spawnCli, type CliRun } from '../../testsupport/cli.js';
 
 const status = async (url: string) => (await fetch(url)).status;
 
@@ -74,7 +74,7 @@ describe('configstore serve', () => {
       POD_NAME: 'cli-test-0',
     });
     running.push(run);
-    await eventually(async () => ((await status(`${url}/readyz`)) === 200 ? true : undefined), 30_000);
+    await eventually(async () => ((await status(`${url}/readyz`)) === 200 ? true : undefined), { timeoutMs: 30_000 });
 
     const created = await fetch(`${url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"alice"}' });
     expect(created.status).toBe(201);
@@ -136,7 +136,7 @@ describe('configstore serve', () => {
         CONFIGSTORE_OBJECT_STORAGE: `file://${dir}/objects`,
       });
       running.push(run);
-      await eventually(async () => ((await status(`${url}/healthz`)) === 200 ? true : undefined), 30_000);
+      await eventually(async () => ((await status(`${url}/healthz`)) === 200 ? true : undefined), { timeoutMs: 30_000 });
       await new Promise((r) => setTimeout(r, 1000)); // let a few sync attempts fail
       expect(await status(`${url}/readyz`)).toBe(503);
       const api = await fetch(`${url}/api/v1alpha/users`);
@@ -144,7 +144,7 @@ describe('configstore serve', () => {
       expect(await api.json()).toEqual({ message: 'configstore is not ready: the read model is not synced with etcd yet', code: 'notReady' });
 
       open = true;
-      await eventually(async () => ((await status(`${url}/readyz`)) === 200 ? true : undefined), 30_000);
+      await eventually(async () => ((await status(`${url}/readyz`)) === 200 ? true : undefined), { timeoutMs: 30_000 });
       const created = await fetch(`${url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"carol"}' });
       expect(created.status).toBe(201);
 

@@ -13,7 +13,7 @@ import {
   type ExportObjectLine,
   type ExportTrailer,
 } from '../types/export.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 
 const chunkBytes = 64 * 1024;
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ExportHeader, ExportObjectLine } from '../types/export.js';
-import { allDataTypes } from '../action/datatypes.js';
+import { allDataTypes } from '../types/datatypes.js';
 import { ExportFormatError, exportChunks, ExportReader, validateExport, type RawLines } from './exportformat.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { compareIds, readDataChunks, readDataFile } from './snapshot.js';

@@ -1,19 +1,17 @@
 // Import: an export streamed into a new snapshot under a new epoch, switched to
 // with ONE etcd transaction that also drops every WAL entry. The stream goes through the
 // ExportReader (format, order, uniqueness, trailer) while each type's objects are checked
-// against their stored schema, references and the API's own rules (action/: a project's
-// linked account is of its remote source, …) and written straight into that type's data
-// file: memory holds the ids (and a few names) seen, never the objects. Anything wrong →
-// a 400 naming the line, the staged files are deleted, and nothing changed.
+// against their stored schema, references and the API's own rules (ImportRules, given by
+// action/importchecks.ts: a project's config type, a secret's or variable's fields) and
+// written straight into that type's data file: memory holds the ids (and a few names)
+// seen, never the objects. Anything wrong → a 400 naming the line, the staged files are
+// deleted, and nothing changed.
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type, { type TSchema } from 'typebox';
-import { allDataTypes, DataType } from '../action/datatypes.js';
-import { checkConfigType } from '../action/projects.js';
-import { secretKind } from '../action/secrets.js';
-import { variableKind } from '../action/variables.js';
+import { allDataTypes, DataType } from '../types/datatypes.js';
 import { BadRequestError, ConflictError, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
@@ -45,6 +43,20 @@ export interface ImportTarget {
   log: Log;
 }
 
+/**
+ * The API's own rules that an import applies to every object too, so that an import never
+ * stores what the API would refuse. They belong to the resources (action/): the caller
+ * passes them in (action/importchecks.ts), this layer only runs them. Each throws a
+ * BadRequestError (its message is reported with the object's line) when the rule is broken.
+ */
+export interface ImportRules {
+  /** A project's `remoteRepositoryConfigType`. */
+  projectConfigType(type: string): void;
+  /** A secret's name, type and data. */
+  secret(name: string, fields: Pick<Secret, 'type' | 'data'>): void;
+  /** A variable's name and values. */
+  variable(name: string, fields: Pick<Variable, 'values'>): void;
+}
 
 /** How long an import waits for a running checkpoint (which holds the same lock). */
 const lockWaitMs = 20_000;
@@ -78,6 +90,8 @@ const validators: Record<DataType, ValidateFunction> = {
  */
 class ImportChecker {
   private readonly index = new ImportIndex();
+
+  constructor(private readonly rules: ImportRules) {}
 
   close(): void {
     this.index.close();
@@ -145,7 +159,7 @@ class ImportChecker {
           }
         }
         try {
-          checkConfigType(d.remoteRepositoryConfigType!);
+          this.rules.projectConfigType(d.remoteRepositoryConfigType!);
         } catch (err) {
           throw this.ruleBroken(o, line, err);
         }
@@ -155,8 +169,8 @@ class ImportChecker {
         this.ref(o, line, d.parentType === 'project' ? DataType.project : DataType.projectGroup, d.parentId, 'parentId');
         this.named(o, line, d, d.parentId!, type);
         try {
-          if (type === DataType.secret) secretKind.validate(d.name!, o.data as unknown as Pick<Secret, 'type' | 'data'>);
-          else variableKind.validate(d.name!, o.data as unknown as Pick<Variable, 'values'>);
+          if (type === DataType.secret) this.rules.secret(d.name!, o.data as unknown as Pick<Secret, 'type' | 'data'>);
+          else this.rules.variable(d.name!, o.data as unknown as Pick<Variable, 'values'>);
         } catch (err) {
           throw this.ruleBroken(o, line, err);
         }
@@ -218,6 +232,7 @@ class ImportChecker {
  */
 export async function importExport(
   target: ImportTarget,
+  rules: ImportRules,
   input: AsyncIterable<Uint8Array | string>,
   options: { dryRun: boolean; signal?: AbortSignal; /** The sha256 the caller checked: any other export is refused before the switch. */ expectSha256?: string },
 ): Promise<ImportResult> {
@@ -225,7 +240,7 @@ export async function importExport(
   if (options.dryRun) {
     const head = await etcd.get(keys.snapshot).exec();
     const kv = head.kvs[0];
-    const stream = await streamExport(undefined, input, epochOf(kv ? parsePointer(kv.value) : undefined) + 1, BigInt(head.header.revision));
+    const stream = await streamExport(undefined, rules, input, epochOf(kv ? parsePointer(kv.value) : undefined) + 1, BigInt(head.header.revision));
     checkExpected(stream.summary.sha256, options.expectSha256);
     return { ...stream.summary, dryRun: true };
   }
@@ -243,7 +258,7 @@ export async function importExport(
     const revision = BigInt(head.header.revision);
     let manifest: string | undefined;
     try {
-      const { summary, files } = await streamExport(target.objectStorage, input, epoch, revision);
+      const { summary, files } = await streamExport(target.objectStorage, rules, input, epoch, revision);
       checkExpected(summary.sha256, options.expectSha256);
       const createdAt = new Date().toISOString();
       manifest = await writeManifest(target.objectStorage, { formatVersion: snapshotFormatVersion, epoch, revision: String(revision), createdAt, files });
@@ -329,9 +344,9 @@ interface Streamed {
  * Streams the export through the reader and the checker; with an object storage, each
  * type's objects go into a data file of the new snapshot as they come.
  */
-async function streamExport(ost: ObjectStorage | undefined, input: AsyncIterable<Uint8Array | string>, epoch: number, revision: bigint): Promise<Streamed> {
+async function streamExport(ost: ObjectStorage | undefined, rules: ImportRules, input: AsyncIterable<Uint8Array | string>, epoch: number, revision: bigint): Promise<Streamed> {
   const reader = new ExportReader(input);
-  const checker = new ImportChecker();
+  const checker = new ImportChecker(rules);
   try {
     return await streamChecked(ost, reader, checker, epoch, revision);
   } finally {

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdClient, isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { startTcpProxy, type TcpProxy } from '../../scripts/localenv/tcpproxy.js';
-import { eventually, raw, testCluster, type TestCluster, type TestInstance } from '../api/testinstance.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { raw, testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 import { listAll, readAll, type ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import { readManifest, snapshotFormatVersion, snapshotLayout, writeDataFile, writeManifest } from './snapshot.js';
@@ -178,7 +179,7 @@ describe('read model under etcd trouble', () => {
     } finally {
       proxy.heal();
     }
-    const created = await eventually(() => a.client.createUser({ name: 'during' }), 30_000);
+    const created = await eventually(() => a.client.createUser({ name: 'during' }), { timeoutMs: 30_000 });
     expect(created.name).toBe('during');
     expect((await b.client.getUser('during')).id).toBe(created.id);
   });
@@ -206,7 +207,7 @@ describe('read model under etcd trouble', () => {
     await whileCutOff(async () => {
       for (const name of ['missed1', 'missed2', 'missed3']) await b.client.createUser({ name });
     });
-    await eventually(async () => ((await userNames(a)).includes('missed3') ? true : undefined), 30_000);
+    await eventually(async () => ((await userNames(a)).includes('missed3') ? true : undefined), { timeoutMs: 30_000 });
     expect(await userNames(a)).toEqual(expect.arrayContaining(['missed1', 'missed2', 'missed3']));
     // the entries it missed were still in etcd: applied, no rebuild
     expect(a.server.stores.readdb.syncCount).toBe(syncsBefore);
@@ -226,7 +227,7 @@ describe('read model under etcd trouble', () => {
     await eventually(async () => {
       answers.push((await fetch(`${a.url}/api/v1alpha/users/before`)).status, (await fetch(`${a.url}/readyz`)).status);
       return (await userNames(a)).includes('folded3') ? true : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     expect(a.server.stores.readdb.syncCount).toBeGreaterThan(syncsBefore);
     expect(new Set(answers)).toEqual(new Set([200])); // never a 503 while it rebuilt
     expect(await userNames(a)).toEqual(expect.arrayContaining(['before', 'folded1', 'folded2', 'folded3']));
@@ -249,7 +250,7 @@ describe('read model under etcd trouble', () => {
       etcd.close();
     }
     for (const instance of [a, b]) {
-      await eventually(async () => ((await userNames(instance)).join() === 'imported' ? true : undefined), 15_000);
+      await eventually(async () => ((await userNames(instance)).join() === 'imported' ? true : undefined), { timeoutMs: 15_000 });
       expect(instance.server.stores.readdb.currentEpoch).toBe(1);
     }
   });

@@ -11,6 +11,7 @@ import { apiVersion, group, version, type ConfigStoreCluster, type ConfigStoreMa
 import type { LocalEnvState } from '../../scripts/localenv/env.js';
 import { defaultRelease as release, helmInstallOperator, kubeTool, operatorLogs } from '../../scripts/localenv/operator.js';
 import { isolatedBucket, isolatedEtcdPrefix, isolatedNamespace, localEnv } from '../../scripts/localenv/testenv.js';
+import { eventually } from '../../testsupport/eventually.js';
 
 export { release };
 export const adminToken = 'e2e-admin-token-0123456789';
@@ -196,18 +197,21 @@ export async function createMaintenance(w: World, name: string, spec: ConfigStor
   return (await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', body })) as ConfigStoreMaintenance;
 }
 
-/** Polls until `probe` returns a value (not undefined/false), or fails with `what`, the state `describe` gives and the operator's logs. */
-export async function until<T>(w: World, what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200, describe?: () => Promise<unknown>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) {
+/**
+ * Polls until `probe` returns a value (not undefined/null/false), or fails with `what`, the state
+ * `describe` gives and the operator's logs. A probe that throws fails at once.
+ */
+export function until<T>(w: World, what: string, probe: () => Promise<T>, timeoutMs = 60_000, everyMs = 200, describe?: () => Promise<unknown>): Promise<Exclude<T, undefined | null | false>> {
+  return eventually(probe, {
+    what,
+    timeoutMs,
+    intervalMs: everyMs,
+    retryErrors: false,
+    describe: async () => {
       const state = describe ? `\n--- state ---\n${JSON.stringify(await describe().catch((e: Error) => e.message), null, 1)}` : '';
-      throw new Error(`timed out waiting for ${what}${state}\n--- operator logs (tail) ---\n${await w.operator.logs()}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+      return `${state}\n--- operator logs (tail) ---\n${await w.operator.logs()}`;
+    },
+  });
 }
 
 /** The S3 location of an export in the backups bucket, as a ConfigStoreMaintenance names it. */

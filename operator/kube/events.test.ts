@@ -2,7 +2,7 @@ import { CoreV1Api, EventsV1Api, type KubeConfig, type V1ConfigMap } from '@kube
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { EventRecorder } from './events.js';
-import { quiet, recordingLog } from './testkube.js';
+import { quiet, recordingLog } from '../../testsupport/kube.js';
 
 describe('EventRecorder on a real kube-apiserver', () => {
   let kc: KubeConfig;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { Informer, type InformerEventType, type InformerOptions } from './informer.js';
-import { eventually, proxiedKubeConfig, quiet, recordingLog, retry429, throwawayCrd, type ThrowawayCrd } from './testkube.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { proxiedKubeConfig, quiet, recordingLog, retry429, throwawayCrd, type ThrowawayCrd } from '../../testsupport/kube.js';
 
 type Seen = { type: InformerEventType; name: string; value?: string };
 
@@ -58,7 +59,7 @@ describe('Informer on a real kube-apiserver', () => {
     await core.createNamespacedConfigMap({ namespace, body: cm('live', 'a', '1') });
     await put('live', 'a', '2');
     await core.deleteNamespacedConfigMap({ namespace, name: 'before' });
-    await eventually(() => seen.length >= 4, 'four events');
+    await eventually(() => seen.length >= 4, { what: 'four events', timeoutMs: 20_000 });
     expect(seen.slice(1)).toEqual([
       { type: 'add', name: 'live', value: '1' },
       { type: 'update', name: 'live', value: '2' },
@@ -79,14 +80,14 @@ describe('Informer on a real kube-apiserver', () => {
     expect(inf.list()).toHaveLength(2);
 
     proxy.cut();
-    await eventually(() => inf.stats.failures >= 2, 'the informer to notice the cut and fail a retry');
+    await eventually(() => inf.stats.failures >= 2, { what: 'the informer to notice the cut and fail a retry', timeoutMs: 20_000 });
     await put('keep', 'c', '2');
     await core.deleteNamespacedConfigMap({ namespace, name: 'gone' });
     await core.createNamespacedConfigMap({ namespace, body: cm('new', 'c', '1') });
     expect(inf.get(namespace, 'keep')!.data!.v).toBe('1'); // still cut off
     proxy.heal();
 
-    await eventually(() => inf.get(namespace, 'new') && !inf.get(namespace, 'gone'), 'the changes made during the cut');
+    await eventually(() => inf.get(namespace, 'new') && !inf.get(namespace, 'gone'), { what: 'the changes made during the cut', timeoutMs: 20_000 });
     expect(inf.get(namespace, 'keep')!.data!.v).toBe('2');
     expect(log.lines.some((l) => l.level === 'warn' && /retrying/.test(l.msg))).toBe(true);
   });
@@ -96,10 +97,10 @@ describe('Informer on a real kube-apiserver', () => {
     inf.start();
     await inf.waitForSync(10_000);
     const watches = inf.stats.watches;
-    await eventually(() => inf.stats.watchdogRestarts >= 2, 'two watchdog restarts', 15_000);
+    await eventually(() => inf.stats.watchdogRestarts >= 2, { what: 'two watchdog restarts', timeoutMs: 15_000 });
     expect(inf.stats.watches).toBeGreaterThanOrEqual(watches + 2);
     await core.createNamespacedConfigMap({ namespace, body: cm('after-watchdog', 'd', '1') });
-    await eventually(() => seen.some((s) => s.name === 'after-watchdog'), 'an event after the restarts');
+    await eventually(() => seen.some((s) => s.name === 'after-watchdog'), { what: 'an event after the restarts', timeoutMs: 20_000 });
   });
 
   it('resync re-delivers every cached object', async () => {
@@ -108,7 +109,7 @@ describe('Informer on a real kube-apiserver', () => {
     const { inf, seen } = configMaps('e', { resyncMs: 700 });
     inf.start();
     await inf.waitForSync(10_000);
-    await eventually(() => seen.filter((s) => s.type === 'resync').length >= 4, 'two periodic resyncs');
+    await eventually(() => seen.filter((s) => s.type === 'resync').length >= 4, { what: 'two periodic resyncs', timeoutMs: 20_000 });
     const resynced = seen.filter((s) => s.type === 'resync').map((s) => s.name);
     expect(resynced.slice(0, 4).sort()).toEqual(['r1', 'r1', 'r2', 'r2']);
   });
@@ -128,7 +129,7 @@ describe('Informer on a real kube-apiserver', () => {
     inf.start();
     await inf.waitForSync(10_000);
     await core.createNamespacedConfigMap({ namespace, body: cm('f2', 'f', '1') });
-    await eventually(() => calls >= 2, 'both events despite the throwing handler');
+    await eventually(() => calls >= 2, { what: 'both events despite the throwing handler', timeoutMs: 20_000 });
     expect(log.lines.filter((l) => l.level === 'error')).toHaveLength(2);
     proxy.cut();
     const t0 = Date.now();
@@ -175,7 +176,7 @@ describe('Informer on a real kube-apiserver', () => {
       inf.restartWatch({ resourceVersion: '1' });
       proxy.heal();
 
-      await eventually(() => !inf.get(namespace, 'w1'), 'the delete seen through the relist');
+      await eventually(() => !inf.get(namespace, 'w1'), { what: 'the delete seen through the relist', timeoutMs: 20_000 });
       expect(inf.stats.lists).toBe(lists + 1);
       expect(seen).toContainEqual({ type: 'delete', name: 'w1' });
       expect(log.lines.some((l) => /too old/.test(l.msg))).toBe(true);

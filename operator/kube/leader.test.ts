@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { LeaderElector } from './leader.js';
-import { eventually, proxiedKubeConfig, quiet } from './testkube.js';
+import { eventually } from '../../testsupport/eventually.js';
+import { proxiedKubeConfig, quiet } from '../../testsupport/kube.js';
 
 const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
 
@@ -60,7 +61,7 @@ describe('LeaderElector on a real kube-apiserver', () => {
   it('elects exactly one of two, writes the lease record, and a crashed leader is replaced after the lease expires', async () => {
     const a = elector('crash', 'a');
     const b = elector('crash', 'b');
-    const leader = await eventually(() => (a.isLeader() ? a : b.isLeader() ? b : undefined), 'a leader');
+    const leader = await eventually(() => (a.isLeader() ? a : b.isLeader() ? b : undefined), { what: 'a leader', timeoutMs: 20_000 });
     const standby = leader === a ? b : a;
     await neverTwoLeaders(a, b, 1500);
     expect(leader.isLeader()).toBe(true);
@@ -73,7 +74,7 @@ describe('LeaderElector on a real kube-apiserver', () => {
 
     await leader.stop({ release: false }); // stops renewing without giving the lease up
     const crashedAt = Date.now();
-    await eventually(() => standby.isLeader(), 'the stand-by to take over', 10_000);
+    await eventually(() => standby.isLeader(), { what: 'the stand-by to take over', timeoutMs: 10_000 });
     const tookMs = Date.now() - crashedAt;
     // it waited for the lease to expire (last renewal ≤ one retry before the crash), but not much longer
     expect(tookMs).toBeGreaterThan(timing.leaseDurationMs - timing.retryPeriodMs - 300);
@@ -85,7 +86,7 @@ describe('LeaderElector on a real kube-apiserver', () => {
   it('release() hands over at once: the stand-by leads within about one retry period', async () => {
     const a = elector('release', 'a');
     const b = elector('release', 'b');
-    const leader = await eventually(() => (a.isLeader() ? a : b.isLeader() ? b : undefined), 'a leader');
+    const leader = await eventually(() => (a.isLeader() ? a : b.isLeader() ? b : undefined), { what: 'a leader', timeoutMs: 20_000 });
     const standby = leader === a ? b : a;
     await new Promise((r) => setTimeout(r, 700)); // the stand-by has seen a renewal
 
@@ -93,24 +94,24 @@ describe('LeaderElector on a real kube-apiserver', () => {
     const releasedAt = Date.now();
     expect(leader.isLeader()).toBe(false);
     expect(leader.history.stopped).toHaveLength(1);
-    await eventually(() => standby.isLeader(), 'the stand-by to take over', 10_000);
+    await eventually(() => standby.isLeader(), { what: 'the stand-by to take over', timeoutMs: 10_000 });
     expect(Date.now() - releasedAt).toBeLessThan(1.2 * timing.retryPeriodMs + 500);
     expect((await readLease('release')).spec).toMatchObject({ holderIdentity: standby.identity, leaseTransitions: 1 });
   });
 
   it('a leader cut off from the apiserver steps down after renewDeadline, before anyone else takes over', async () => {
     const a = elector('partition', 'a', viaProxy);
-    await eventually(() => a.isLeader(), 'a to lead');
+    await eventually(() => a.isLeader(), { what: 'a to lead', timeoutMs: 20_000 });
     const b = elector('partition', 'b');
     await new Promise((r) => setTimeout(r, 1000));
     expect(b.isLeader()).toBe(false);
 
     proxy.cut();
     const cutAt = Date.now();
-    await eventually(() => !a.isLeader(), 'a to step down', 10_000);
+    await eventually(() => !a.isLeader(), { what: 'a to step down', timeoutMs: 10_000 });
     const stoppedAt = a.history.stopped[0]!;
     expect(stoppedAt - cutAt).toBeLessThan(timing.renewDeadlineMs + 700);
-    await eventually(() => b.isLeader(), 'b to take over', 10_000);
+    await eventually(() => b.isLeader(), { what: 'b to take over', timeoutMs: 10_000 });
     expect(b.history.started[0]!).toBeGreaterThan(stoppedAt); // no moment with two leaders
     await neverTwoLeaders(a, b, 1000);
 

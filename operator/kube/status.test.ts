@@ -2,7 +2,7 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { ConflictError, getCondition, isConflict, replaceStatus, retryOnConflict, setCondition, setKstatusConditions, type Condition } from './status.js';
-import { retry429, throwawayCrd, type ThrowawayCrd } from './testkube.js';
+import { retry429, throwawayCrd, type ThrowawayCrd } from '../../testsupport/kube.js';
 
 type Widget = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string }; status?: { phase?: string; conditions?: Condition[] } };
 

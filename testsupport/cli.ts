@@ -1,7 +1,7 @@
 // Test harness: the `configstore` command as a real process, in a clean environment (only
 // what the test gives, plus PATH for tsx), its output collected.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { repoRoot } from '../../scripts/localenv/tools.js';
+import { repoRoot } from '../scripts/localenv/tools.js';
 
 export interface CliExit {
   code: number | null;

@@ -1,9 +1,10 @@
 // Test helpers for operator/kube: a throwaway CRD, a KubeConfig routed through a TCP proxy
-// (to cut the network under a watch), and polling.
+// (to cut the network under a watch).
 import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startTcpProxy, type TcpProxy } from '../../scripts/localenv/tcpproxy.js';
-import { uniqueName } from '../../scripts/localenv/testenv.js';
-import type { Log } from '../../configstore/log.js';
+import { startTcpProxy, type TcpProxy } from '../scripts/localenv/tcpproxy.js';
+import { uniqueName } from '../scripts/localenv/testenv.js';
+import type { Log } from '../configstore/log.js';
+import { eventually } from './eventually.js';
 
 export const quiet: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -12,16 +13,6 @@ export function recordingLog(): Log & { lines: { level: string; msg: string; obj
   const lines: { level: string; msg: string; obj: unknown }[] = [];
   const at = (level: string) => (obj: unknown, msg?: string) => void lines.push({ level, msg: msg ?? String(obj), obj });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as never;
-}
-
-export async function eventually<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export interface ThrowawayCrd {
@@ -67,7 +58,7 @@ export async function throwawayCrd(kc: KubeConfig): Promise<ThrowawayCrd> {
   await eventually(async () => {
     const crd = await ext.readCustomResourceDefinition({ name });
     return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, `CRD ${name} established`);
+  }, { what: `CRD ${name} established`, timeoutMs: 20_000 });
   return {
     group,
     version: 'v1',

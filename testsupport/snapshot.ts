@@ -1,11 +1,11 @@
 // Test harness: a cluster's data written straight into a snapshot, as a checkpoint writes
 // it, for data the API would refuse (as an older version may have stored) or many objects
 // fast. Seed before starting the cluster's instances: they load the snapshot at start.
-import { etcdClient } from '../../scripts/localenv/testenv.js';
-import { snapshotFormatVersion, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from '../datamanager/snapshot.js';
-import type { SnapshotPointer } from '../datamanager/state.js';
-import { etcdKeys } from '../types/etcd.js';
-import type { TestCluster } from './testinstance.js';
+import { etcdClient } from '../scripts/localenv/testenv.js';
+import { snapshotFormatVersion, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from '../configstore/datamanager/snapshot.js';
+import type { SnapshotPointer } from '../configstore/datamanager/state.js';
+import { etcdKeys } from '../configstore/types/etcd.js';
+import type { TestCluster } from './instance.js';
 
 export interface SeedObject {
   type: string;

@@ -4,7 +4,7 @@
 // (a network that drops it), or the whole body replaced (an object rewritten meanwhile).
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { localEnv } from '../../scripts/localenv/testenv.js';
+import { localEnv } from '../scripts/localenv/testenv.js';
 
 export type ReadDamage = 'pass' | 'flip' | 'reset' | { replaceWith: Buffer };
 

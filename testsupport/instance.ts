@@ -4,11 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { ConfigStoreClient, RemoteError } from '../client/index.js';
-import { PosixObjectStorage } from '../objectstorage/posix.js';
-import type { ObjectStorage } from '../objectstorage/objectstorage.js';
-import { isolatedEtcdPrefix, localEnv } from '../../scripts/localenv/testenv.js';
-import { createServer, type ConfigStoreServer, type ServerOptions } from './server.js';
+import { ConfigStoreClient, RemoteError } from '../configstore/client/index.js';
+import { PosixObjectStorage } from '../configstore/objectstorage/posix.js';
+import type { ObjectStorage } from '../configstore/objectstorage/objectstorage.js';
+import { isolatedEtcdPrefix, localEnv } from '../scripts/localenv/testenv.js';
+import { createServer, type ConfigStoreServer, type ServerOptions } from '../configstore/api/server.js';
 
 export interface TestInstance {
   server: ConfigStoreServer;
@@ -76,14 +76,3 @@ export async function raw(url: string, method: string, path: string, body?: stri
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as { message: string; code: string } };
 }
 
-/** Polls `fn` until it returns a value (not undefined, no throw) or `timeoutMs` passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await fn().catch((err: unknown) => void (last = err));
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `; last error: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,8 +1,8 @@
 // Test helpers for concurrent writes on several instances: wait until every read model
 // caught up, and count the commits refused because a change group moved (each one a
 // retry inside runWrite, invisible to the client when a later attempt succeeds).
-import { ConcurrentUpdateError } from '../datamanager/datamanager.js';
-import type { TestInstance } from './testinstance.js';
+import { ConcurrentUpdateError } from '../configstore/datamanager/datamanager.js';
+import type { TestInstance } from './instance.js';
 
 /** Waits until each instance's read model holds every write any of them made. */
 export async function synced(...instances: TestInstance[]): Promise<void> {
