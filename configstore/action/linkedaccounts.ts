@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
 import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
-import { findUser } from './users.js';
+import { findUser } from './lookup.js';
 import { runWrite, type Stores } from './write.js';
 
 const remoteUserGroup = (remoteSourceId: string, remoteUserId: string) => nameGroup(DataType.linkedAccount, remoteSourceId, remoteUserId);

@@ -3,29 +3,16 @@
 // org's and the user's id groups and bumps their children groups (which their deletions
 // check: no orphan); only the membership's own group is checked and bumped, so adding
 // different users to one org at once never conflicts.
-import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import type { MemberRole, Org, OrgMember, OrgMemberData, UserOrg } from '../types/org.js';
 import type { User } from '../types/user.js';
 import type { RequestContext } from '../readdb/readdb.js';
-import type { PutAction } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { findOrg } from './orgs.js';
+import { childrenGroup, DataType, idGroup } from './datatypes.js';
+import { findMembership, findOrg, findUser, memberAction, memberGroup } from './lookup.js';
 import { membershipsOf } from './scans.js';
-import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
-
-export const memberGroup = (orgId: string, userId: string) => nameGroup(DataType.orgMember, orgId, userId);
-
-/** The put action making `userId` a member of `orgId` (a new one, or `existing` with a new role). */
-export function memberAction(orgId: string, userId: string, role: MemberRole, existing?: OrgMemberData): PutAction {
-  const data: OrgMemberData = existing
-    ? { ...existing, role }
-    : { id: randomUUID(), name: userId, parentId: orgId, orgId, userId, role, createdAt: new Date().toISOString() };
-  return { type: 'put', dataType: DataType.orgMember, id: data.id, data: { ...data } };
-}
 
 export function listOrgMembers(ctx: RequestContext, stores: Stores, orgRef: string, query: { limit?: number; cursor?: string }): ListResult<OrgMember> {
   const limit = query.limit ?? 50;
@@ -55,7 +42,7 @@ export async function setOrgMember(
   return runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, orgRef);
     const user = findUser(tx, userRef);
-    const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as OrgMemberData | undefined;
+    const existing = findMembership(tx, org.id, user.id)?.data as OrgMemberData | undefined;
     return {
       actions: [memberAction(org.id, user.id, role, existing)],
       changeGroups: [memberGroup(org.id, user.id)],
@@ -70,7 +57,7 @@ export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRe
   await runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, orgRef);
     const user = findUser(tx, userRef);
-    const existing = tx.getByName(DataType.orgMember, user.id, org.id);
+    const existing = findMembership(tx, org.id, user.id);
     if (!existing) {
       throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: 'memberNotFound' });
     }

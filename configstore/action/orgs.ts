@@ -4,22 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import type { CreateOrgRequest, Org, UpdateOrgRequest } from '../types/org.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { memberAction } from './members.js';
-import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { findOrg, findUser, memberAction, orgKind } from './lookup.js';
+import { checkName } from './namedrefs.js';
 import { createRootGroupAction, findRootGroup, rootGroupDeletion } from './rootgroups.js';
 import { childrenOf } from './scans.js';
-import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
-
-export const orgKind: NamedKind = { type: DataType.org, label: 'org', code: 'org' };
-
-export function findOrg(tx: ReadTx, ref: string): Org {
-  return findNamed<Org>(tx, orgKind, ref);
-}
 
 function nameTaken(name: string): ConflictError {
   return new ConflictError(`org ${JSON.stringify(name)} already exists`, { code: 'orgExists' });

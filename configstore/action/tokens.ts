@@ -7,7 +7,7 @@ import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { findUser } from './users.js';
+import { findUser } from './lookup.js';
 import { runWrite, type Stores } from './write.js';
 
 /**

@@ -4,21 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../errors.js';
 import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { memberGroup } from './members.js';
+import { findUser, memberGroup, userKind } from './lookup.js';
 import { allLinkedAccounts, membershipsOf, projectsUsingLinkedAccounts } from './scans.js';
-import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { checkName } from './namedrefs.js';
 import { createRootGroupAction, rootGroupDeletion } from './rootgroups.js';
 import { runWrite, type Stores } from './write.js';
-
-export const userKind: NamedKind = { type: DataType.user, label: 'user', code: 'user' };
-
-export function findUser(tx: ReadTx, ref: string): User {
-  return findNamed<User>(tx, userKind, ref);
-}
 
 function nameTaken(name: string): ConflictError {
   return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: 'userExists' });
