@@ -7,13 +7,14 @@ import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../types/names.js';
 import type { CreateLinkedAccountRequest, LinkedAccount, LinkedAccountData, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
 import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
 import { findUser } from './lookup.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
+import type { Tx } from './storeddata.js';
 
 const remoteUserGroup = (remoteSourceId: string, remoteUserId: string) => nameGroup(DataType.linkedAccount, remoteSourceId, remoteUserId);
 
@@ -22,14 +23,14 @@ function toApi(stored: LinkedAccountData): LinkedAccount {
   return la;
 }
 
-function findLinkedAccount(tx: ReadTx, userId: string, id: string): LinkedAccountData {
+function findLinkedAccount(tx: Tx, userId: string, id: string): LinkedAccountData {
   if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
-  return found.data as unknown as LinkedAccountData;
+  return found.data;
 }
 
-function checkRemoteUserFree(tx: ReadTx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
+function checkRemoteUserFree(tx: Tx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
   for (const la of everyLinkedAccount(tx)) {
     if (la.id !== exceptId && la.data.remoteSourceId === remoteSourceId && la.data.remoteUserId === remoteUserId) {
       throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
@@ -59,14 +60,12 @@ export async function createLinkedAccount(ctx: RequestContext, stores: Stores, u
   });
 }
 
-export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<LinkedAccount> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<LinkedAccount> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
-    const rows = tx.list(DataType.linkedAccount, { parent: user.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => toApi(r.data as unknown as LinkedAccountData));
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.id) } : { items };
+    // stored with name = id: in id order, the cursor is the last id
+    return listPage(tx, DataType.linkedAccount, user.id, start, toApi);
   });
 }
 

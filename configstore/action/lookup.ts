@@ -5,23 +5,23 @@ import { randomUUID } from 'node:crypto';
 import type { MemberRole, Org, OrgMemberData } from '../types/org.js';
 import type { User } from '../types/user.js';
 import type { PutAction } from '../datamanager/wal.js';
-import type { ReadTx } from '../readdb/readdb.js';
 import { DataType, nameGroup } from './datatypes.js';
 import { findNamed, type NamedKind } from './namedrefs.js';
+import type { Tx } from './storeddata.js';
 
 export const userKind: NamedKind = { type: DataType.user, label: 'user', code: 'user' };
 export const orgKind: NamedKind = { type: DataType.org, label: 'org', code: 'org' };
 
-export function findUser(tx: ReadTx, ref: string): User {
+export function findUser(tx: Tx, ref: string): User {
   return findNamed<User>(tx, userKind, ref);
 }
 
-export function findOrg(tx: ReadTx, ref: string): Org {
+export function findOrg(tx: Tx, ref: string): Org {
   return findNamed<Org>(tx, orgKind, ref);
 }
 
 /** The membership of `userId` in `orgId`: stored with parentId = the org and name = the user's id. */
-export function findMembership(tx: ReadTx, orgId: string, userId: string) {
+export function findMembership(tx: Tx, orgId: string, userId: string) {
   return tx.getByName(DataType.orgMember, userId, orgId);
 }
 

@@ -2,8 +2,8 @@
 // characters, "..") is a 400 before any lookup.
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { isUuid, nameProblem } from '../types/names.js';
-import type { ReadTx } from '../readdb/readdb.js';
 import type { DataType } from './datatypes.js';
+import type { Tx } from './storeddata.js';
 
 /** What the messages call the type: `user "x" does not exist`. */
 export interface NamedKind {
@@ -21,7 +21,7 @@ export function checkNamedRef(kind: NamedKind, ref: string): void {
 }
 
 /** The object `ref` names, or a 404. */
-export function findNamed<T>(tx: ReadTx, kind: NamedKind, ref: string): T {
+export function findNamed<T>(tx: Tx, kind: NamedKind, ref: string): T {
   checkNamedRef(kind, ref);
   const found = isUuid(ref) ? tx.get(kind.type, ref.toLowerCase()) : tx.getByName(kind.type, ref);
   if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(ref)} does not exist`, { code: `${kind.code}NotFound` });

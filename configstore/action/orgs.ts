@@ -6,10 +6,10 @@ import type { ListResult } from '../types/list.js';
 import type { CreateOrgRequest, Org, UpdateOrgRequest } from '../types/org.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findOrg, findUser, memberAction, orgKind } from './lookup.js';
 import { checkName } from './namedrefs.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { createRootGroupAction, findRootGroup, rootGroupDeletion } from './rootgroups.js';
 import { childrenOf } from './scans.js';
 import { runWrite, type Stores } from './write.js';
@@ -43,14 +43,9 @@ export function getOrg(ctx: RequestContext, stores: Stores, ref: string): Org {
   return stores.readdb.do(ctx, (tx) => findOrg(tx, ref));
 }
 
-export function listOrgs(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<Org> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.org, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as Org);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listOrgs(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<Org> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.org, null, start, (org) => org));
 }
 
 /** Renames and/or changes the visibility; the root project group follows the visibility. */

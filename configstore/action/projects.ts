@@ -5,12 +5,13 @@ import { BadRequestError, NotFoundError } from '../errors.js';
 import { isUuid, nameProblem } from '../types/names.js';
 import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext, StoredObject } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { childrenGroup, DataType, idGroup } from './datatypes.js';
 import { childLocation, groupLocation, projectLocation, resolveGroup, resolveProject, type Location, type ProjectData } from './paths.js';
 import { checkName, checkTreeNameFree, configItemsDeletion, treeNameGroup } from './projectgroups.js';
 import { runWrite, type Stores } from './write.js';
+import type { Stored, Tx } from './storeddata.js';
 
 export function projectView(project: ProjectData, loc: Location): Project {
   return { ...project, path: loc.path, parentPath: loc.parentPath!, ownerType: loc.ownerType, ownerId: loc.ownerId, globalVisibility: loc.globalVisibility };
@@ -25,7 +26,7 @@ export function checkConfigType(type: string): void {
   }
 }
 
-function findRemoteSource(tx: ReadTx, ref: string): StoredObject {
+function findRemoteSource(tx: Tx, ref: string): Stored<'remotesource'> {
   if (!isUuid(ref) && nameProblem(ref)) {
     throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: 'invalidRef' });
   }
@@ -35,7 +36,7 @@ function findRemoteSource(tx: ReadTx, ref: string): StoredObject {
 }
 
 /** The linked account, which must belong to `remoteSource` (else it does not exist for it: 404). */
-function findLinkedAccount(tx: ReadTx, id: string, remoteSource: StoredObject): StoredObject {
+function findLinkedAccount(tx: Tx, id: string, remoteSource: Stored<'remotesource'>): Stored<'linkedaccount'> {
   if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: 'invalidRef' });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.data.remoteSourceId !== remoteSource.id) {
@@ -152,17 +153,11 @@ export async function deleteProject(ctx: RequestContext, stores: Stores, ref: st
 }
 
 /** The projects directly in a group, in name order. */
-export function listGroupProjects(ctx: RequestContext, stores: Stores, ref: string, query: { limit?: number; cursor?: string }): ListResult<Project> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listGroupProjects(ctx: RequestContext, stores: Stores, ref: string, query: PageQuery): ListResult<Project> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const parent = resolveGroup(tx, ref);
     const parentLoc = groupLocation(tx, parent);
-    const rows = tx.list(DataType.project, { parent: parent.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => {
-      const p = r.data as unknown as ProjectData;
-      return projectView(p, childLocation(parent, parentLoc, p.name, p.visibility));
-    });
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+    return listPage(tx, DataType.project, parent.id, start, (p) => projectView(p, childLocation(parent, parentLoc, p.name, p.visibility)));
   });
 }

@@ -5,16 +5,17 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import { isHttpUrl, supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { everyLinkedAccount, everyProject } from './scans.js';
 import { runWrite, type Stores } from './write.js';
+import type { Tx } from './storeddata.js';
 
 export const remoteSourceKind: NamedKind = { type: DataType.remoteSource, label: 'remote source', code: 'remoteSource' };
 
-export function findRemoteSource(tx: ReadTx, ref: string): RemoteSource {
+export function findRemoteSource(tx: Tx, ref: string): RemoteSource {
   return findNamed<RemoteSource>(tx, remoteSourceKind, ref);
 }
 
@@ -71,14 +72,9 @@ export function getRemoteSource(ctx: RequestContext, stores: Stores, ref: string
   return stores.readdb.do(ctx, (tx) => findRemoteSource(tx, ref));
 }
 
-export function listRemoteSources(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<RemoteSource> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.remoteSource, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as RemoteSource);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listRemoteSources(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<RemoteSource> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.remoteSource, null, start, (rs) => rs));
 }
 
 export async function updateRemoteSource(ctx: RequestContext, stores: Stores, ref: string, req: UpdateRemoteSourceRequest): Promise<RemoteSource> {

@@ -1,15 +1,15 @@
 // Lookups the read model has no index for, done by walking what it does index (objects
 // by parent, in name order). Each is bounded by the number of users, orgs or project
 // groups, and is used only on rare writes (creating a linked account, deleting a user
-// or a remote source). A `ReadTx` query by field would make them single lookups.
-import type { ReadTx, StoredObject } from '../readdb/readdb.js';
+// or a remote source). A `Tx` query by field would make them single lookups.
 import { DataType } from './datatypes.js';
 import { findRootGroup } from './rootgroups.js';
+import type { Stored, Tx } from './storeddata.js';
 
 const page = 500;
 
 /** Every top-level object of `type` (users, orgs), in name order. */
-export function* everyTopLevel(tx: ReadTx, type: DataType, after = ''): Generator<StoredObject> {
+export function* everyTopLevel<K extends typeof DataType.user | typeof DataType.org>(tx: Tx, type: K, after = ''): Generator<Stored<K>> {
   for (let afterName = after; ; ) {
     const rows = tx.list(type, { afterName, limit: page });
     yield* rows;
@@ -19,22 +19,22 @@ export function* everyTopLevel(tx: ReadTx, type: DataType, after = ''): Generato
 }
 
 /** Every object of `type` whose parent is `parent`. */
-export function childrenOf(tx: ReadTx, type: DataType, parent: string): StoredObject[] {
+export function childrenOf<K extends DataType>(tx: Tx, type: K, parent: string): Array<Stored<K>> {
   return tx.list(type, { parent, limit: 1_000_000 });
 }
 
 /** A user's linked accounts. */
-export function allLinkedAccounts(tx: ReadTx, userId: string): StoredObject[] {
+export function allLinkedAccounts(tx: Tx, userId: string): Array<Stored<'linkedaccount'>> {
   return childrenOf(tx, DataType.linkedAccount, userId);
 }
 
 /** Every linked account of every user. */
-export function* everyLinkedAccount(tx: ReadTx): Generator<StoredObject> {
+export function* everyLinkedAccount(tx: Tx): Generator<Stored<'linkedaccount'>> {
   for (const user of everyTopLevel(tx, DataType.user)) yield* allLinkedAccounts(tx, user.id);
 }
 
 /** The orgs `userId` belongs to, in org name order, with the membership objects. */
-export function* membershipsOf(tx: ReadTx, userId: string, afterOrgName = ''): Generator<{ org: StoredObject; member: StoredObject }> {
+export function* membershipsOf(tx: Tx, userId: string, afterOrgName = ''): Generator<{ org: Stored<'org'>; member: Stored<'orgmember'> }> {
   for (const org of everyTopLevel(tx, DataType.org, afterOrgName)) {
     const member = tx.getByName(DataType.orgMember, userId, org.id);
     if (member) yield { org, member };
@@ -42,7 +42,7 @@ export function* membershipsOf(tx: ReadTx, userId: string, afterOrgName = ''): G
 }
 
 /** Every project of every user and org (walks each owner's project group tree). */
-export function* everyProject(tx: ReadTx): Generator<StoredObject> {
+export function* everyProject(tx: Tx): Generator<Stored<'project'>> {
   for (const ownerType of [DataType.user, DataType.org]) {
     for (const owner of everyTopLevel(tx, ownerType)) {
       const root = findRootGroup(tx, owner.id);
@@ -57,9 +57,9 @@ export function* everyProject(tx: ReadTx): Generator<StoredObject> {
 }
 
 /** How many projects use each of `linkedAccountIds` (a full project scan; none when the set is empty). */
-export function projectsUsingLinkedAccounts(tx: ReadTx, linkedAccountIds: Set<string>): number {
+export function projectsUsingLinkedAccounts(tx: Tx, linkedAccountIds: Set<string>): number {
   if (linkedAccountIds.size === 0) return 0;
   let n = 0;
-  for (const p of everyProject(tx)) if (linkedAccountIds.has(p.data.linkedAccountId as string)) n++;
+  for (const p of everyProject(tx)) if (linkedAccountIds.has(p.data.linkedAccountId)) n++;
   return n;
 }

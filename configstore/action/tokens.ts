@@ -5,9 +5,9 @@ import { nameProblem } from '../types/names.js';
 import type { CreatedUserToken, CreateUserTokenRequest, UserToken, UserTokenData } from '../types/token.js';
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findUser } from './lookup.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
 
 /**
@@ -44,17 +44,11 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
   });
 }
 
-export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<UserToken> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<UserToken> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
-    const rows = tx.list(DataType.userToken, { parent: user.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => {
-      const t = r.data as unknown as UserTokenData;
-      return { name: t.name, createdAt: t.createdAt };
-    });
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+    return listPage(tx, DataType.userToken, user.id, start, (t) => ({ name: t.name, createdAt: t.createdAt }));
   });
 }
 

@@ -6,7 +6,7 @@ import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.j
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { cascadeLimit, listPage, pageStart, type PageQuery } from './paginate.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findUser, memberGroup, userKind } from './lookup.js';
 import { allLinkedAccounts, membershipsOf, projectsUsingLinkedAccounts } from './scans.js';
@@ -35,14 +35,9 @@ export function getUser(ctx: RequestContext, stores: Stores, ref: string): User 
   return stores.readdb.do(ctx, (tx) => findUser(tx, ref));
 }
 
-export function listUsers(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<User> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.user, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as User);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listUsers(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<User> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.user, null, start, (user) => user));
 }
 
 /** Renames a user. Its id, and so everything that refers to it, stays. */
@@ -81,7 +76,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.user, id: user.id }, ...root.actions];
     const changeGroups = [idGroup(user.id), childrenGroup(user.id), nameGroup(DataType.user, '', user.name), ...root.changeGroups];
-    for (const t of tx.list(DataType.userToken, { parent: user.id, limit: 100_000 })) {
+    for (const t of tx.list(DataType.userToken, { parent: user.id, limit: cascadeLimit })) {
       actions.push({ type: 'delete', dataType: DataType.userToken, id: t.id });
     }
     const accounts = allLinkedAccounts(tx, user.id);

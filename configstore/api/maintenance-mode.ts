@@ -48,7 +48,7 @@ export class MaintenanceMode {
   constructor(
     private readonly etcd: Etcd3,
     prefix: string,
-    private readonly readdb: ReadDB,
+    private readonly readdb: Pick<ReadDB, 'waitFor' | 'synced'>,
     private readonly log: Log,
     private readonly options: MaintenanceModeOptions = {},
   ) {

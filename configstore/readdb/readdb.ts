@@ -19,9 +19,9 @@ import { etcdKeys } from '../types/etcd.js';
 import { decodeWal } from '../datamanager/wal.js';
 import { readDataFile, readManifest } from '../datamanager/snapshot.js';
 import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
-import { ObjectTable, type ReadTx } from './table.js';
+import { ObjectTable, type ReadTx, type UntypedData } from './table.js';
 
-export type { ReadTx, StoredObject } from './table.js';
+export type { ReadTx, StoredObject, UntypedData } from './table.js';
 
 let tableFiles = 0;
 
@@ -35,8 +35,9 @@ export interface ReadDBOptions {
   dataDir?: string;
 }
 
-export class ReadDB {
-  private table: ObjectTable;
+/** `M`: what each data type's objects are (see ReadTx); the action layer gives its map. */
+export class ReadDB<M = UntypedData> {
+  private table: ObjectTable<M>;
   private readonly keys: ReturnType<typeof etcdKeys>;
   private applied = 0n;
   private epoch = 0;
@@ -63,9 +64,9 @@ export class ReadDB {
   }
 
   /** A fresh table; on disk each rebuild gets its own file (the old one serves until the swap). */
-  private newTable(): ObjectTable {
-    if (!this.options.dataDir) return new ObjectTable();
-    return new ObjectTable(join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`));
+  private newTable(): ObjectTable<M> {
+    if (!this.options.dataDir) return new ObjectTable<M>();
+    return new ObjectTable<M>(join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`));
   }
 
   /** True once the first full sync finished and while the model follows etcd (readiness). */
@@ -116,7 +117,7 @@ export class ReadDB {
   }
 
   /** Runs `fn` on one consistent state; refuses to start for an aborted request. */
-  do<T>(ctx: RequestContext, fn: (tx: ReadTx) => T): T {
+  do<T>(ctx: RequestContext, fn: (tx: ReadTx<M>) => T): T {
     ctx.signal?.throwIfAborted();
     return this.table.read(this.applied, fn);
   }

@@ -5,35 +5,42 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Action } from '../datamanager/wal.js';
 import type { SnapshotEntry } from '../datamanager/snapshot.js';
 
-export interface StoredObject {
+/** An object as the read model holds it; `data` is its JSON, typed by the read model's data map. */
+export interface StoredObject<D = Record<string, unknown>> {
   type: string;
   id: string;
   name: string | null;
   parent: string | null;
-  data: Record<string, unknown>;
+  data: D;
 }
 
-/** The read side of a transaction: synchronous, so it sees one consistent state. */
-export interface ReadTx {
+/**
+ * What the JSON of each data type is (data type → object type). The read model stores what
+ * the writes put, so the map is the writers' promise; the default knows nothing of it.
+ */
+export type UntypedData = Record<string, Record<string, unknown>>;
+
+/** The read side of a transaction: synchronous, so it sees one consistent state. `M` types each data type's objects. */
+export interface ReadTx<M = UntypedData> {
   readonly revision: bigint;
-  get(type: string, id: string): StoredObject | undefined;
-  getByName(type: string, name: string, parent?: string | null): StoredObject | undefined;
+  get<K extends keyof M & string>(type: K, id: string): StoredObject<M[K]> | undefined;
+  getByName<K extends keyof M & string>(type: K, name: string, parent?: string | null): StoredObject<M[K]> | undefined;
   /** Objects of `type` under `parent` (null: top level) in name order, after `afterName`. */
-  list(type: string, options: { afterName?: string; limit: number; parent?: string | null }): StoredObject[];
+  list<K extends keyof M & string>(type: K, options: { afterName?: string; limit: number; parent?: string | null }): Array<StoredObject<M[K]>>;
   /** How many objects of `type` have `parent`. */
-  count(type: string, parent: string | null): number;
+  count(type: keyof M & string, parent: string | null): number;
   /** Every object of `type` in id order, after `afterId` (export, scans). */
-  scan(type: string, options: { afterId?: string; limit: number }): StoredObject[];
+  scan<K extends keyof M & string>(type: K, options: { afterId?: string; limit: number }): Array<StoredObject<M[K]>>;
 }
 
 const loadBatch = 1000;
 /** The parent column of top-level objects: '' rather than NULL, so `parent = ?` uses the index. */
 const topLevel = '';
 
-export class ObjectTable {
+export class ObjectTable<M = UntypedData> {
   private readonly db: DatabaseSync;
   private readonly path: string;
-  private readonly tx: ReadTx & { revision: bigint };
+  private readonly tx: ReadTx<M> & { revision: bigint };
   private readonly stmts: Record<'get' | 'byName' | 'list' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
 
   constructor(path = ':memory:') {
@@ -60,21 +67,23 @@ export class ObjectTable {
     this.tx = this.makeTx();
   }
 
-  read<T>(revision: bigint, fn: (tx: ReadTx) => T): T {
+  read<T>(revision: bigint, fn: (tx: ReadTx<M>) => T): T {
     // one tx object per table, not per call: reads are the hot path
     this.tx.revision = revision;
     return fn(this.tx);
   }
 
-  private makeTx(): ReadTx & { revision: bigint } {
+  private makeTx(): ReadTx<M> & { revision: bigint } {
     const { get, byName, list, count, scan } = this.stmts;
+    type Key = keyof M & string;
     return {
       revision: 0n,
-      get: (type, id) => row(get.get(type, id)),
-      getByName: (type, name, parent = null) => row(byName.get(type, parent ?? topLevel, name)),
-      list: (type, { afterName = '', limit, parent = null }) => list.all(type, parent ?? topLevel, afterName, limit).map((r) => row(r)!),
+      get: <K extends Key>(type: K, id: string) => row<M[K]>(get.get(type, id)),
+      getByName: <K extends Key>(type: K, name: string, parent: string | null = null) => row<M[K]>(byName.get(type, parent ?? topLevel, name)),
+      list: <K extends Key>(type: K, { afterName = '', limit, parent = null }: { afterName?: string; limit: number; parent?: string | null }) =>
+        list.all(type, parent ?? topLevel, afterName, limit).map((r) => row<M[K]>(r)!),
       count: (type, parent) => Number((count.get(type, parent ?? topLevel) as { n: number }).n),
-      scan: (type, { afterId = '', limit }) => scan.all(type, afterId, limit).map((r) => row(r)!),
+      scan: <K extends Key>(type: K, { afterId = '', limit }: { afterId?: string; limit: number }) => scan.all(type, afterId, limit).map((r) => row<M[K]>(r)!),
     };
   }
 
@@ -128,8 +137,9 @@ export class ObjectTable {
   }
 }
 
-function row(r: unknown): StoredObject | undefined {
+/** A row as a stored object; its JSON is taken to be what the data map says (the writers' promise). */
+function row<D>(r: unknown): StoredObject<D> | undefined {
   if (!r) return undefined;
   const o = r as { type: string; id: string; name: string | null; parent: string | null; data: string };
-  return { type: o.type, id: o.id, name: o.name, parent: o.parent === topLevel ? null : o.parent, data: JSON.parse(o.data) as Record<string, unknown> };
+  return { type: o.type, id: o.id, name: o.name, parent: o.parent === topLevel ? null : o.parent, data: JSON.parse(o.data) as D };
 }
