@@ -33,12 +33,19 @@ export function* everyLinkedAccount(tx: Tx): Generator<Stored<'linkedaccount'>> 
   for (const user of everyTopLevel(tx, DataType.user)) yield* allLinkedAccounts(tx, user.id);
 }
 
-/** The orgs `userId` belongs to, in org name order, with the membership objects. */
+/**
+ * The orgs `userId` belongs to, in org name order after `afterOrgName`, with the membership
+ * objects. Memberships are named by the user's id, so the read model finds them by name
+ * (an index), whatever the org: no walk over every org.
+ */
 export function* membershipsOf(tx: Tx, userId: string, afterOrgName = ''): Generator<{ org: Stored<'org'>; member: Stored<'orgmember'> }> {
-  for (const org of everyTopLevel(tx, DataType.org, afterOrgName)) {
-    const member = tx.getByName(DataType.orgMember, userId, org.id);
-    if (member) yield { org, member };
+  const found: Array<{ org: Stored<'org'>; member: Stored<'orgmember'> }> = [];
+  for (const member of tx.named(DataType.orgMember, userId)) {
+    const org = member.parent === null ? undefined : tx.get(DataType.org, member.parent);
+    // names are ASCII (types/names.ts): JavaScript's order is SQLite's byte order
+    if (org && org.data.name > afterOrgName) found.push({ org, member });
   }
+  yield* found.sort((a, b) => (a.org.data.name < b.org.data.name ? -1 : a.org.data.name > b.org.data.name ? 1 : 0));
 }
 
 /** Every project of every user and org (walks each owner's project group tree). */

@@ -1,5 +1,6 @@
 // The SQLite table behind the read model: every object as JSON, indexed by type + id and
-// by (type, parent, name). `name` and `parentId` come from the object's own JSON.
+// by (type, parent, name) and (type, name, parent). `name` and `parentId` come from the
+// object's own JSON.
 import { rmSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Action } from '../datamanager/wal.js';
@@ -27,6 +28,8 @@ export interface ReadTx<M = UntypedData> {
   getByName<K extends keyof M & string>(type: K, name: string, parent?: string | null): StoredObject<M[K]> | undefined;
   /** Objects of `type` under `parent` (null: top level) in name order, after `afterName`. */
   list<K extends keyof M & string>(type: K, options: { afterName?: string; limit: number; parent?: string | null }): Array<StoredObject<M[K]>>;
+  /** Every object of `type` named `name`, whatever its parent, in parent order (e.g. a user's memberships, named by the user's id). */
+  named<K extends keyof M & string>(type: K, name: string): Array<StoredObject<M[K]>>;
   /** How many objects of `type` have `parent`. */
   count(type: keyof M & string, parent: string | null): number;
   /** Every object of `type` in id order, after `afterId` (export, scans). */
@@ -41,7 +44,7 @@ export class ObjectTable<M = UntypedData> {
   private readonly db: DatabaseSync;
   private readonly path: string;
   private readonly tx: ReadTx<M> & { revision: bigint };
-  private readonly stmts: Record<'get' | 'byName' | 'list' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
+  private readonly stmts: Record<'get' | 'byName' | 'list' | 'named' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
 
   constructor(path = ':memory:') {
     this.path = path;
@@ -52,6 +55,7 @@ export class ObjectTable<M = UntypedData> {
       DROP TABLE IF EXISTS objects;
       CREATE TABLE objects (type TEXT NOT NULL, id TEXT NOT NULL, name TEXT, parent TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
       CREATE INDEX objects_by_name ON objects (type, parent, name);
+      CREATE INDEX objects_by_name_any_parent ON objects (type, name, parent);
     `);
     // INDEXED BY: without statistics SQLite prefers the primary key's `type` prefix,
     // which scans every object of the type (1 ms at 20k users instead of 5 µs)
@@ -59,6 +63,7 @@ export class ObjectTable<M = UntypedData> {
       get: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id = ?'),
       byName: this.db.prepare('SELECT * FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ? AND name = ?'),
       list: this.db.prepare('SELECT * FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ? AND name > ? ORDER BY name LIMIT ?'),
+      named: this.db.prepare('SELECT * FROM objects INDEXED BY objects_by_name_any_parent WHERE type = ? AND name = ? ORDER BY parent'),
       count: this.db.prepare('SELECT count(*) AS n FROM objects INDEXED BY objects_by_name WHERE type = ? AND parent = ?'),
       scan: this.db.prepare('SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?'),
       put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
@@ -74,7 +79,7 @@ export class ObjectTable<M = UntypedData> {
   }
 
   private makeTx(): ReadTx<M> & { revision: bigint } {
-    const { get, byName, list, count, scan } = this.stmts;
+    const { get, byName, list, named, count, scan } = this.stmts;
     type Key = keyof M & string;
     return {
       revision: 0n,
@@ -82,6 +87,7 @@ export class ObjectTable<M = UntypedData> {
       getByName: <K extends Key>(type: K, name: string, parent: string | null = null) => row<M[K]>(byName.get(type, parent ?? topLevel, name)),
       list: <K extends Key>(type: K, { afterName = '', limit, parent = null }: { afterName?: string; limit: number; parent?: string | null }) =>
         list.all(type, parent ?? topLevel, afterName, limit).map((r) => row<M[K]>(r)!),
+      named: <K extends Key>(type: K, name: string) => named.all(type, name).map((r) => row<M[K]>(r)!),
       count: (type, parent) => Number((count.get(type, parent ?? topLevel) as { n: number }).n),
       scan: <K extends Key>(type: K, { afterId = '', limit }: { afterId?: string; limit: number }) => scan.all(type, afterId, limit).map((r) => row<M[K]>(r)!),
     };
