@@ -2,7 +2,7 @@
 // names unique within it, and a list can add those inherited from every ancestor group
 // (`tree`), nearest first. List cursors carry the tree level and the last name.
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import type { ConfigParentType } from '../types/secret.js';
 import { defaultListLimit, type ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -23,6 +23,11 @@ export interface ItemKind<Fields> {
 }
 
 export type ItemView<Fields> = StoredItem<Fields> & { parentPath: string };
+
+const itemCodes = {
+  secret: { exists: errorCodes.secretExists, notFound: errorCodes.secretNotFound },
+  variable: { exists: errorCodes.variableExists, notFound: errorCodes.variableNotFound },
+} as const;
 
 interface Level {
   id: string;
@@ -85,7 +90,7 @@ export async function createItem<F extends object>(
     const { parentLabel, levels } = levelsOf(tx, parentType, ref);
     const parent = levels[0]!;
     if (tx.getByName(kind.dataType, name, parent.id)) {
-      throw new ConflictError(`${kind.label} ${JSON.stringify(name)} already exists in ${parentLabel}`, { code: `${kind.label}Exists` });
+      throw new ConflictError(`${kind.label} ${JSON.stringify(name)} already exists in ${parentLabel}`, { code: itemCodes[kind.label].exists });
     }
     const item = { ...fields, id: randomUUID(), name, parentType, parentId: parent.id, createdAt: new Date().toISOString() } as StoredItem<F>;
     return {
@@ -103,7 +108,7 @@ function findItem<F>(tx: Tx, kind: ItemKind<F>, parentType: ConfigParentType, re
   checkName(kind.label, name);
   const { parentLabel, levels } = levelsOf(tx, parentType, ref);
   const found = tx.getByName(kind.dataType, name, levels[0]!.id);
-  if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(name)} does not exist in ${parentLabel}`, { code: `${kind.label}NotFound` });
+  if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(name)} does not exist in ${parentLabel}`, { code: itemCodes[kind.label].notFound });
   return { item: found.data as StoredItem<F>, parent: levels[0]!, parentLabel };
 }
 
@@ -128,7 +133,7 @@ export async function updateItem<F extends object>(
     const changeGroups = [idGroup(item.id)];
     if (newName !== item.name) {
       if (tx.getByName(kind.dataType, newName, parent.id)) {
-        throw new ConflictError(`${kind.label} ${JSON.stringify(newName)} already exists in ${parentLabel}`, { code: `${kind.label}Exists` });
+        throw new ConflictError(`${kind.label} ${JSON.stringify(newName)} already exists in ${parentLabel}`, { code: itemCodes[kind.label].exists });
       }
       changeGroups.push(nameGroup(kind.dataType, parent.id, item.name), nameGroup(kind.dataType, parent.id, newName));
     }

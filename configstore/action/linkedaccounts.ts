@@ -3,7 +3,7 @@
 // across all users: checked by a scan (scans.ts) and guarded by a change group on that
 // pair, so concurrent creations of the same pair conflict and exactly one wins.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import { isUuid } from '../types/names.js';
 import type { CreateLinkedAccountRequest, LinkedAccount, LinkedAccountData, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import type { ListResult } from '../types/list.js';
@@ -24,9 +24,9 @@ function toApi(stored: LinkedAccountData): LinkedAccount {
 }
 
 function findLinkedAccount(tx: Tx, userId: string, id: string): LinkedAccountData {
-  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
+  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: errorCodes.invalidRef });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
-  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
+  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: errorCodes.linkedAccountNotFound });
   return found.data;
 }
 
@@ -34,7 +34,7 @@ function checkRemoteUserFree(tx: Tx, remoteSourceId: string, remoteUserId: strin
   for (const la of everyLinkedAccount(tx)) {
     if (la.id !== exceptId && la.data.remoteSourceId === remoteSourceId && la.data.remoteUserId === remoteUserId) {
       throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
-        code: 'linkedAccountExists',
+        code: errorCodes.linkedAccountExists,
       });
     }
   }
@@ -100,7 +100,7 @@ export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, u
     const projects = projectsUsingLinkedAccounts(tx, new Set([current.id]));
     if (projects) {
       throw new ConflictError(`linked account ${JSON.stringify(current.id)} is used by ${projects} project(s); give them another linked account or delete them first`, {
-        code: 'linkedAccountInUse',
+        code: errorCodes.linkedAccountInUse,
       });
     }
     return {

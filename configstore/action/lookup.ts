@@ -2,6 +2,7 @@
 // a membership's change group and put action. A leaf of action/ (it imports none of the
 // resource modules), so users.ts, orgs.ts and members.ts import it and not each other.
 import { randomUUID } from 'node:crypto';
+import { errorCodes } from '../errors.js';
 import type { MemberRole, Org, OrgMemberData } from '../types/org.js';
 import type { User } from '../types/user.js';
 import type { PutAction } from '../datamanager/wal.js';
@@ -9,15 +10,15 @@ import { DataType, nameGroup } from './datatypes.js';
 import { findNamed, type NamedKind } from './namedrefs.js';
 import type { Tx } from './storeddata.js';
 
-export const userKind: NamedKind = { type: DataType.user, label: 'user', code: 'user' };
-export const orgKind: NamedKind = { type: DataType.org, label: 'org', code: 'org' };
+export const userKind: NamedKind<'user'> = { type: DataType.user, label: 'user', notFound: errorCodes.userNotFound };
+export const orgKind: NamedKind<'org'> = { type: DataType.org, label: 'org', notFound: errorCodes.orgNotFound };
 
 export function findUser(tx: Tx, ref: string): User {
-  return findNamed<User>(tx, userKind, ref);
+  return findNamed(tx, userKind, ref);
 }
 
 export function findOrg(tx: Tx, ref: string): Org {
-  return findNamed<Org>(tx, orgKind, ref);
+  return findNamed(tx, orgKind, ref);
 }
 
 /** The membership of `userId` in `orgId`: stored with parentId = the org and name = the user's id. */

@@ -3,7 +3,7 @@
 // org's and the user's id groups and bumps their children groups (which their deletions
 // check: no orphan); only the membership's own group is checked and bumped, so adding
 // different users to one org at once never conflicts.
-import { NotFoundError } from '../errors.js';
+import { errorCodes, NotFoundError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import type { MemberRole, OrgMember, UserOrg } from '../types/org.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -54,7 +54,7 @@ export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRe
     const user = findUser(tx, userRef);
     const existing = findMembership(tx, org.id, user.id);
     if (!existing) {
-      throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: 'memberNotFound' });
+      throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: errorCodes.memberNotFound });
     }
     return {
       actions: [{ type: 'delete', dataType: DataType.orgMember, id: existing.id }],

@@ -1,7 +1,7 @@
 // Orgs: unique names; each owns a root project group (created with it, same visibility)
 // and members. Creating an org with a creator makes that user its first owner.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors.js';
+import { ConflictError, errorCodes } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import type { CreateOrgRequest, Org, UpdateOrgRequest } from '../types/org.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -15,7 +15,7 @@ import { childrenOf } from './scans.js';
 import { runWrite, type Stores } from './write.js';
 
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`org ${JSON.stringify(name)} already exists`, { code: 'orgExists' });
+  return new ConflictError(`org ${JSON.stringify(name)} already exists`, { code: errorCodes.orgExists });
 }
 
 export async function createOrg(ctx: RequestContext, stores: Stores, req: CreateOrgRequest): Promise<Org> {
@@ -79,7 +79,7 @@ export async function deleteOrg(ctx: RequestContext, stores: Stores, ref: string
     const root = rootGroupDeletion(tx, org.id);
     if (root.blockedBy) {
       throw new ConflictError(`org ${JSON.stringify(org.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`, {
-        code: 'orgHasProjects',
+        code: errorCodes.orgHasProjects,
       });
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.org, id: org.id }, ...root.actions];

@@ -1,7 +1,7 @@
 // Refs of project groups and projects: an id, or a path `org/<org>/<group>/…[/<project>]`
 // or `user/<user>/…` (`org/<org>` alone is the owner's root group). Resolves refs to
 // stored objects and stored objects to their path, owner and ancestors.
-import { BadRequestError, InternalError, NotFoundError } from '../errors.js';
+import { BadRequestError, errorCodes, InternalError, NotFoundError } from '../errors.js';
 import { pathRefExamples, pathRefProblem } from '../types/names.js';
 import type { ProjectVisibility } from '../types/projectgroup.js';
 import { DataType } from './datatypes.js';
@@ -32,7 +32,7 @@ type ParsedRef = { id: string } | { ownerType: OwnerType; owner: string; names: 
 
 function parseRef(kind: Kind, ref: string): ParsedRef {
   const why = pathRefProblem(kind, ref);
-  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: 'invalidRef' });
+  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: errorCodes.invalidRef });
   if (!ref.includes('/')) return { id: ref.toLowerCase() };
   const [ownerType, owner, ...names] = ref.split('/') as [OwnerType, string, ...string[]];
   return { ownerType, owner, names };
@@ -45,9 +45,9 @@ function notFound(kind: Kind, ref: string): NotFoundError {
 /** The root group of the owner named in a path, or 404 naming what is missing. */
 function rootOf(tx: Tx, ownerType: OwnerType, owner: string): GroupData {
   const found = tx.getByName(ownerType === 'org' ? DataType.org : DataType.user, owner, null);
-  if (!found) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, { code: `${ownerType}NotFound` });
+  if (!found) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, { code: ownerType === 'org' ? errorCodes.orgNotFound : errorCodes.userNotFound });
   const root = findRootGroup(tx, found.id);
-  if (!root) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} has no root project group`, { code: 'projectGroupNotFound' });
+  if (!root) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} has no root project group`, { code: errorCodes.projectGroupNotFound });
   return root as GroupData;
 }
 

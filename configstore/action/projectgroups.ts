@@ -5,7 +5,7 @@
 // bumps its children group; deleting or moving a group checks and bumps both. So siblings
 // created at once never conflict, while a child and its parent's deletion never both commit.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes } from '../errors.js';
 import { nameProblem } from '../types/names.js';
 import type { CreateProjectGroupRequest, ProjectGroup, UpdateProjectGroupRequest } from '../types/projectgroup.js';
 import type { ListResult } from '../types/list.js';
@@ -23,13 +23,13 @@ export const treeNameGroup = (parentId: string, name: string) => nameGroup(DataT
 /** 409 when a group or a project under `parentId` already has `name`. */
 export function checkTreeNameFree(tx: Tx, parentId: string, parentPath: string, name: string): void {
   const path = JSON.stringify(`${parentPath}/${name}`);
-  if (tx.getByName(DataType.projectGroup, name, parentId)) throw new ConflictError(`project group ${path} already exists`, { code: 'projectGroupExists' });
-  if (tx.getByName(DataType.project, name, parentId)) throw new ConflictError(`project ${path} already exists`, { code: 'projectExists' });
+  if (tx.getByName(DataType.projectGroup, name, parentId)) throw new ConflictError(`project group ${path} already exists`, { code: errorCodes.projectGroupExists });
+  if (tx.getByName(DataType.project, name, parentId)) throw new ConflictError(`project ${path} already exists`, { code: errorCodes.projectExists });
 }
 
 export function checkName(kind: string, name: string): void {
   const problem = nameProblem(name);
-  if (problem) throw new BadRequestError(`invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
+  if (problem) throw new BadRequestError(`invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, { code: errorCodes.invalidName });
 }
 
 /**
@@ -81,7 +81,7 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group) && (req.name !== undefined || req.parentRef !== undefined)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, { code: 'rootProjectGroup' });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, { code: errorCodes.rootProjectGroup });
     }
     const updated: GroupData = { ...group, name: req.name ?? group.name, visibility: req.visibility ?? group.visibility };
     const changeGroups = [idGroup(group.id)];
@@ -124,10 +124,10 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
 function checkMove(tx: Tx, group: GroupData, loc: Location, parent: GroupData): Location {
   const parentLoc = groupLocation(tx, parent);
   if (parent.id === group.id || parentLoc.ancestors.some((a) => a.id === group.id)) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
   }
   if (parentLoc.ownerId !== loc.ownerId) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
   }
   return parentLoc;
 }
@@ -137,13 +137,13 @@ export async function deleteProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, { code: 'rootProjectGroup' });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, { code: errorCodes.rootProjectGroup });
     }
     const groups = tx.count(DataType.projectGroup, group.id);
     const projects = tx.count(DataType.project, group.id);
     if (groups + projects > 0) {
       throw new ConflictError(`project group ${JSON.stringify(loc.path)} is not empty (${groups} subgroups, ${projects} projects): delete or move them first`, {
-        code: 'projectGroupNotEmpty',
+        code: errorCodes.projectGroupNotEmpty,
       });
     }
     const items = configItemsDeletion(tx, group.id);

@@ -1,7 +1,7 @@
 // Projects: leaves of the project group tree, linked to a repository through a remote
 // source and a linked account of that source. Names share one scope per parent with groups.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, errorCodes, NotFoundError } from '../errors.js';
 import { isUuid, nameProblem } from '../types/names.js';
 import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
 import type { ListResult } from '../types/list.js';
@@ -21,27 +21,27 @@ export function projectView(project: ProjectData, loc: Location): Project {
 export function checkConfigType(type: string): void {
   if (type !== 'remotesource') {
     throw new BadRequestError(`remoteRepositoryConfigType ${JSON.stringify(type)} is not supported: the only supported type is "remotesource"`, {
-      code: 'unsupportedRemoteRepositoryConfigType',
+      code: errorCodes.unsupportedRemoteRepositoryConfigType,
     });
   }
 }
 
 function findRemoteSource(tx: Tx, ref: string): Stored<'remotesource'> {
   if (!isUuid(ref) && nameProblem(ref)) {
-    throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: 'invalidRef' });
+    throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: errorCodes.invalidRef });
   }
   const found = isUuid(ref) ? tx.get(DataType.remoteSource, ref.toLowerCase()) : tx.getByName(DataType.remoteSource, ref, null);
-  if (!found) throw new NotFoundError(`remote source ${JSON.stringify(ref)} does not exist`, { code: 'remoteSourceNotFound' });
+  if (!found) throw new NotFoundError(`remote source ${JSON.stringify(ref)} does not exist`, { code: errorCodes.remoteSourceNotFound });
   return found;
 }
 
 /** The linked account, which must belong to `remoteSource` (else it does not exist for it: 404). */
 function findLinkedAccount(tx: Tx, id: string, remoteSource: Stored<'remotesource'>): Stored<'linkedaccount'> {
-  if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: 'invalidRef' });
+  if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: errorCodes.invalidRef });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.data.remoteSourceId !== remoteSource.id) {
     throw new NotFoundError(`linked account ${JSON.stringify(id)} does not exist for remote source ${JSON.stringify(remoteSource.data.name)}`, {
-      code: 'linkedAccountNotFound',
+      code: errorCodes.linkedAccountNotFound,
     });
   }
   return found;
@@ -107,7 +107,7 @@ export async function updateProject(ctx: RequestContext, stores: Stores, ref: st
     // the (new) parent must exist, and the returned path is read from it
     const checkGroups = [idGroup(parent.id)];
     if (parentLoc.ownerId !== loc.ownerId) {
-      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
     }
     if (parent.id !== project.parentId || updated.name !== project.name) {
       checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);

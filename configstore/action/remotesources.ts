@@ -2,7 +2,7 @@
 // oauth2 needs a client id and secret; the API URL is an http(s) URL. An update replaces
 // every setting but keeps the id (an id in the body is ignored) and the creation time.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import { isHttpUrl, supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -13,14 +13,14 @@ import { everyLinkedAccount, everyProject } from './scans.js';
 import { runWrite, type Stores } from './write.js';
 import type { Tx } from './storeddata.js';
 
-export const remoteSourceKind: NamedKind = { type: DataType.remoteSource, label: 'remote source', code: 'remoteSource' };
+export const remoteSourceKind: NamedKind<'remotesource'> = { type: DataType.remoteSource, label: 'remote source', notFound: errorCodes.remoteSourceNotFound };
 
 export function findRemoteSource(tx: Tx, ref: string): RemoteSource {
-  return findNamed<RemoteSource>(tx, remoteSourceKind, ref);
+  return findNamed(tx, remoteSourceKind, ref);
 }
 
 function invalid(message: string): BadRequestError {
-  return new BadRequestError(message, { code: 'invalidRemoteSource' });
+  return new BadRequestError(message, { code: errorCodes.invalidRemoteSource });
 }
 
 /** The settings as stored, with defaults applied; throws a 400 saying what to fix. */
@@ -52,7 +52,7 @@ function settingsOf(req: CreateRemoteSourceRequest): Omit<RemoteSource, 'id' | '
 }
 
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`remote source ${JSON.stringify(name)} already exists`, { code: 'remoteSourceExists' });
+  return new ConflictError(`remote source ${JSON.stringify(name)} already exists`, { code: errorCodes.remoteSourceExists });
 }
 
 export async function createRemoteSource(ctx: RequestContext, stores: Stores, req: CreateRemoteSourceRequest): Promise<RemoteSource> {
@@ -109,7 +109,7 @@ export async function deleteRemoteSource(ctx: RequestContext, stores: Stores, re
     if (accounts || projects) {
       throw new ConflictError(
         `remote source ${JSON.stringify(rs.name)} is used by ${accounts} linked account(s) and ${projects} project(s); delete or move them first`,
-        { code: 'remoteSourceInUse' },
+        { code: errorCodes.remoteSourceInUse },
       );
     }
     return {

@@ -1,6 +1,6 @@
 // User tokens: a name unique per user and a random secret returned once, at creation.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import { nameProblem } from '../types/names.js';
 import type { CreatedUserToken, CreateUserTokenRequest, UserToken, UserTokenData } from '../types/token.js';
 import type { ListResult } from '../types/list.js';
@@ -21,7 +21,7 @@ export function tokenSha256(token: string): string {
 
 function checkTokenName(name: string): void {
   const problem = nameProblem(name);
-  if (problem) throw new BadRequestError(`invalid token name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
+  if (problem) throw new BadRequestError(`invalid token name ${JSON.stringify(name)}: ${problem}`, { code: errorCodes.invalidName });
 }
 
 export async function createUserToken(ctx: RequestContext, stores: Stores, userRef: string, req: CreateUserTokenRequest): Promise<CreatedUserToken> {
@@ -30,7 +30,7 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
   return runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     if (tx.getByName(DataType.userToken, req.name, user.id)) {
-      throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: 'tokenExists' });
+      throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: errorCodes.tokenExists });
     }
     const stored: UserTokenData = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
     return {
@@ -57,7 +57,7 @@ export async function deleteUserToken(ctx: RequestContext, stores: Stores, userR
   await runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     const found = tx.getByName(DataType.userToken, name, user.id);
-    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: 'tokenNotFound' });
+    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: errorCodes.tokenNotFound });
     return {
       actions: [{ type: 'delete', dataType: DataType.userToken, id: found.id }],
       changeGroups: [nameGroup(DataType.userToken, user.id, name)],

@@ -1,7 +1,7 @@
 // Users: unique names; refs are ids or names. A user owns a root project group (created
 // with it), tokens and linked accounts (parented by the user) and org memberships.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors.js';
+import { ConflictError, errorCodes } from '../errors.js';
 import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -15,7 +15,7 @@ import { createRootGroupAction, rootGroupDeletion } from './rootgroups.js';
 import { runWrite, type Stores } from './write.js';
 
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: 'userExists' });
+  return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: errorCodes.userExists });
 }
 
 export async function createUser(ctx: RequestContext, stores: Stores, req: CreateUserRequest): Promise<User> {
@@ -71,7 +71,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     if (root.blockedBy) {
       throw new ConflictError(
         `user ${JSON.stringify(user.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`,
-        { code: 'userHasProjects' },
+        { code: errorCodes.userHasProjects },
       );
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.user, id: user.id }, ...root.actions];
@@ -84,7 +84,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     if (projects) {
       throw new ConflictError(
         `user ${JSON.stringify(user.name)} has linked accounts used by ${projects} project(s); give them another linked account or delete them first`,
-        { code: 'linkedAccountInUse' },
+        { code: errorCodes.linkedAccountInUse },
       );
     }
     for (const la of accounts) {

@@ -8,7 +8,7 @@
 // Only routes marked `config: { alwaysOn: true }` answer outside `normal`.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ReadDB } from '../readdb/readdb.js';
 import { etcdKeys } from '../types/etcd.js';
@@ -76,7 +76,7 @@ export class MaintenanceMode {
       if (this.currentMode !== 'normal') {
         return done(
           new UnavailableError(`configstore is in maintenance mode (${this.currentMode}); only maintenance, export, import, health and metrics answer`, {
-            code: 'maintenanceMode',
+            code: errorCodes.maintenanceMode,
             retryAfterSeconds: 5,
           }),
         );

@@ -3,7 +3,7 @@
 // Admin routes, answering in every mode.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Etcd3 } from 'etcd3';
-import { ConflictError, UnavailableError } from '../errors.js';
+import { ConflictError, errorCodes, UnavailableError } from '../errors.js';
 import { etcdKeys } from '../types/etcd.js';
 import {
   DisableMaintenanceQuery,
@@ -21,7 +21,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
   const keys = etcdKeys(etcdPrefix);
   const config = { admin: true, alwaysOn: true };
   const unreachable = (err: unknown) => {
-    throw new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
+    throw new UnavailableError('etcd is unreachable; retry later', { code: errorCodes.etcdUnavailable, cause: err });
   };
 
   /** The key and every registry entry, read at one revision. */
@@ -67,7 +67,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
       const current = existing ? parseMaintenanceRequest(existing.value).owner : undefined;
       if (existing && current !== owner) {
         throw new ConflictError(`maintenance is already on, owned by ${JSON.stringify(current)}; only that owner can take it over or end it`, {
-          code: 'maintenanceOwnedByOther',
+          code: errorCodes.maintenanceOwnedByOther,
         });
       }
     }
@@ -85,11 +85,11 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
       if (kv) {
         const current = parseMaintenanceRequest(kv.value).owner;
         if (current !== owner) {
-          throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: 'maintenanceOwnedByOther' });
+          throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: errorCodes.maintenanceOwnedByOther });
         }
         // deleted only if unchanged since read: a new owner in between keeps its maintenance
         const res = await etcd.if(keys.maintenance, 'Mod', '==', kv.mod_revision).then(etcd.delete().key(keys.maintenance)).commit().catch(unreachable);
-        if (!res.succeeded) throw new ConflictError('maintenance changed while it was being turned off; retry', { code: 'concurrentUpdate' });
+        if (!res.succeeded) throw new ConflictError('maintenance changed while it was being turned off; retry', { code: errorCodes.concurrentUpdate });
       }
     }
     req.log.info({ owner }, 'maintenance ended');

@@ -2,7 +2,7 @@
 //   file:///var/lib/configstore            a local directory (posix backend)
 //   s3://bucket/prefix?endpoint=…&region=…  an S3-compatible server; keys from AWS_* variables
 import { fileURLToPath } from 'node:url';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import type { ObjectStorage } from './objectstorage.js';
 import { PosixObjectStorage } from './posix.js';
 import { S3ObjectStorage, type S3Options } from './s3.js';
@@ -16,7 +16,7 @@ const s3Params = new Set(['endpoint', 'region', 'forcePathStyle']);
 export function parseObjectStorageUrl(raw: string): { kind: 'posix'; dir: string } | { kind: 's3'; options: S3Options } {
   const fail = (why: string) =>
     new BadRequestError(`invalid object storage URL ${JSON.stringify(raw)}: ${why} (expected file:///dir or s3://bucket/prefix?endpoint=URL&region=NAME)`, {
-      code: 'invalidObjectStorageUrl',
+      code: errorCodes.invalidObjectStorageUrl,
     });
   let url: URL;
   try {

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Log } from '../log.js';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import { decodeWal } from '../datamanager/wal.js';
@@ -106,7 +106,7 @@ export class ReadDB<M = UntypedData> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: 'readdbBehind', retryAfterSeconds: 1 }));
+        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: errorCodes.readdbBehind, retryAfterSeconds: 1 }));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
