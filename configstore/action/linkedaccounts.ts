@@ -1,7 +1,7 @@
 // Linked accounts: a user's account on a remote source. Stored with parentId = the user,
 // so a user's accounts list by parent. One account per (remote source, remote user id)
-// across all users: checked by a scan (scans.ts) and guarded by a change group on that
-// pair, so concurrent creations of the same pair conflict and exactly one wins.
+// across all users: checked by an index of the read model (storedIndexes) and guarded by
+// a change group on that pair, so concurrent creations of the same pair conflict and exactly one wins.
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import { isUuid } from '../types/names.js';
@@ -10,7 +10,7 @@ import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
-import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
+import { projectsUsingLinkedAccounts } from './scans.js';
 import { findUser } from './lookup.js';
 import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
@@ -31,8 +31,8 @@ function findLinkedAccount(tx: Tx, userId: string, id: string): LinkedAccountDat
 }
 
 function checkRemoteUserFree(tx: Tx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
-  for (const la of everyLinkedAccount(tx)) {
-    if (la.id !== exceptId && la.data.remoteSourceId === remoteSourceId && la.data.remoteUserId === remoteUserId) {
+  for (const la of tx.where(DataType.linkedAccount, { remoteSourceId, remoteUserId })) {
+    if (la.id !== exceptId) {
       throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
         code: errorCodes.linkedAccountExists,
       });

@@ -64,7 +64,7 @@ export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRe
   });
 }
 
-/** The orgs a user belongs to, in org name order (a scan of the orgs: see scans.ts). */
+/** The orgs a user belongs to, in org name order (its memberships by name: see scans.ts). */
 export function listUserOrgs(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<UserOrg> {
   const { limit, afterName } = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {

@@ -9,7 +9,6 @@ import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
 import { listPage, pageStart, type PageQuery } from './paginate.js';
-import { everyLinkedAccount, everyProject } from './scans.js';
 import { runWrite, type Stores } from './write.js';
 import type { Tx } from './storeddata.js';
 
@@ -95,17 +94,15 @@ export async function updateRemoteSource(ctx: RequestContext, stores: Stores, re
 }
 
 /**
- * Refused while linked accounts or projects use the source. Both are found by a scan
- * (see scans.ts); creating either (or pointing a project at the source) bumps the
+ * Refused while linked accounts or projects use the source. Both are found by an index
+ * of the read model (storedIndexes); creating either (or pointing a project at the source) bumps the
  * source's children group, checked here, so a concurrent one makes this retry and see it.
  */
 export async function deleteRemoteSource(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
     const rs = findRemoteSource(tx, ref);
-    let accounts = 0;
-    for (const la of everyLinkedAccount(tx)) if (la.data.remoteSourceId === rs.id) accounts++;
-    let projects = 0;
-    for (const p of everyProject(tx)) if (p.data.remoteSourceId === rs.id) projects++;
+    const accounts = tx.where(DataType.linkedAccount, { remoteSourceId: rs.id }).length;
+    const projects = tx.where(DataType.project, { remoteSourceId: rs.id }).length;
     if (accounts || projects) {
       throw new ConflictError(
         `remote source ${JSON.stringify(rs.name)} is used by ${accounts} linked account(s) and ${projects} project(s); delete or move them first`,

@@ -1,22 +1,7 @@
-// Lookups the read model has no index for, done by walking what it does index (objects
-// by parent, in name order). Each is bounded by the number of users, orgs or project
-// groups, and is used only on rare writes (creating a linked account, deleting a user
-// or a remote source). A `Tx` query by field would make them single lookups.
+// Lookups over several objects of the read model: children by parent, a user's
+// memberships by name, projects by linked account through an index (storedIndexes).
 import { DataType } from './datatypes.js';
-import { findRootGroup } from './rootgroups.js';
 import type { Stored, Tx } from './storeddata.js';
-
-const page = 500;
-
-/** Every top-level object of `type` (users, orgs), in name order. */
-export function* everyTopLevel<K extends typeof DataType.user | typeof DataType.org>(tx: Tx, type: K, after = ''): Generator<Stored<K>> {
-  for (let afterName = after; ; ) {
-    const rows = tx.list(type, { afterName, limit: page });
-    yield* rows;
-    if (rows.length < page) return;
-    afterName = rows.at(-1)!.name ?? '';
-  }
-}
 
 /** Every object of `type` whose parent is `parent`. */
 export function childrenOf<K extends DataType>(tx: Tx, type: K, parent: string): Array<Stored<K>> {
@@ -26,11 +11,6 @@ export function childrenOf<K extends DataType>(tx: Tx, type: K, parent: string):
 /** A user's linked accounts. */
 export function allLinkedAccounts(tx: Tx, userId: string): Array<Stored<'linkedaccount'>> {
   return childrenOf(tx, DataType.linkedAccount, userId);
-}
-
-/** Every linked account of every user. */
-export function* everyLinkedAccount(tx: Tx): Generator<Stored<'linkedaccount'>> {
-  for (const user of everyTopLevel(tx, DataType.user)) yield* allLinkedAccounts(tx, user.id);
 }
 
 /**
@@ -48,25 +28,9 @@ export function* membershipsOf(tx: Tx, userId: string, afterOrgName = ''): Gener
   yield* found.sort((a, b) => (a.org.data.name < b.org.data.name ? -1 : a.org.data.name > b.org.data.name ? 1 : 0));
 }
 
-/** Every project of every user and org (walks each owner's project group tree). */
-export function* everyProject(tx: Tx): Generator<Stored<'project'>> {
-  for (const ownerType of [DataType.user, DataType.org]) {
-    for (const owner of everyTopLevel(tx, ownerType)) {
-      const root = findRootGroup(tx, owner.id);
-      const groups = root ? [root.id] : [];
-      while (groups.length) {
-        const group = groups.pop()!;
-        yield* childrenOf(tx, DataType.project, group);
-        for (const g of childrenOf(tx, DataType.projectGroup, group)) groups.push(g.id);
-      }
-    }
-  }
-}
-
-/** How many projects use each of `linkedAccountIds` (a full project scan; none when the set is empty). */
+/** How many projects use one of `linkedAccountIds` (a project uses one: none is counted twice). */
 export function projectsUsingLinkedAccounts(tx: Tx, linkedAccountIds: Set<string>): number {
-  if (linkedAccountIds.size === 0) return 0;
   let n = 0;
-  for (const p of everyProject(tx)) if (linkedAccountIds.has(p.data.linkedAccountId)) n++;
+  for (const linkedAccountId of linkedAccountIds) n += tx.where(DataType.project, { linkedAccountId }).length;
   return n;
 }

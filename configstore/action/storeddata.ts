@@ -2,7 +2,7 @@
 // checks against the schemas), as TypeScript types. `Tx` is the read side the actions
 // plan on: `tx.get(DataType.user, id)?.data` is a User, `tx.list(DataType.project, …)`
 // gives projects, with no cast. A leaf of action/: it imports only types.
-import type { ReadTx, StoredObject } from '../readdb/readdb.js';
+import type { FieldIndex, ReadTx, StoredObject } from '../readdb/readdb.js';
 import type { LinkedAccountData } from '../types/linkedaccount.js';
 import type { Org, OrgMemberData } from '../types/org.js';
 import type { ProjectVisibility } from '../types/projectgroup.js';
@@ -11,7 +11,7 @@ import type { ConfigParentType, Secret } from '../types/secret.js';
 import type { UserTokenData } from '../types/token.js';
 import type { User } from '../types/user.js';
 import type { VariableValue } from '../types/variable.js';
-import type { DataType } from './datatypes.js';
+import { DataType } from './datatypes.js';
 
 export type OwnerType = 'org' | 'user';
 
@@ -62,6 +62,17 @@ export interface StoredData {
   secret: StoredItem<SecretFields>;
   variable: StoredItem<VariableFields>;
 }
+
+/**
+ * The lookups by reference (Tx.where): a remote user's linked account, a remote source's
+ * linked accounts and projects, a linked account's projects. Each replaces a walk over
+ * every user's accounts or every owner's project tree.
+ */
+export const storedIndexes: readonly FieldIndex[] = [
+  { type: DataType.linkedAccount, fields: ['remoteSourceId', 'remoteUserId'] },
+  { type: DataType.project, fields: ['remoteSourceId'] },
+  { type: DataType.project, fields: ['linkedAccountId'] },
+];
 
 /** The read transaction of the actions. */
 export type Tx = ReadTx<StoredData>;

@@ -19,9 +19,9 @@ import { etcdKeys } from '../types/etcd.js';
 import { decodeWal } from '../datamanager/wal.js';
 import { readDataFile, readManifest } from '../datamanager/snapshot.js';
 import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
-import { ObjectTable, type ReadTx, type UntypedData } from './table.js';
+import { ObjectTable, type FieldIndex, type ReadTx, type UntypedData } from './table.js';
 
-export type { ReadTx, StoredObject, UntypedData } from './table.js';
+export type { FieldIndex, ReadTx, StoredObject, UntypedData } from './table.js';
 
 let tableFiles = 0;
 
@@ -33,6 +33,8 @@ export interface ReadDBOptions {
   log: Log;
   /** Directory for the SQLite file; in memory by default (the model is always rebuilt on start). */
   dataDir?: string;
+  /** Indexes on fields of the objects' JSON (ReadTx.where). */
+  fieldIndexes?: readonly FieldIndex[];
 }
 
 /** `M`: what each data type's objects are (see ReadTx); the action layer gives its map. */
@@ -65,8 +67,8 @@ export class ReadDB<M = UntypedData> {
 
   /** A fresh table; on disk each rebuild gets its own file (the old one serves until the swap). */
   private newTable(): ObjectTable<M> {
-    if (!this.options.dataDir) return new ObjectTable<M>();
-    return new ObjectTable<M>(join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`));
+    const path = this.options.dataDir ? join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`) : undefined;
+    return new ObjectTable<M>(path, this.options.fieldIndexes);
   }
 
   /** True once the first full sync finished and while the model follows etcd (readiness). */

@@ -1,6 +1,6 @@
 // The SQLite table behind the read model: every object as JSON, indexed by type + id and
-// by (type, parent, name) and (type, name, parent). `name` and `parentId` come from the
-// object's own JSON.
+// by (type, parent, name) and (type, name, parent), plus the FieldIndexes it is given.
+// `name` and `parentId` come from the object's own JSON.
 import { rmSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Action } from '../datamanager/wal.js';
@@ -21,6 +21,15 @@ export interface StoredObject<D = Record<string, unknown>> {
  */
 export type UntypedData = Record<string, Record<string, unknown>>;
 
+/**
+ * A secondary index on string fields of one data type's JSON, which `ReadTx.where` queries
+ * (by its first field, its first two, …). Names are plain identifiers.
+ */
+export interface FieldIndex {
+  type: string;
+  fields: readonly string[];
+}
+
 /** The read side of a transaction: synchronous, so it sees one consistent state. `M` types each data type's objects. */
 export interface ReadTx<M = UntypedData> {
   readonly revision: bigint;
@@ -30,6 +39,11 @@ export interface ReadTx<M = UntypedData> {
   list<K extends keyof M & string>(type: K, options: { afterName?: string; limit: number; parent?: string | null }): Array<StoredObject<M[K]>>;
   /** Every object of `type` named `name`, whatever its parent, in parent order (e.g. a user's memberships, named by the user's id). */
   named<K extends keyof M & string>(type: K, name: string): Array<StoredObject<M[K]>>;
+  /**
+   * Objects of `type` whose fields equal `match`, in id order, whatever their parent. The
+   * fields must be the first ones of a FieldIndex of `type`, in its order (else it throws).
+   */
+  where<K extends keyof M & string>(type: K, match: { readonly [F in keyof M[K] & string]?: string }): Array<StoredObject<M[K]>>;
   /** How many objects of `type` have `parent`. */
   count(type: keyof M & string, parent: string | null): number;
   /** Every object of `type` in id order, after `afterId` (export, scans). */
@@ -46,7 +60,10 @@ export class ObjectTable<M = UntypedData> {
   private readonly tx: ReadTx<M> & { revision: bigint };
   private readonly stmts: Record<'get' | 'byName' | 'list' | 'named' | 'count' | 'scan' | 'put' | 'delete', StatementSync>;
 
-  constructor(path = ':memory:') {
+  /** Per FieldIndex, the query by its first n fields at [n - 1]. */
+  private readonly byFields: Array<{ type: string; fields: readonly string[]; queries: StatementSync[] }>;
+
+  constructor(path = ':memory:', fieldIndexes: readonly FieldIndex[] = []) {
     this.path = path;
     this.db = new DatabaseSync(path);
     this.db.exec(`
@@ -69,7 +86,29 @@ export class ObjectTable<M = UntypedData> {
       put: this.db.prepare('INSERT OR REPLACE INTO objects (type, id, name, parent, data) VALUES (?, ?, ?, ?, ?)'),
       delete: this.db.prepare('DELETE FROM objects WHERE type = ? AND id = ?'),
     };
+    this.byFields = fieldIndexes.map((index, i) => {
+      const idents = [index.type, ...index.fields];
+      if (!index.fields.length || idents.some((n) => !/^[a-zA-Z][a-zA-Z0-9]*$/.test(n))) throw new Error(`field index ${JSON.stringify(index)}: plain names only`);
+      const column = (f: string) => `json_extract(data, '$.${f}')`;
+      // partial (only objects of the type are indexed); INDEXED BY makes a query the index cannot serve fail at once
+      this.db.exec(`CREATE INDEX objects_by_fields_${i} ON objects (${index.fields.map(column).join(', ')}) WHERE type = '${index.type}'`);
+      const queries = index.fields.map((_, n) =>
+        this.db.prepare(
+          `SELECT * FROM objects INDEXED BY objects_by_fields_${i} WHERE type = '${index.type}' AND ${index.fields
+            .slice(0, n + 1)
+            .map((f) => `${column(f)} = ?`)
+            .join(' AND ')} ORDER BY id`,
+        ),
+      );
+      return { type: index.type, fields: index.fields, queries };
+    });
     this.tx = this.makeTx();
+  }
+
+  private whereQuery(type: string, fields: string[]): StatementSync {
+    const index = this.byFields.find((x) => x.type === type && fields.length <= x.fields.length && fields.every((f, i) => x.fields[i] === f));
+    if (!index || !fields.length) throw new Error(`the read model has no index of ${type} by ${fields.join(', ')}`);
+    return index.queries[fields.length - 1]!;
   }
 
   read<T>(revision: bigint, fn: (tx: ReadTx<M>) => T): T {
@@ -88,6 +127,12 @@ export class ObjectTable<M = UntypedData> {
       list: <K extends Key>(type: K, { afterName = '', limit, parent = null }: { afterName?: string; limit: number; parent?: string | null }) =>
         list.all(type, parent ?? topLevel, afterName, limit).map((r) => row<M[K]>(r)!),
       named: <K extends Key>(type: K, name: string) => named.all(type, name).map((r) => row<M[K]>(r)!),
+      where: <K extends Key>(type: K, match: { readonly [F in keyof M[K] & string]?: string }) => {
+        const fields = Object.keys(match);
+        return this.whereQuery(type, fields)
+          .all(...fields.map((f) => (match as Record<string, string>)[f]!))
+          .map((r) => row<M[K]>(r)!);
+      },
       count: (type, parent) => Number((count.get(type, parent ?? topLevel) as { n: number }).n),
       scan: <K extends Key>(type: K, { afterId = '', limit }: { afterId?: string; limit: number }) => scan.all(type, afterId, limit).map((r) => row<M[K]>(r)!),
     };
