@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   BadRequestError,
@@ -9,15 +10,20 @@ import {
   RemoteError,
   UnauthorizedError,
   UnavailableError,
+  defaultCodes,
   describeChain,
+  errorCodes,
   errorKinds,
   findTypedError,
+  isErrorCode,
   isKind,
   toHttpResponse,
+  type ConfigStoreErrorOptions,
+  type ErrorCode,
   type ErrorKind,
 } from './errors.js';
 
-const constructors: Array<[ErrorKind, new (m: string, o?: { code?: string; cause?: unknown }) => ConfigStoreError]> = [
+const constructors: Array<[ErrorKind, new (m: string, o?: ConfigStoreErrorOptions) => ConfigStoreError]> = [
   ['BadRequest', BadRequestError],
   ['Unauthorized', UnauthorizedError],
   ['Forbidden', ForbiddenError],
@@ -40,7 +46,7 @@ describe('error kinds', () => {
   });
 
   it.each(constructors)('%s maps to its status with its message and code', (kind, Ctor) => {
-    const res = toHttpResponse(new Ctor('visible message', { code: 'customCode' }));
+    const res = toHttpResponse(new Ctor('visible message', { code: 'customCode' as ErrorCode }));
     expect(res.status).toBe(errorKinds[kind]);
     expect(res.body).toEqual({ message: 'visible message', code: 'customCode' });
   });
@@ -147,5 +153,50 @@ describe('RemoteError', () => {
     const err = RemoteError.fromResponse(503, '{"message":"maintenance"}', { retryAfter: '3' });
     expect(err.retryAfterSeconds).toBe(3);
     expect(RemoteError.fromResponse(503, '{}', { retryAfter: 'soon' }).retryAfterSeconds).toBeUndefined();
+  });
+});
+
+describe('the registry of error codes', () => {
+  const codes = Object.entries(errorCodes);
+
+  it('names each code by itself, camelCase and unique', () => {
+    for (const [key, value] of codes) {
+      expect(value).toBe(key);
+      expect(value).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+    }
+    expect(new Set(codes.map(([, v]) => v.toLowerCase())).size).toBe(codes.length);
+  });
+
+  it('holds every kind\'s default code, the kind in camelCase', () => {
+    for (const kind of Object.keys(errorKinds) as ErrorKind[]) {
+      expect(defaultCodes[kind]).toBe(kind[0]!.toLowerCase() + kind.slice(1));
+      expect(isErrorCode(defaultCodes[kind])).toBe(true);
+    }
+  });
+
+  it('tells listed codes from others', () => {
+    expect(isErrorCode('userExists')).toBe(true);
+    expect(isErrorCode('userexists')).toBe(false);
+    expect(isErrorCode('toString')).toBe(false);
+    // a code the server sends is kept as sent, listed or not
+    expect(RemoteError.fromResponse(409, JSON.stringify({ message: 'm', code: 'fromANewerServer' })).code).toBe('fromANewerServer');
+  });
+
+  it('is where every code of the server, the client and the CLI comes from (no literal codes)', () => {
+    const root = new URL('./', import.meta.url);
+    const sources = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'errors.ts');
+    expect(sources.length).toBeGreaterThan(50);
+    const literals = sources.flatMap((f) => [...readFileSync(new URL(f, root), 'utf8').matchAll(/\bcode: *['"`]([^'"`]*)/g)].map((m) => `${f}: ${m[1]}`));
+    expect(literals).toEqual([]);
+  });
+
+  it('holds the codes the documentation names', () => {
+    const docs = [readFileSync(new URL('../README.md', import.meta.url), 'utf8'), readFileSync(new URL('./types/error.ts', import.meta.url), 'utf8')].join('\n');
+    // README: "503 `notReady`"; the error schema's description: "e.g. userNotFound, invalidRequest, …"
+    const named = [...docs.matchAll(/\b[1-5][0-9]{2} `([a-zA-Z]+)`/g)].map((m) => m[1]!);
+    const examples = /e\.g\. ([a-zA-Z, ]+)'/.exec(docs)?.[1]?.split(', ') ?? [];
+    expect(named.length).toBeGreaterThan(0);
+    expect(examples.length).toBeGreaterThan(0);
+    for (const code of [...named, ...examples]) expect(isErrorCode(code), code).toBe(true);
   });
 });

@@ -2,15 +2,18 @@
 // names unique within it, and a list can add those inherited from every ancestor group
 // (`tree`), nearest first. List cursors carry the tree level and the last name.
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import type { ConfigParentType } from '../types/secret.js';
-import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import { defaultListLimit, type ListResult } from '../types/list.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import { decodeLeveledCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, idGroup, nameGroup, type DataType } from './datatypes.js';
 import { groupLocation, projectLocation, resolveGroup, resolveProject } from './paths.js';
 import { checkName } from './projectgroups.js';
+import type { StoredItem, Tx } from './storeddata.js';
 import { runWrite, type Stores } from './write.js';
+
+export type { StoredItem } from './storeddata.js';
 
 export interface ItemKind<Fields> {
   dataType: typeof DataType.secret | typeof DataType.variable;
@@ -19,9 +22,12 @@ export interface ItemKind<Fields> {
   validate(name: string, fields: Fields): void;
 }
 
-/** An item as stored: its fields plus identity and parent. */
-export type StoredItem<Fields> = Fields & { id: string; name: string; parentType: ConfigParentType; parentId: string; createdAt: string };
 export type ItemView<Fields> = StoredItem<Fields> & { parentPath: string };
+
+const itemCodes = {
+  secret: { exists: errorCodes.secretExists, notFound: errorCodes.secretNotFound },
+  variable: { exists: errorCodes.variableExists, notFound: errorCodes.variableNotFound },
+} as const;
 
 interface Level {
   id: string;
@@ -29,7 +35,7 @@ interface Level {
 }
 
 /** The parent (level 0) and, for `tree`, every ancestor group with its path. */
-function levelsOf(tx: ReadTx, parentType: ConfigParentType, ref: string): { parentLabel: string; levels: Level[] } {
+function levelsOf(tx: Tx, parentType: ConfigParentType, ref: string): { parentLabel: string; levels: Level[] } {
   const parent = parentType === 'project' ? resolveProject(tx, ref) : resolveGroup(tx, ref);
   const loc = parentType === 'project' ? projectLocation(tx, parent as ReturnType<typeof resolveProject>) : groupLocation(tx, parent as ReturnType<typeof resolveGroup>);
   const segments = loc.path.split('/');
@@ -49,7 +55,7 @@ export function listItems<F>(
   ref: string,
   query: { tree?: boolean; limit?: number; cursor?: string },
 ): ListResult<ItemView<F>> {
-  const limit = query.limit ?? 50;
+  const limit = query.limit ?? defaultListLimit;
   const start = parseCursor(query.cursor);
   return stores.readdb.do(ctx, (tx) => {
     const { levels: all } = levelsOf(tx, parentType, ref);
@@ -84,7 +90,7 @@ export async function createItem<F extends object>(
     const { parentLabel, levels } = levelsOf(tx, parentType, ref);
     const parent = levels[0]!;
     if (tx.getByName(kind.dataType, name, parent.id)) {
-      throw new ConflictError(`${kind.label} ${JSON.stringify(name)} already exists in ${parentLabel}`, { code: `${kind.label}Exists` });
+      throw new ConflictError(`${kind.label} ${JSON.stringify(name)} already exists in ${parentLabel}`, { code: itemCodes[kind.label].exists });
     }
     const item = { ...fields, id: randomUUID(), name, parentType, parentId: parent.id, createdAt: new Date().toISOString() } as StoredItem<F>;
     return {
@@ -98,11 +104,11 @@ export async function createItem<F extends object>(
   });
 }
 
-function findItem<F>(tx: ReadTx, kind: ItemKind<F>, parentType: ConfigParentType, ref: string, name: string) {
+function findItem<F>(tx: Tx, kind: ItemKind<F>, parentType: ConfigParentType, ref: string, name: string) {
   checkName(kind.label, name);
   const { parentLabel, levels } = levelsOf(tx, parentType, ref);
   const found = tx.getByName(kind.dataType, name, levels[0]!.id);
-  if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(name)} does not exist in ${parentLabel}`, { code: `${kind.label}NotFound` });
+  if (!found) throw new NotFoundError(`${kind.label} ${JSON.stringify(name)} does not exist in ${parentLabel}`, { code: itemCodes[kind.label].notFound });
   return { item: found.data as StoredItem<F>, parent: levels[0]!, parentLabel };
 }
 
@@ -120,13 +126,14 @@ export async function updateItem<F extends object>(
   return runWrite(ctx, stores, (tx) => {
     const { item, parent, parentLabel } = findItem(tx, kind, parentType, ref, name);
     const updated = { ...item, ...changes } as StoredItem<F>;
-    const { id: _id, name: newName, parentType: _pt, parentId: _pi, createdAt: _c, ...fields } = updated;
-    kind.validate(newName, fields as unknown as F);
+    const newName = updated.name;
+    // an item is its fields and more: the kind reads only its fields
+    kind.validate(newName, updated);
     // the parent is only checked (its deletion bumps its id group): sibling updates never conflict
     const changeGroups = [idGroup(item.id)];
     if (newName !== item.name) {
       if (tx.getByName(kind.dataType, newName, parent.id)) {
-        throw new ConflictError(`${kind.label} ${JSON.stringify(newName)} already exists in ${parentLabel}`, { code: `${kind.label}Exists` });
+        throw new ConflictError(`${kind.label} ${JSON.stringify(newName)} already exists in ${parentLabel}`, { code: itemCodes[kind.label].exists });
       }
       changeGroups.push(nameGroup(kind.dataType, parent.id, item.name), nameGroup(kind.dataType, parent.id, newName));
     }

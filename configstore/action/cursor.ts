@@ -1,7 +1,7 @@
 // List cursors are opaque to clients: the last name of the page (and, for lists that span
 // a project's ancestors, the level it came from), base64url-encoded JSON. The schemas'
 // `cursor` format (types/list.ts) refuses anything else before an action runs.
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import { parseCursor, type CursorContent } from '../types/list.js';
 
 export function encodeCursor(lastName: string, level?: number): string {
@@ -15,5 +15,5 @@ export function decodeCursor(cursor: string): string {
 export function decodeLeveledCursor(cursor: string): CursorContent {
   const parsed = parseCursor(cursor);
   if (parsed) return parsed;
-  throw new BadRequestError('invalid list cursor: pass back the nextCursor of the previous page unchanged', { code: 'invalidCursor' });
+  throw new BadRequestError('invalid list cursor: pass back the nextCursor of the previous page unchanged', { code: errorCodes.invalidCursor });
 }

@@ -15,7 +15,7 @@ import { importExport } from '../datamanager/importer.js';
 import { readDataChunks, readManifest, type SnapshotManifest } from '../datamanager/snapshot.js';
 import { pinSnapshot, type SnapshotPin } from '../datamanager/snapshotpins.js';
 import { parsePointer, readCommittedState } from '../datamanager/state.js';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { allDataTypes } from '../types/datatypes.js';
@@ -71,7 +71,7 @@ async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Lo
   const deadline = Date.now() + checkpointWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     const result = await source.checkpointer.run({ force: true }).catch((err: unknown) => {
-      throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', { code: 'snapshotUnavailable', cause: err });
+      throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', { code: errorCodes.snapshotUnavailable, cause: err });
     });
     if (result.done || result.reason === 'nothing to do') {
       const raw = await source.etcd.get(source.keys.snapshot).string();
@@ -88,7 +88,7 @@ async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Lo
         // pinned, then the pointer read again: a collection that saw it move to another
         // snapshot saw this pin too (it lists pins after the pointer)
         const pin = await pinSnapshot(source.etcd, source.keys, pointer.manifest).catch((err: unknown) => {
-          throw new UnavailableError('the snapshot to export could not be pinned in etcd; retry later', { code: 'etcdUnavailable', cause: err });
+          throw new UnavailableError('the snapshot to export could not be pinned in etcd; retry later', { code: errorCodes.etcdUnavailable, cause: err });
         });
         if ((await source.etcd.get(source.keys.snapshot).string().catch(() => null)) !== raw) {
           await pin.release();
@@ -96,7 +96,7 @@ async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Lo
         }
         const manifest = await readManifest(source.objectStorage, pointer.manifest).catch(async (err: unknown) => {
           await pin.release();
-          throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, { code: 'snapshotUnreadable', cause: err });
+          throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, { code: errorCodes.snapshotUnreadable, cause: err });
         });
         // a type this configstore does not know is still exported (after the known ones)
         const extra = Object.keys(manifest.files).filter((t) => !(allDataTypes as string[]).includes(t)).sort();
@@ -110,7 +110,7 @@ async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Lo
     }
     if (Date.now() > deadline) {
       throw new UnavailableError('the snapshot to export could not be taken: another instance held the checkpoint lock too long; retry', {
-        code: 'checkpointBusy',
+        code: errorCodes.checkpointBusy,
         retryAfterSeconds: 5,
       });
     }

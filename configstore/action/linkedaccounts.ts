@@ -1,19 +1,20 @@
 // Linked accounts: a user's account on a remote source. Stored with parentId = the user,
 // so a user's accounts list by parent. One account per (remote source, remote user id)
-// across all users: checked by a scan (scans.ts) and guarded by a change group on that
-// pair, so concurrent creations of the same pair conflict and exactly one wins.
+// across all users: checked by an index of the read model (storedIndexes) and guarded by
+// a change group on that pair, so concurrent creations of the same pair conflict and exactly one wins.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import { isUuid } from '../types/names.js';
 import type { CreateLinkedAccountRequest, LinkedAccount, LinkedAccountData, UpdateLinkedAccountRequest } from '../types/linkedaccount.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { findRemoteSource } from './remotesources.js';
-import { everyLinkedAccount, projectsUsingLinkedAccounts } from './scans.js';
-import { findUser } from './users.js';
+import { projectsUsingLinkedAccounts } from './scans.js';
+import { findUser } from './lookup.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
+import type { Tx } from './storeddata.js';
 
 const remoteUserGroup = (remoteSourceId: string, remoteUserId: string) => nameGroup(DataType.linkedAccount, remoteSourceId, remoteUserId);
 
@@ -22,18 +23,18 @@ function toApi(stored: LinkedAccountData): LinkedAccount {
   return la;
 }
 
-function findLinkedAccount(tx: ReadTx, userId: string, id: string): LinkedAccountData {
-  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: 'invalidRef' });
+function findLinkedAccount(tx: Tx, userId: string, id: string): LinkedAccountData {
+  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: errorCodes.invalidRef });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
-  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: 'linkedAccountNotFound' });
-  return found.data as unknown as LinkedAccountData;
+  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: errorCodes.linkedAccountNotFound });
+  return found.data;
 }
 
-function checkRemoteUserFree(tx: ReadTx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
-  for (const la of everyLinkedAccount(tx)) {
-    if (la.id !== exceptId && la.data.remoteSourceId === remoteSourceId && la.data.remoteUserId === remoteUserId) {
+function checkRemoteUserFree(tx: Tx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
+  for (const la of tx.where(DataType.linkedAccount, { remoteSourceId, remoteUserId })) {
+    if (la.id !== exceptId) {
       throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
-        code: 'linkedAccountExists',
+        code: errorCodes.linkedAccountExists,
       });
     }
   }
@@ -59,14 +60,12 @@ export async function createLinkedAccount(ctx: RequestContext, stores: Stores, u
   });
 }
 
-export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<LinkedAccount> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listLinkedAccounts(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<LinkedAccount> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
-    const rows = tx.list(DataType.linkedAccount, { parent: user.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => toApi(r.data as unknown as LinkedAccountData));
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.id) } : { items };
+    // stored with name = id: in id order, the cursor is the last id
+    return listPage(tx, DataType.linkedAccount, user.id, start, toApi);
   });
 }
 
@@ -101,7 +100,7 @@ export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, u
     const projects = projectsUsingLinkedAccounts(tx, new Set([current.id]));
     if (projects) {
       throw new ConflictError(`linked account ${JSON.stringify(current.id)} is used by ${projects} project(s); give them another linked account or delete them first`, {
-        code: 'linkedAccountInUse',
+        code: errorCodes.linkedAccountInUse,
       });
     }
     return {

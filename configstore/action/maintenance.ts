@@ -2,7 +2,7 @@
 // api/maintenance-mode.ts) and what every live instance reports (the registry). What GET, PUT
 // and DELETE /api/v1alpha/maintenance do (api/maintenance.ts parses and answers).
 import type { Etcd3 } from 'etcd3';
-import { ConflictError, UnavailableError } from '../errors.js';
+import { ConflictError, errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { etcdKeys } from '../types/etcd.js';
 import { parseInstanceStatuses, parseMaintenanceRequest, type EnableMaintenanceRequest, type MaintenanceRequest, type MaintenanceStatus } from '../types/maintenance.js';
@@ -17,7 +17,7 @@ export interface MaintenanceStore {
 const defaultOwner = 'api';
 
 const unreachable = (err: unknown): never => {
-  throw new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
+  throw new UnavailableError('etcd is unreachable; retry later', { code: errorCodes.etcdUnavailable, cause: err });
 };
 
 /** The key and every registry entry, read at one revision. */
@@ -65,7 +65,7 @@ export async function enableMaintenance(store: MaintenanceStore, body: EnableMai
     const current = existing ? parseMaintenanceRequest(existing.value).owner : undefined;
     if (existing && current !== owner) {
       throw new ConflictError(`maintenance is already on, owned by ${JSON.stringify(current)}; only that owner can take it over or end it`, {
-        code: 'maintenanceOwnedByOther',
+        code: errorCodes.maintenanceOwnedByOther,
       });
     }
   }
@@ -83,11 +83,11 @@ export async function disableMaintenance({ etcd, keys }: MaintenanceStore, owner
     if (kv) {
       const current = parseMaintenanceRequest(kv.value).owner;
       if (current !== owner) {
-        throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: 'maintenanceOwnedByOther' });
+        throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: errorCodes.maintenanceOwnedByOther });
       }
       // deleted only if unchanged since read: a new owner in between keeps its maintenance
       const res = await etcd.if(keys.maintenance, 'Mod', '==', kv.mod_revision).then(etcd.delete().key(keys.maintenance)).commit().catch(unreachable);
-      if (!res.succeeded) throw new ConflictError('maintenance changed while it was being turned off; retry', { code: 'concurrentUpdate' });
+      if (!res.succeeded) throw new ConflictError('maintenance changed while it was being turned off; retry', { code: errorCodes.concurrentUpdate });
     }
   }
   log.info({ owner }, 'maintenance ended');

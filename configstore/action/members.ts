@@ -3,44 +3,26 @@
 // org's and the user's id groups and bumps their children groups (which their deletions
 // check: no orphan); only the membership's own group is checked and bumped, so adding
 // different users to one org at once never conflicts.
-import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../errors.js';
+import { errorCodes, NotFoundError } from '../errors.js';
 import type { ListResult } from '../types/list.js';
-import type { MemberRole, Org, OrgMember, OrgMemberData, UserOrg } from '../types/org.js';
-import type { User } from '../types/user.js';
+import type { MemberRole, OrgMember, UserOrg } from '../types/org.js';
 import type { RequestContext } from '../readdb/readdb.js';
-import type { PutAction } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { findOrg } from './orgs.js';
+import { encodeCursor } from './cursor.js';
+import { childrenGroup, DataType, idGroup } from './datatypes.js';
+import { findMembership, findOrg, findUser, memberAction, memberGroup } from './lookup.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { membershipsOf } from './scans.js';
-import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
-export const memberGroup = (orgId: string, userId: string) => nameGroup(DataType.orgMember, orgId, userId);
-
-/** The put action making `userId` a member of `orgId` (a new one, or `existing` with a new role). */
-export function memberAction(orgId: string, userId: string, role: MemberRole, existing?: OrgMemberData): PutAction {
-  const data: OrgMemberData = existing
-    ? { ...existing, role }
-    : { id: randomUUID(), name: userId, parentId: orgId, orgId, userId, role, createdAt: new Date().toISOString() };
-  return { type: 'put', dataType: DataType.orgMember, id: data.id, data: { ...data } };
-}
-
-export function listOrgMembers(ctx: RequestContext, stores: Stores, orgRef: string, query: { limit?: number; cursor?: string }): ListResult<OrgMember> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listOrgMembers(ctx: RequestContext, stores: Stores, orgRef: string, query: PageQuery): ListResult<OrgMember> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const org = findOrg(tx, orgRef);
-    const rows = tx.list(DataType.orgMember, { parent: org.id, afterName, limit: limit + 1 });
-    const items: OrgMember[] = [];
-    for (const r of rows.slice(0, limit)) {
-      const m = r.data as unknown as OrgMemberData;
+    // in user id order (the stored name); a member whose user is gone is skipped
+    return listPage(tx, DataType.orgMember, org.id, start, (m): OrgMember | undefined => {
       const user = tx.get(DataType.user, m.userId);
-      if (user) items.push({ user: user.data as unknown as User, role: m.role });
-    }
-    // the cursor is the last member's user id (the stored name), whatever was skipped
-    return rows.length > limit ? { items, nextCursor: encodeCursor(rows[limit - 1]!.name ?? '') } : { items };
+      return user && { user: user.data, role: m.role };
+    });
   });
 }
 
@@ -55,7 +37,7 @@ export async function setOrgMember(
   return runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, orgRef);
     const user = findUser(tx, userRef);
-    const existing = tx.getByName(DataType.orgMember, user.id, org.id)?.data as OrgMemberData | undefined;
+    const existing = findMembership(tx, org.id, user.id)?.data;
     return {
       actions: [memberAction(org.id, user.id, role, existing)],
       changeGroups: [memberGroup(org.id, user.id)],
@@ -70,9 +52,9 @@ export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRe
   await runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, orgRef);
     const user = findUser(tx, userRef);
-    const existing = tx.getByName(DataType.orgMember, user.id, org.id);
+    const existing = findMembership(tx, org.id, user.id);
     if (!existing) {
-      throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: 'memberNotFound' });
+      throw new NotFoundError(`user ${JSON.stringify(user.name)} is not a member of org ${JSON.stringify(org.name)}`, { code: errorCodes.memberNotFound });
     }
     return {
       actions: [{ type: 'delete', dataType: DataType.orgMember, id: existing.id }],
@@ -82,16 +64,15 @@ export async function removeOrgMember(ctx: RequestContext, stores: Stores, orgRe
   });
 }
 
-/** The orgs a user belongs to, in org name order (a scan of the orgs: see scans.ts). */
-export function listUserOrgs(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<UserOrg> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+/** The orgs a user belongs to, in org name order (its memberships by name: see scans.ts). */
+export function listUserOrgs(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<UserOrg> {
+  const { limit, afterName } = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
     const items: UserOrg[] = [];
     for (const { org, member } of membershipsOf(tx, user.id, afterName)) {
       if (items.length === limit) return { items, nextCursor: encodeCursor(items.at(-1)!.org.name) };
-      items.push({ org: org.data as unknown as Org, role: (member.data as unknown as OrgMemberData).role });
+      items.push({ org: org.data, role: member.data.role });
     }
     return { items };
   });

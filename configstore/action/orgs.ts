@@ -1,28 +1,21 @@
 // Orgs: unique names; each owns a root project group (created with it, same visibility)
 // and members. Creating an org with a creator makes that user its first owner.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors.js';
+import { ConflictError, errorCodes } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import type { CreateOrgRequest, Org, UpdateOrgRequest } from '../types/org.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { memberAction } from './members.js';
-import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { findOrg, findUser, memberAction, orgKind } from './lookup.js';
+import { checkName } from './namedrefs.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { createRootGroupAction, findRootGroup, rootGroupDeletion } from './rootgroups.js';
 import { childrenOf } from './scans.js';
-import { findUser } from './users.js';
 import { runWrite, type Stores } from './write.js';
 
-export const orgKind: NamedKind = { type: DataType.org, label: 'org', code: 'org' };
-
-export function findOrg(tx: ReadTx, ref: string): Org {
-  return findNamed<Org>(tx, orgKind, ref);
-}
-
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`org ${JSON.stringify(name)} already exists`, { code: 'orgExists' });
+  return new ConflictError(`org ${JSON.stringify(name)} already exists`, { code: errorCodes.orgExists });
 }
 
 export async function createOrg(ctx: RequestContext, stores: Stores, req: CreateOrgRequest): Promise<Org> {
@@ -50,14 +43,9 @@ export function getOrg(ctx: RequestContext, stores: Stores, ref: string): Org {
   return stores.readdb.do(ctx, (tx) => findOrg(tx, ref));
 }
 
-export function listOrgs(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<Org> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.org, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as Org);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listOrgs(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<Org> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.org, null, start, (org) => org));
 }
 
 /** Renames and/or changes the visibility; the root project group follows the visibility. */
@@ -91,7 +79,7 @@ export async function deleteOrg(ctx: RequestContext, stores: Stores, ref: string
     const root = rootGroupDeletion(tx, org.id);
     if (root.blockedBy) {
       throw new ConflictError(`org ${JSON.stringify(org.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`, {
-        code: 'orgHasProjects',
+        code: errorCodes.orgHasProjects,
       });
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.org, id: org.id }, ...root.actions];

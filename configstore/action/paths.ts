@@ -1,41 +1,14 @@
 // Refs of project groups and projects: an id, or a path `org/<org>/<group>/…[/<project>]`
 // or `user/<user>/…` (`org/<org>` alone is the owner's root group). Resolves refs to
 // stored objects and stored objects to their path, owner and ancestors.
-import { BadRequestError, InternalError, NotFoundError } from '../errors.js';
+import { BadRequestError, errorCodes, InternalError, NotFoundError } from '../errors.js';
 import { pathRefExamples, pathRefProblem } from '../types/names.js';
 import type { ProjectVisibility } from '../types/projectgroup.js';
-import type { ReadTx } from '../readdb/readdb.js';
 import { DataType } from './datatypes.js';
 import { findRootGroup, type OwnerType } from './rootgroups.js';
+import type { GroupData, ProjectData, Tx } from './storeddata.js';
 
-/** A project group as stored (root groups: name "", parentType org|user). */
-export interface GroupData {
-  id: string;
-  name: string;
-  parentType: OwnerType | 'projectgroup';
-  parentId: string;
-  visibility: ProjectVisibility;
-  createdAt: string;
-}
-
-/** A project as stored. */
-export interface ProjectData {
-  id: string;
-  name: string;
-  parentType: 'projectgroup';
-  parentId: string;
-  visibility: ProjectVisibility;
-  remoteRepositoryConfigType: string;
-  remoteSourceId: string;
-  linkedAccountId: string;
-  repositoryId: string;
-  repositoryPath: string;
-  sshPrivateKey: string;
-  skipSshHostKeyCheck: boolean;
-  passVarsToForkedPR: boolean;
-  webhookSecret: string;
-  createdAt: string;
-}
+export type { GroupData, ProjectData } from './storeddata.js';
 
 /** Where an object sits in its owner's tree. */
 export interface Location {
@@ -59,7 +32,7 @@ type ParsedRef = { id: string } | { ownerType: OwnerType; owner: string; names: 
 
 function parseRef(kind: Kind, ref: string): ParsedRef {
   const why = pathRefProblem(kind, ref);
-  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: 'invalidRef' });
+  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: errorCodes.invalidRef });
   if (!ref.includes('/')) return { id: ref.toLowerCase() };
   const [ownerType, owner, ...names] = ref.split('/') as [OwnerType, string, ...string[]];
   return { ownerType, owner, names };
@@ -70,58 +43,58 @@ function notFound(kind: Kind, ref: string): NotFoundError {
 }
 
 /** The root group of the owner named in a path, or 404 naming what is missing. */
-function rootOf(tx: ReadTx, ownerType: OwnerType, owner: string): GroupData {
+function rootOf(tx: Tx, ownerType: OwnerType, owner: string): GroupData {
   const found = tx.getByName(ownerType === 'org' ? DataType.org : DataType.user, owner, null);
-  if (!found) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, { code: `${ownerType}NotFound` });
+  if (!found) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, { code: ownerType === 'org' ? errorCodes.orgNotFound : errorCodes.userNotFound });
   const root = findRootGroup(tx, found.id);
-  if (!root) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} has no root project group`, { code: 'projectGroupNotFound' });
+  if (!root) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} has no root project group`, { code: errorCodes.projectGroupNotFound });
   return root as GroupData;
 }
 
 /** Walks `names` down from the owner's root group; 404 names the first missing group. */
-function walkGroups(tx: ReadTx, ownerType: OwnerType, owner: string, names: string[]): GroupData {
+function walkGroups(tx: Tx, ownerType: OwnerType, owner: string, names: string[]): GroupData {
   let current = rootOf(tx, ownerType, owner);
   let path = `${ownerType}/${owner}`;
   for (const name of names) {
     path += `/${name}`;
     const child = tx.getByName(DataType.projectGroup, name, current.id);
     if (!child) throw notFound('projectgroup', path);
-    current = child.data as unknown as GroupData;
+    current = child.data;
   }
   return current;
 }
 
-export function resolveGroup(tx: ReadTx, ref: string): GroupData {
+export function resolveGroup(tx: Tx, ref: string): GroupData {
   const parsed = parseRef('projectgroup', ref);
   if ('id' in parsed) {
     const found = tx.get(DataType.projectGroup, parsed.id);
     if (!found) throw notFound('projectgroup', ref);
-    return found.data as unknown as GroupData;
+    return found.data;
   }
   return walkGroups(tx, parsed.ownerType, parsed.owner, parsed.names);
 }
 
-export function resolveProject(tx: ReadTx, ref: string): ProjectData {
+export function resolveProject(tx: Tx, ref: string): ProjectData {
   const parsed = parseRef('project', ref);
   if ('id' in parsed) {
     const found = tx.get(DataType.project, parsed.id);
     if (!found) throw notFound('project', ref);
-    return found.data as unknown as ProjectData;
+    return found.data;
   }
   const group = walkGroups(tx, parsed.ownerType, parsed.owner, parsed.names.slice(0, -1));
   const found = tx.getByName(DataType.project, parsed.names.at(-1)!, group.id);
   if (!found) throw notFound('project', ref);
-  return found.data as unknown as ProjectData;
+  return found.data;
 }
 
 /** The enclosing groups of an object whose parent group is `parentId`, nearest first, ending with the root. */
-export function ancestorsFrom(tx: ReadTx, parentId: string): GroupData[] {
+export function ancestorsFrom(tx: Tx, parentId: string): GroupData[] {
   const chain: GroupData[] = [];
   let id = parentId;
   for (;;) {
     const found = tx.get(DataType.projectGroup, id);
     if (!found) throw new InternalError(`project group ${id} is missing from the read model`);
-    const group = found.data as unknown as GroupData;
+    const group = found.data;
     chain.push(group);
     if (group.parentType !== 'projectgroup') return chain;
     if (chain.length > maxDepth) throw new InternalError(`project group ${parentId} is nested deeper than ${maxDepth} levels`);
@@ -129,7 +102,7 @@ export function ancestorsFrom(tx: ReadTx, parentId: string): GroupData[] {
   }
 }
 
-function locate(tx: ReadTx, name: string, visibility: ProjectVisibility, ancestors: GroupData[]): Location {
+function locate(tx: Tx, name: string, visibility: ProjectVisibility, ancestors: GroupData[]): Location {
   const root = ancestors.at(-1)!;
   const ownerType = root.parentType as OwnerType;
   const owner = tx.get(ownerType === 'org' ? DataType.org : DataType.user, root.parentId);
@@ -140,7 +113,7 @@ function locate(tx: ReadTx, name: string, visibility: ProjectVisibility, ancesto
   return { path: `${parentPath}/${name}`, parentPath, ownerType, ownerId: root.parentId, globalVisibility: isPrivate ? 'private' : 'public', ancestors };
 }
 
-export function groupLocation(tx: ReadTx, group: GroupData): Location {
+export function groupLocation(tx: Tx, group: GroupData): Location {
   if (group.parentType !== 'projectgroup') {
     const owner = tx.get(group.parentType === 'org' ? DataType.org : DataType.user, group.parentId);
     if (!owner) throw new InternalError(`the owner ${group.parentId} of project group ${group.id} is missing`);
@@ -149,7 +122,7 @@ export function groupLocation(tx: ReadTx, group: GroupData): Location {
   return locate(tx, group.name, group.visibility, ancestorsFrom(tx, group.parentId));
 }
 
-export function projectLocation(tx: ReadTx, project: ProjectData): Location {
+export function projectLocation(tx: Tx, project: ProjectData): Location {
   return locate(tx, project.name, project.visibility, ancestorsFrom(tx, project.parentId));
 }
 

@@ -5,30 +5,31 @@
 // bumps its children group; deleting or moving a group checks and bumps both. So siblings
 // created at once never conflict, while a child and its parent's deletion never both commit.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes } from '../errors.js';
 import { nameProblem } from '../types/names.js';
 import type { CreateProjectGroupRequest, ProjectGroup, UpdateProjectGroupRequest } from '../types/projectgroup.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { cascadeLimit, listPage, pageStart, type PageQuery } from './paginate.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { childLocation, groupLocation, isRootGroup, resolveGroup, type GroupData, type Location } from './paths.js';
 import { runWrite, type Stores } from './write.js';
+import type { Tx } from './storeddata.js';
 
 /** The change group of a name among the groups and projects of one parent. */
 export const treeNameGroup = (parentId: string, name: string) => nameGroup(DataType.projectGroup, parentId, name);
 
 /** 409 when a group or a project under `parentId` already has `name`. */
-export function checkTreeNameFree(tx: ReadTx, parentId: string, parentPath: string, name: string): void {
+export function checkTreeNameFree(tx: Tx, parentId: string, parentPath: string, name: string): void {
   const path = JSON.stringify(`${parentPath}/${name}`);
-  if (tx.getByName(DataType.projectGroup, name, parentId)) throw new ConflictError(`project group ${path} already exists`, { code: 'projectGroupExists' });
-  if (tx.getByName(DataType.project, name, parentId)) throw new ConflictError(`project ${path} already exists`, { code: 'projectExists' });
+  if (tx.getByName(DataType.projectGroup, name, parentId)) throw new ConflictError(`project group ${path} already exists`, { code: errorCodes.projectGroupExists });
+  if (tx.getByName(DataType.project, name, parentId)) throw new ConflictError(`project ${path} already exists`, { code: errorCodes.projectExists });
 }
 
 export function checkName(kind: string, name: string): void {
   const problem = nameProblem(name);
-  if (problem) throw new BadRequestError(`invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
+  if (problem) throw new BadRequestError(`invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, { code: errorCodes.invalidName });
 }
 
 /**
@@ -36,10 +37,10 @@ export function checkName(kind: string, name: string): void {
  * item write checks its parent's id group, which the parent's deletion bumps, and one
  * group per item would push a big cascade past etcd's limit of 128 operations per txn.
  */
-export function configItemsDeletion(tx: ReadTx, parentId: string): { actions: Action[]; changeGroups: string[] } {
+export function configItemsDeletion(tx: Tx, parentId: string): { actions: Action[]; changeGroups: string[] } {
   const actions: Action[] = [];
   for (const type of [DataType.secret, DataType.variable]) {
-    for (const o of tx.list(type, { parent: parentId, limit: 100_000 })) actions.push({ type: 'delete', dataType: type, id: o.id });
+    for (const o of tx.list(type, { parent: parentId, limit: cascadeLimit })) actions.push({ type: 'delete', dataType: type, id: o.id });
   }
   return { actions, changeGroups: [] };
 }
@@ -80,7 +81,7 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group) && (req.name !== undefined || req.parentRef !== undefined)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, { code: 'rootProjectGroup' });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, { code: errorCodes.rootProjectGroup });
     }
     const updated: GroupData = { ...group, name: req.name ?? group.name, visibility: req.visibility ?? group.visibility };
     const changeGroups = [idGroup(group.id)];
@@ -120,13 +121,13 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
 }
 
 /** The new parent's location, after refusing moves to another owner or into the group's own subtree. */
-function checkMove(tx: ReadTx, group: GroupData, loc: Location, parent: GroupData): Location {
+function checkMove(tx: Tx, group: GroupData, loc: Location, parent: GroupData): Location {
   const parentLoc = groupLocation(tx, parent);
   if (parent.id === group.id || parentLoc.ancestors.some((a) => a.id === group.id)) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
   }
   if (parentLoc.ownerId !== loc.ownerId) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
   }
   return parentLoc;
 }
@@ -136,13 +137,13 @@ export async function deleteProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, { code: 'rootProjectGroup' });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, { code: errorCodes.rootProjectGroup });
     }
     const groups = tx.count(DataType.projectGroup, group.id);
     const projects = tx.count(DataType.project, group.id);
     if (groups + projects > 0) {
       throw new ConflictError(`project group ${JSON.stringify(loc.path)} is not empty (${groups} subgroups, ${projects} projects): delete or move them first`, {
-        code: 'projectGroupNotEmpty',
+        code: errorCodes.projectGroupNotEmpty,
       });
     }
     const items = configItemsDeletion(tx, group.id);
@@ -155,17 +156,11 @@ export async function deleteProjectGroup(ctx: RequestContext, stores: Stores, re
   });
 }
 
-export function listSubgroups(ctx: RequestContext, stores: Stores, ref: string, query: { limit?: number; cursor?: string }): ListResult<ProjectGroup> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listSubgroups(ctx: RequestContext, stores: Stores, ref: string, query: PageQuery): ListResult<ProjectGroup> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const parent = resolveGroup(tx, ref);
     const parentLoc = groupLocation(tx, parent);
-    const rows = tx.list(DataType.projectGroup, { parent: parent.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => {
-      const g = r.data as unknown as GroupData;
-      return groupView(g, childLocation(parent, parentLoc, g.name, g.visibility));
-    });
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+    return listPage(tx, DataType.projectGroup, parent.id, start, (g) => groupView(g, childLocation(parent, parentLoc, g.name, g.visibility)));
   });
 }

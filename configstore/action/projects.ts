@@ -1,16 +1,17 @@
 // Projects: leaves of the project group tree, linked to a repository through a remote
 // source and a linked account of that source. Names share one scope per parent with groups.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, errorCodes, NotFoundError } from '../errors.js';
 import { isUuid, nameProblem } from '../types/names.js';
 import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../types/project.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext, StoredObject } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { childrenGroup, DataType, idGroup } from './datatypes.js';
 import { childLocation, groupLocation, projectLocation, resolveGroup, resolveProject, type Location, type ProjectData } from './paths.js';
 import { checkName, checkTreeNameFree, configItemsDeletion, treeNameGroup } from './projectgroups.js';
 import { runWrite, type Stores } from './write.js';
+import type { Stored, Tx } from './storeddata.js';
 
 export function projectView(project: ProjectData, loc: Location): Project {
   return { ...project, path: loc.path, parentPath: loc.parentPath!, ownerType: loc.ownerType, ownerId: loc.ownerId, globalVisibility: loc.globalVisibility };
@@ -20,27 +21,27 @@ export function projectView(project: ProjectData, loc: Location): Project {
 export function checkConfigType(type: string): void {
   if (type !== 'remotesource') {
     throw new BadRequestError(`remoteRepositoryConfigType ${JSON.stringify(type)} is not supported: the only supported type is "remotesource"`, {
-      code: 'unsupportedRemoteRepositoryConfigType',
+      code: errorCodes.unsupportedRemoteRepositoryConfigType,
     });
   }
 }
 
-function findRemoteSource(tx: ReadTx, ref: string): StoredObject {
+function findRemoteSource(tx: Tx, ref: string): Stored<'remotesource'> {
   if (!isUuid(ref) && nameProblem(ref)) {
-    throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: 'invalidRef' });
+    throw new BadRequestError(`invalid remote source ref ${JSON.stringify(ref)}: give the remote source's id or name`, { code: errorCodes.invalidRef });
   }
   const found = isUuid(ref) ? tx.get(DataType.remoteSource, ref.toLowerCase()) : tx.getByName(DataType.remoteSource, ref, null);
-  if (!found) throw new NotFoundError(`remote source ${JSON.stringify(ref)} does not exist`, { code: 'remoteSourceNotFound' });
+  if (!found) throw new NotFoundError(`remote source ${JSON.stringify(ref)} does not exist`, { code: errorCodes.remoteSourceNotFound });
   return found;
 }
 
 /** The linked account, which must belong to `remoteSource` (else it does not exist for it: 404). */
-function findLinkedAccount(tx: ReadTx, id: string, remoteSource: StoredObject): StoredObject {
-  if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: 'invalidRef' });
+function findLinkedAccount(tx: Tx, id: string, remoteSource: Stored<'remotesource'>): Stored<'linkedaccount'> {
+  if (!isUuid(id)) throw new BadRequestError(`invalid linkedAccountId ${JSON.stringify(id)}: give the linked account's id`, { code: errorCodes.invalidRef });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
   if (!found || found.data.remoteSourceId !== remoteSource.id) {
     throw new NotFoundError(`linked account ${JSON.stringify(id)} does not exist for remote source ${JSON.stringify(remoteSource.data.name)}`, {
-      code: 'linkedAccountNotFound',
+      code: errorCodes.linkedAccountNotFound,
     });
   }
   return found;
@@ -106,7 +107,7 @@ export async function updateProject(ctx: RequestContext, stores: Stores, ref: st
     // the (new) parent must exist, and the returned path is read from it
     const checkGroups = [idGroup(parent.id)];
     if (parentLoc.ownerId !== loc.ownerId) {
-      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: 'invalidMove' });
+      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
     }
     if (parent.id !== project.parentId || updated.name !== project.name) {
       checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);
@@ -152,17 +153,11 @@ export async function deleteProject(ctx: RequestContext, stores: Stores, ref: st
 }
 
 /** The projects directly in a group, in name order. */
-export function listGroupProjects(ctx: RequestContext, stores: Stores, ref: string, query: { limit?: number; cursor?: string }): ListResult<Project> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listGroupProjects(ctx: RequestContext, stores: Stores, ref: string, query: PageQuery): ListResult<Project> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const parent = resolveGroup(tx, ref);
     const parentLoc = groupLocation(tx, parent);
-    const rows = tx.list(DataType.project, { parent: parent.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => {
-      const p = r.data as unknown as ProjectData;
-      return projectView(p, childLocation(parent, parentLoc, p.name, p.visibility));
-    });
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+    return listPage(tx, DataType.project, parent.id, start, (p) => projectView(p, childLocation(parent, parentLoc, p.name, p.visibility)));
   });
 }

@@ -2,24 +2,24 @@
 // oauth2 needs a client id and secret; the API URL is an http(s) URL. An update replaces
 // every setting but keeps the id (an id in the body is ignored) and the creation time.
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes } from '../errors.js';
 import type { ListResult } from '../types/list.js';
 import { isHttpUrl, supportedAuthTypes, type CreateRemoteSourceRequest, type RemoteSource, type UpdateRemoteSourceRequest } from '../types/remotesource.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
 import { checkName, findNamed, type NamedKind } from './namedrefs.js';
-import { everyLinkedAccount, everyProject } from './scans.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
+import type { Tx } from './storeddata.js';
 
-export const remoteSourceKind: NamedKind = { type: DataType.remoteSource, label: 'remote source', code: 'remoteSource' };
+export const remoteSourceKind: NamedKind<'remotesource'> = { type: DataType.remoteSource, label: 'remote source', notFound: errorCodes.remoteSourceNotFound };
 
-export function findRemoteSource(tx: ReadTx, ref: string): RemoteSource {
-  return findNamed<RemoteSource>(tx, remoteSourceKind, ref);
+export function findRemoteSource(tx: Tx, ref: string): RemoteSource {
+  return findNamed(tx, remoteSourceKind, ref);
 }
 
 function invalid(message: string): BadRequestError {
-  return new BadRequestError(message, { code: 'invalidRemoteSource' });
+  return new BadRequestError(message, { code: errorCodes.invalidRemoteSource });
 }
 
 /** The settings as stored, with defaults applied; throws a 400 saying what to fix. */
@@ -51,7 +51,7 @@ function settingsOf(req: CreateRemoteSourceRequest): Omit<RemoteSource, 'id' | '
 }
 
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`remote source ${JSON.stringify(name)} already exists`, { code: 'remoteSourceExists' });
+  return new ConflictError(`remote source ${JSON.stringify(name)} already exists`, { code: errorCodes.remoteSourceExists });
 }
 
 export async function createRemoteSource(ctx: RequestContext, stores: Stores, req: CreateRemoteSourceRequest): Promise<RemoteSource> {
@@ -71,14 +71,9 @@ export function getRemoteSource(ctx: RequestContext, stores: Stores, ref: string
   return stores.readdb.do(ctx, (tx) => findRemoteSource(tx, ref));
 }
 
-export function listRemoteSources(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<RemoteSource> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.remoteSource, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as RemoteSource);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listRemoteSources(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<RemoteSource> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.remoteSource, null, start, (rs) => rs));
 }
 
 export async function updateRemoteSource(ctx: RequestContext, stores: Stores, ref: string, req: UpdateRemoteSourceRequest): Promise<RemoteSource> {
@@ -99,21 +94,19 @@ export async function updateRemoteSource(ctx: RequestContext, stores: Stores, re
 }
 
 /**
- * Refused while linked accounts or projects use the source. Both are found by a scan
- * (see scans.ts); creating either (or pointing a project at the source) bumps the
+ * Refused while linked accounts or projects use the source. Both are found by an index
+ * of the read model (storedIndexes); creating either (or pointing a project at the source) bumps the
  * source's children group, checked here, so a concurrent one makes this retry and see it.
  */
 export async function deleteRemoteSource(ctx: RequestContext, stores: Stores, ref: string): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
     const rs = findRemoteSource(tx, ref);
-    let accounts = 0;
-    for (const la of everyLinkedAccount(tx)) if (la.data.remoteSourceId === rs.id) accounts++;
-    let projects = 0;
-    for (const p of everyProject(tx)) if (p.data.remoteSourceId === rs.id) projects++;
+    const accounts = tx.where(DataType.linkedAccount, { remoteSourceId: rs.id }).length;
+    const projects = tx.where(DataType.project, { remoteSourceId: rs.id }).length;
     if (accounts || projects) {
       throw new ConflictError(
         `remote source ${JSON.stringify(rs.name)} is used by ${accounts} linked account(s) and ${projects} project(s); delete or move them first`,
-        { code: 'remoteSourceInUse' },
+        { code: errorCodes.remoteSourceInUse },
       );
     }
     return {

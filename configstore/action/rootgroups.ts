@@ -3,10 +3,11 @@
 // `user/<user>` name it; everything else hangs below it.
 import { randomUUID } from 'node:crypto';
 import type { Action } from '../datamanager/wal.js';
-import type { ReadTx } from '../readdb/readdb.js';
 import { childrenGroup, DataType, idGroup } from './datatypes.js';
+import { cascadeLimit } from './paginate.js';
+import type { OwnerType, Tx } from './storeddata.js';
 
-export type OwnerType = 'org' | 'user';
+export type { OwnerType } from './storeddata.js';
 
 export interface RootGroupData {
   id: string;
@@ -24,7 +25,7 @@ export function createRootGroupAction(ownerType: OwnerType, ownerId: string, vis
 }
 
 /** The owner's root project group (undefined only for data written before roots existed). */
-export function findRootGroup(tx: ReadTx, ownerId: string): RootGroupData | undefined {
+export function findRootGroup(tx: Tx, ownerId: string): RootGroupData | undefined {
   return tx.getByName(DataType.projectGroup, '', ownerId)?.data as RootGroupData | undefined;
 }
 
@@ -34,14 +35,14 @@ export function findRootGroup(tx: ReadTx, ownerId: string): RootGroupData | unde
  * or projects: deleting those is an explicit act, never a side effect. The root's
  * children group is checked, so a concurrent creation under the root makes this retry.
  */
-export function rootGroupDeletion(tx: ReadTx, ownerId: string): { actions: Action[]; changeGroups: string[]; blockedBy?: number } {
+export function rootGroupDeletion(tx: Tx, ownerId: string): { actions: Action[]; changeGroups: string[]; blockedBy?: number } {
   const root = findRootGroup(tx, ownerId);
   if (!root) return { actions: [], changeGroups: [] };
   const children = tx.count(DataType.projectGroup, root.id) + tx.count(DataType.project, root.id);
   if (children > 0) return { actions: [], changeGroups: [], blockedBy: children };
   const actions: Action[] = [{ type: 'delete', dataType: DataType.projectGroup, id: root.id }];
   for (const type of [DataType.secret, DataType.variable]) {
-    for (const o of tx.list(type, { parent: root.id, limit: 100_000 })) actions.push({ type: 'delete', dataType: type, id: o.id });
+    for (const o of tx.list(type, { parent: root.id, limit: cascadeLimit })) actions.push({ type: 'delete', dataType: type, id: o.id });
   }
   return { actions, changeGroups: [idGroup(root.id), childrenGroup(root.id)] };
 }

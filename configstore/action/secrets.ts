@@ -1,5 +1,5 @@
 // Secrets of projects and project groups. Only "internal" secrets (data stored here) for now.
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import type { ConfigParentType, CreateSecretRequest, Secret, UpdateSecretRequest } from '../types/secret.js';
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
@@ -16,12 +16,12 @@ export const secretKind: ItemKind<SecretFields> = {
   validate(name, { type, data }) {
     if (type !== 'internal') {
       throw new BadRequestError(`secret ${JSON.stringify(name)}: type ${JSON.stringify(type)} is not supported: the only supported type is "internal"`, {
-        code: 'unsupportedSecretType',
+        code: errorCodes.unsupportedSecretType,
       });
     }
     const keys = Object.keys(data);
-    if (keys.length === 0) throw new BadRequestError(`secret ${JSON.stringify(name)}: an internal secret needs data: give at least one key`, { code: 'invalidSecret' });
-    if (keys.some((k) => k.trim() === '')) throw new BadRequestError(`secret ${JSON.stringify(name)}: data keys must not be empty`, { code: 'invalidSecret' });
+    if (keys.length === 0) throw new BadRequestError(`secret ${JSON.stringify(name)}: an internal secret needs data: give at least one key`, { code: errorCodes.invalidSecret });
+    if (keys.some((k) => k.trim() === '')) throw new BadRequestError(`secret ${JSON.stringify(name)}: data keys must not be empty`, { code: errorCodes.invalidSecret });
   },
 };
 

@@ -1,13 +1,13 @@
 // User tokens: a name unique per user and a random secret returned once, at creation.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import { nameProblem } from '../types/names.js';
 import type { CreatedUserToken, CreateUserTokenRequest, UserToken, UserTokenData } from '../types/token.js';
 import type { ListResult } from '../types/list.js';
 import type { RequestContext } from '../readdb/readdb.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { findUser } from './users.js';
+import { findUser } from './lookup.js';
+import { listPage, pageStart, type PageQuery } from './paginate.js';
 import { runWrite, type Stores } from './write.js';
 
 /**
@@ -21,7 +21,7 @@ export function tokenSha256(token: string): string {
 
 function checkTokenName(name: string): void {
   const problem = nameProblem(name);
-  if (problem) throw new BadRequestError(`invalid token name ${JSON.stringify(name)}: ${problem}`, { code: 'invalidName' });
+  if (problem) throw new BadRequestError(`invalid token name ${JSON.stringify(name)}: ${problem}`, { code: errorCodes.invalidName });
 }
 
 export async function createUserToken(ctx: RequestContext, stores: Stores, userRef: string, req: CreateUserTokenRequest): Promise<CreatedUserToken> {
@@ -30,7 +30,7 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
   return runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     if (tx.getByName(DataType.userToken, req.name, user.id)) {
-      throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: 'tokenExists' });
+      throw new ConflictError(`token ${JSON.stringify(req.name)} of user ${JSON.stringify(user.name)} already exists`, { code: errorCodes.tokenExists });
     }
     const stored: UserTokenData = { id: randomUUID(), name: req.name, parentId: user.id, tokenSha256: tokenSha256(token), createdAt: new Date().toISOString() };
     return {
@@ -44,17 +44,11 @@ export async function createUserToken(ctx: RequestContext, stores: Stores, userR
   });
 }
 
-export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: string, query: { limit?: number; cursor?: string }): ListResult<UserToken> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
+export function listUserTokens(ctx: RequestContext, stores: Stores, userRef: string, query: PageQuery): ListResult<UserToken> {
+  const start = pageStart(query);
   return stores.readdb.do(ctx, (tx) => {
     const user = findUser(tx, userRef);
-    const rows = tx.list(DataType.userToken, { parent: user.id, afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => {
-      const t = r.data as unknown as UserTokenData;
-      return { name: t.name, createdAt: t.createdAt };
-    });
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
+    return listPage(tx, DataType.userToken, user.id, start, (t) => ({ name: t.name, createdAt: t.createdAt }));
   });
 }
 
@@ -63,7 +57,7 @@ export async function deleteUserToken(ctx: RequestContext, stores: Stores, userR
   await runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     const found = tx.getByName(DataType.userToken, name, user.id);
-    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: 'tokenNotFound' });
+    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: errorCodes.tokenNotFound });
     return {
       actions: [{ type: 'delete', dataType: DataType.userToken, id: found.id }],
       changeGroups: [nameGroup(DataType.userToken, user.id, name)],

@@ -1,27 +1,21 @@
 // Users: unique names; refs are ids or names. A user owns a root project group (created
 // with it), tokens and linked accounts (parented by the user) and org memberships.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors.js';
+import { ConflictError, errorCodes } from '../errors.js';
 import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 import type { ListResult } from '../types/list.js';
-import type { ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { RequestContext } from '../readdb/readdb.js';
 import type { Action } from '../datamanager/wal.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { cascadeLimit, listPage, pageStart, type PageQuery } from './paginate.js';
 import { childrenGroup, DataType, idGroup, nameGroup } from './datatypes.js';
-import { memberGroup } from './members.js';
+import { findUser, memberGroup, userKind } from './lookup.js';
 import { allLinkedAccounts, membershipsOf, projectsUsingLinkedAccounts } from './scans.js';
-import { checkName, findNamed, type NamedKind } from './namedrefs.js';
+import { checkName } from './namedrefs.js';
 import { createRootGroupAction, rootGroupDeletion } from './rootgroups.js';
 import { runWrite, type Stores } from './write.js';
 
-export const userKind: NamedKind = { type: DataType.user, label: 'user', code: 'user' };
-
-export function findUser(tx: ReadTx, ref: string): User {
-  return findNamed<User>(tx, userKind, ref);
-}
-
 function nameTaken(name: string): ConflictError {
-  return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: 'userExists' });
+  return new ConflictError(`user ${JSON.stringify(name)} already exists`, { code: errorCodes.userExists });
 }
 
 export async function createUser(ctx: RequestContext, stores: Stores, req: CreateUserRequest): Promise<User> {
@@ -41,14 +35,9 @@ export function getUser(ctx: RequestContext, stores: Stores, ref: string): User 
   return stores.readdb.do(ctx, (tx) => findUser(tx, ref));
 }
 
-export function listUsers(ctx: RequestContext, stores: Stores, query: { limit?: number; cursor?: string }): ListResult<User> {
-  const limit = query.limit ?? 50;
-  const afterName = query.cursor === undefined ? '' : decodeCursor(query.cursor);
-  return stores.readdb.do(ctx, (tx) => {
-    const rows = tx.list(DataType.user, { afterName, limit: limit + 1 });
-    const items = rows.slice(0, limit).map((r) => r.data as unknown as User);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items.at(-1)!.name) } : { items };
-  });
+export function listUsers(ctx: RequestContext, stores: Stores, query: PageQuery): ListResult<User> {
+  const start = pageStart(query);
+  return stores.readdb.do(ctx, (tx) => listPage(tx, DataType.user, null, start, (user) => user));
 }
 
 /** Renames a user. Its id, and so everything that refers to it, stays. */
@@ -82,12 +71,12 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     if (root.blockedBy) {
       throw new ConflictError(
         `user ${JSON.stringify(user.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`,
-        { code: 'userHasProjects' },
+        { code: errorCodes.userHasProjects },
       );
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.user, id: user.id }, ...root.actions];
     const changeGroups = [idGroup(user.id), childrenGroup(user.id), nameGroup(DataType.user, '', user.name), ...root.changeGroups];
-    for (const t of tx.list(DataType.userToken, { parent: user.id, limit: 100_000 })) {
+    for (const t of tx.list(DataType.userToken, { parent: user.id, limit: cascadeLimit })) {
       actions.push({ type: 'delete', dataType: DataType.userToken, id: t.id });
     }
     const accounts = allLinkedAccounts(tx, user.id);
@@ -95,7 +84,7 @@ export async function deleteUser(ctx: RequestContext, stores: Stores, ref: strin
     if (projects) {
       throw new ConflictError(
         `user ${JSON.stringify(user.name)} has linked accounts used by ${projects} project(s); give them another linked account or delete them first`,
-        { code: 'linkedAccountInUse' },
+        { code: errorCodes.linkedAccountInUse },
       );
     }
     for (const la of accounts) {

@@ -1,6 +1,6 @@
 // Variables of projects and project groups: values taken from secrets, each optionally
 // limited to some branches, tags or refs (regexp conditions must compile).
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import type { ConfigParentType } from '../types/secret.js';
 import type { CreateVariableRequest, UpdateVariableRequest, Variable, VariableValue } from '../types/variable.js';
 import type { ListResult } from '../types/list.js';
@@ -16,7 +16,7 @@ export const variableKind: ItemKind<VariableFields> = {
   dataType: DataType.variable,
   label: 'variable',
   validate(name, { values }) {
-    if (values.length === 0) throw new BadRequestError(`variable ${JSON.stringify(name)}: give at least one value`, { code: 'invalidVariable' });
+    if (values.length === 0) throw new BadRequestError(`variable ${JSON.stringify(name)}: give at least one value`, { code: errorCodes.invalidVariable });
     values.forEach((value, i) => {
       for (const on of ['branch', 'tag', 'ref'] as const) {
         for (const list of ['include', 'exclude'] as const) {
@@ -27,7 +27,7 @@ export const variableKind: ItemKind<VariableFields> = {
             } catch (err) {
               const where = `values[${i}].when.${on}.${list}[${j}]`;
               throw new BadRequestError(`variable ${JSON.stringify(name)}: ${where}: invalid regular expression ${JSON.stringify(cond.match)}: ${(err as Error).message}`, {
-                code: 'invalidRegexp',
+                code: errorCodes.invalidRegexp,
               });
             }
           });

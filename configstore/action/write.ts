@@ -5,10 +5,11 @@
 // lost race on a name into the usual 409 "already exists").
 import { ConcurrentUpdateError, type DataManager } from '../datamanager/datamanager.js';
 import type { Action } from '../datamanager/wal.js';
-import type { ReadDB, ReadTx, RequestContext } from '../readdb/readdb.js';
+import type { ReadDB, RequestContext } from '../readdb/readdb.js';
+import type { StoredData, Tx } from './storeddata.js';
 
 export interface Stores {
-  readdb: ReadDB;
+  readdb: ReadDB<StoredData>;
   dm: DataManager;
 }
 
@@ -25,7 +26,7 @@ export interface WritePlan<T> {
 
 const maxAttempts = 8;
 
-export async function runWrite<T>(ctx: RequestContext, stores: Stores, plan: (tx: ReadTx) => WritePlan<T>): Promise<T> {
+export async function runWrite<T>(ctx: RequestContext, stores: Stores, plan: (tx: Tx) => WritePlan<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let readRevision = 0n;
     const planned = stores.readdb.do(ctx, (tx) => ((readRevision = tx.revision), plan(tx)));

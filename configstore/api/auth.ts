@@ -3,7 +3,7 @@
 // `Authorization: Bearer <token>`: none → 401, a wrong one → 403. Without a token they are open.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import { errorCodes, ForbiddenError, UnauthorizedError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,13 +35,13 @@ export function registerAdminAuth(app: FastifyInstance, adminToken: AdminTokenSo
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       reply.header('www-authenticate', 'Bearer');
-      throw new UnauthorizedError('this route needs the admin token: send "Authorization: Bearer <token>"', { code: 'adminTokenRequired' });
+      throw new UnauthorizedError('this route needs the admin token: send "Authorization: Bearer <token>"', { code: errorCodes.adminTokenRequired });
     }
     const now = current();
     if (now !== token) [token, expected] = [now, digest(now)];
     // compare digests: constant time whatever the length of the token sent
     if (!timingSafeEqual(digest(match[1]!), expected)) {
-      throw new ForbiddenError('the admin token sent is not valid', { code: 'adminTokenInvalid' });
+      throw new ForbiddenError('the admin token sent is not valid', { code: errorCodes.adminTokenInvalid });
     }
   }
 }

@@ -2,11 +2,11 @@
 // fastify's own 4xx (bad JSON, too large, wrong content type, schema) become messages a
 // user can act on; anything else is a 500 that leaks nothing, logged with its whole chain.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { describeChain, findTypedError, toHttpResponse } from '../errors.js';
+import { describeChain, errorCodes, findTypedError, toHttpResponse, type ErrorCode } from '../errors.js';
 import { patternProblem } from '../types/names.js';
 
 /** 503s the server means to give (fenced for maintenance, still starting): logged at info, not as failures. */
-const expectedUnavailableCodes = new Set(['maintenanceMode', 'notReady']);
+const expectedUnavailableCodes = new Set<ErrorCode>([errorCodes.maintenanceMode, errorCodes.notReady]);
 
 interface ValidationIssue {
   instancePath: string;
@@ -41,11 +41,11 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
   return `${where} ${issue.message ?? 'is invalid'}`;
 }
 
-const fastifyCodes: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'emptyBody',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'invalidJson',
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: errorCodes.bodyTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: errorCodes.unsupportedMediaType,
+  FST_ERR_CTP_EMPTY_JSON_BODY: errorCodes.emptyBody,
+  FST_ERR_CTP_INVALID_JSON_BODY: errorCodes.invalidJson,
 };
 
 /** fastify's own 4xx in words a user can act on (its wording otherwise). */
@@ -70,16 +70,17 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
     if (err.validation) {
-      return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: 'invalidRequest' });
+      return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: errorCodes.invalidRequest });
     }
     if (typeof err.code === 'string' && err.code.startsWith('FST_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.status(err.statusCode).send({ message: fastifyMessage(err, request), code: fastifyCodes[err.code] ?? 'badRequest' });
+      return reply.status(err.statusCode).send({ message: fastifyMessage(err, request), code: fastifyCodes[err.code] ?? errorCodes.badRequest });
     }
     if (err instanceof SyntaxError) {
-      return reply.status(400).send({ message: `body is not valid JSON: ${err.message}`, code: 'invalidJson' });
+      return reply.status(400).send({ message: `body is not valid JSON: ${err.message}`, code: errorCodes.invalidJson });
     }
     const res = toHttpResponse(err);
-    if (res.status === 503 && expectedUnavailableCodes.has(findTypedError(err)?.code ?? '')) {
+    const typedCode = findTypedError(err)?.code;
+    if (res.status === 503 && typedCode !== undefined && expectedUnavailableCodes.has(typedCode)) {
       request.log.info({ code: res.body.code, reason: res.body.message }, 'request refused: service unavailable');
     } else if (res.status >= 500) {
       request.log.error({ err, chain: describeChain(err) }, 'request failed');
@@ -88,6 +89,6 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.status(404).send({ message: `no route ${request.method} ${request.url.split('?')[0]}`, code: 'routeNotFound' });
+    return reply.status(404).send({ message: `no route ${request.method} ${request.url.split('?')[0]}`, code: errorCodes.routeNotFound });
   });
 }

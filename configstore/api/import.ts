@@ -10,7 +10,7 @@ import { ImportResult } from '../types/export.js';
 import Type from 'typebox';
 import { ExportFormatError } from '../datamanager/exportformat.js';
 import { exportContentType } from '../types/export.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import { contextOf } from './context.js';
 import { importData, type DataSource } from '../action/dataops.js';
 
@@ -65,7 +65,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: DataSource }> = a
       if (!(req.body instanceof Stream)) {
         throw new BadRequestError(
           `the import needs the export as its body (${exportContentType}, or application/gzip); ${req.body === undefined ? 'this request has none' : `got ${String(req.headers['content-type'] ?? 'no content type')}`}`,
-          { code: 'importBodyMissing' },
+          { code: errorCodes.importBodyMissing },
         );
       }
       const payload = req.body as Readable;

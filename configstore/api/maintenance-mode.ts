@@ -8,7 +8,7 @@
 // Only routes marked `config: { alwaysOn: true }` answer outside `normal`.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ReadDB } from '../readdb/readdb.js';
 import { etcdKeys } from '../types/etcd.js';
@@ -48,7 +48,7 @@ export class MaintenanceMode {
   constructor(
     private readonly etcd: Etcd3,
     prefix: string,
-    private readonly readdb: ReadDB,
+    private readonly readdb: Pick<ReadDB, 'waitFor' | 'synced'>,
     private readonly log: Log,
     private readonly options: MaintenanceModeOptions = {},
   ) {
@@ -76,7 +76,7 @@ export class MaintenanceMode {
       if (this.currentMode !== 'normal') {
         return done(
           new UnavailableError(`configstore is in maintenance mode (${this.currentMode}); only maintenance, export, import, health and metrics answer`, {
-            code: 'maintenanceMode',
+            code: errorCodes.maintenanceMode,
             retryAfterSeconds: 5,
           }),
         );

@@ -18,7 +18,7 @@ describe('secrets and variables API on two instances', () => {
   let b: TestInstance;
   let app: Project;
   let linkedAccountId: string;
-  const stored = (type: string, id: string) => a.server.stores.readdb.do({}, (tx) => tx.get(type, id));
+  const stored = (type: DataType, id: string) => a.server.stores.readdb.do({}, (tx) => tx.get(type, id));
   const createApp = (name: string, parentRef: string) =>
     a.client.createProject({
       name,

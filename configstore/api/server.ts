@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Stores } from '../action/write.js';
+import { storedIndexes, type StoredData } from '../action/storeddata.js';
 import { Checkpointer, type CheckpointOptions } from '../datamanager/checkpoint.js';
 import { DataManager } from '../datamanager/datamanager.js';
 import { InstanceRegistry } from '../datamanager/registry.js';
@@ -108,7 +109,11 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     // (etcd3 calls `.next()` on it as on a factory, which cockatiel 3's backoff is; its d.ts lags)
     faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown> },
   });
-  const readdb = new ReadDB(etcd, options.objectStorage, options.etcdPrefix, { log: app.log as Logger, dataDir: options.dataDir });
+  const readdb = new ReadDB<StoredData>(etcd, options.objectStorage, options.etcdPrefix, {
+    log: app.log as Logger,
+    dataDir: options.dataDir,
+    fieldIndexes: storedIndexes,
+  });
   const registryKey = etcdKeys(options.etcdPrefix).instancesPrefix + instanceId;
   const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix, { registryKey }) };
   const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Option, type Command } from 'commander';
 import { ConfigStoreClient } from '../client/index.js';
-import { ConfigStoreError, RemoteError } from '../errors.js';
+import { ConfigStoreError, errorCodes, RemoteError } from '../errors.js';
 import { parseObjectStorageUrl, S3ObjectStorage, validateKey } from '../objectstorage/index.js';
 import { formatResultLine, type DataOpResult } from '../types/dataopresult.js';
 import { readAdminToken } from './settings.js';
@@ -144,7 +144,7 @@ export function reportResult(result: DataOpResult & { revision: string; location
 export function describeFailure(err: unknown): { line: string; exitCode: number } | undefined {
   if (err instanceof RemoteError) return { line: `error: ${err.message} (HTTP ${err.status}, ${err.code})`, exitCode: exitCodes.failure };
   if (err instanceof VerificationError) return { line: `configstore: verification failed: ${err.message}`, exitCode: exitCodes.verification };
-  if (err instanceof ConfigStoreError && err.code === 'unreachable') {
+  if (err instanceof ConfigStoreError && err.code === errorCodes.unreachable) {
     const cause = err.cause instanceof Error ? (err.cause.cause instanceof Error ? err.cause.cause.message : err.cause.message) : undefined;
     return { line: `error: ${err.message}${cause ? ` (${cause})` : ''}`, exitCode: exitCodes.failure };
   }

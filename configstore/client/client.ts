@@ -1,6 +1,6 @@
 // The exported configstore client. Imports only types/, errors.ts and upload.ts. Every
 // failure is a RemoteError carrying the server's status, code and message unchanged.
-import { RemoteError, UnavailableError } from '../errors.js';
+import { errorCodes, RemoteError, UnavailableError } from '../errors.js';
 import type { ListQuery, ListResult } from '../types/list.js';
 import type { CreateUserRequest, UpdateUserRequest, User } from '../types/user.js';
 import type { CreatedUserToken, CreateUserTokenRequest, UserToken } from '../types/token.js';
@@ -221,7 +221,7 @@ export class ConfigStoreClient {
     try {
       res = await this.fetchImpl(`${this.base}/export${options.gzip ? '?gzip=true' : ''}`, { headers, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (err) {
-      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: errorCodes.unreachable, cause: err });
     }
     if (!res.ok || !res.body) {
       const text = await res.text();
@@ -249,7 +249,7 @@ export class ConfigStoreClient {
       try {
         answer = await this.fetchImpl(this.base + path, { method: 'POST', headers, body: body as RequestInit['body'], ...(options.signal ? { signal: options.signal } : {}) });
       } catch (err) {
-        throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+        throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: errorCodes.unreachable, cause: err });
       }
       res = { status: answer.status, statusText: answer.statusText, retryAfter: answer.headers.get('retry-after'), text: await answer.text() };
     } else {
@@ -272,7 +272,7 @@ export class ConfigStoreClient {
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: 'unreachable', cause: err });
+      throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: errorCodes.unreachable, cause: err });
     }
     const text = await res.text();
     if (!res.ok) throw RemoteError.fromResponse(res.status, text, { statusText: res.statusText, retryAfter: res.headers.get('retry-after') });

@@ -1,2 +1,2 @@
 export { ConfigStoreClient, type ClientOptions, type ImportResult } from './client.js';
-export { RemoteError } from '../errors.js';
+export { RemoteError, errorCodes, isErrorCode, type ErrorCode } from '../errors.js';

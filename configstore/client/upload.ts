@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 
 export interface UploadResponse {
   status: number;
@@ -39,7 +39,7 @@ export function postStream(
       if (err) reject(err);
       else resolve(response!);
     };
-    const unreachable = (cause: unknown) => new UnavailableError(`configstore at ${base} is unreachable`, { code: 'unreachable', cause });
+    const unreachable = (cause: unknown) => new UnavailableError(`configstore at ${base} is unreachable`, { code: errorCodes.unreachable, cause });
     const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(target, { method: 'POST', headers, ...(signal ? { signal } : {}) }, (res: IncomingMessage) => {
       answered = true; // the server may close while the body is still going: its answer counts

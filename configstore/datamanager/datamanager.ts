@@ -11,14 +11,14 @@
 // Readers (readdb) apply WAL entries in etcd revision order.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { BadRequestError, ConflictError, UnavailableError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, UnavailableError } from '../errors.js';
 import { etcdKeys } from '../types/etcd.js';
 import { encodeWal, type Action } from './wal.js';
 
 export class ConcurrentUpdateError extends ConflictError {
   /** `changedAt`: the newest revision that touched one of the write's change groups. */
   constructor(readonly changedAt: bigint) {
-    super('the data changed while this request was processed; retry it', { code: 'concurrentUpdate' });
+    super('the data changed while this request was processed; retry it', { code: errorCodes.concurrentUpdate });
   }
 }
 
@@ -84,13 +84,13 @@ export class DataManager {
     if (ours![0]) return BigInt(ours![0].mod_revision);
     if (maintenance!.length) {
       throw new UnavailableError('configstore is in maintenance mode; writes are refused until it ends', {
-        code: 'maintenanceMode',
+        code: errorCodes.maintenanceMode,
         retryAfterSeconds: 5,
       });
     }
     if (registry && !registered!.length) {
       throw new UnavailableError('this instance is not in the instance registry (its etcd lease expired, or it has not registered yet), so writes are refused until it registers again; retry, or send the request to another instance', {
-        code: 'notRegistered',
+        code: errorCodes.notRegistered,
         retryAfterSeconds: 2,
       });
     }
@@ -108,7 +108,7 @@ export class DataManager {
 function etcdError(err: unknown): Error {
   const text = err instanceof Error ? err.message : String(err);
   if (/too many operations|request is too large|message larger than max/i.test(text)) {
-    return new BadRequestError('this change is too large for one etcd transaction (over 128 operations or 1.5 MiB); split it into smaller requests', { code: 'writeTooLarge', cause: err });
+    return new BadRequestError('this change is too large for one etcd transaction (over 128 operations or 1.5 MiB); split it into smaller requests', { code: errorCodes.writeTooLarge, cause: err });
   }
-  return new UnavailableError('etcd is unreachable; retry later', { code: 'etcdUnavailable', cause: err });
+  return new UnavailableError('etcd is unreachable; retry later', { code: errorCodes.etcdUnavailable, cause: err });
 }

@@ -4,7 +4,7 @@
 // uniqueness, the trailer's count and hash) while handing the objects on. Both stream:
 // memory holds one chunk or one line, never the export.
 import { createHash } from 'node:crypto';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 import {
   exportFormatVersion,
   exportHeaderKind,
@@ -171,7 +171,7 @@ class TypeOrder {
 /** An export that cannot be read: the message says which line and why. */
 export class ExportFormatError extends BadRequestError {
   constructor(message: string) {
-    super(`invalid export: ${message}`, { code: 'invalidExport' });
+    super(`invalid export: ${message}`, { code: errorCodes.invalidExport });
   }
 }
 

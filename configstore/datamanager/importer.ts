@@ -12,7 +12,7 @@ import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type, { type TSchema } from 'typebox';
 import { allDataTypes, DataType } from '../types/datatypes.js';
-import { BadRequestError, ConflictError, UnavailableError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { listAll } from '../objectstorage/objectstorage.js';
@@ -293,7 +293,7 @@ export async function importExport(
 function checkExpected(sha256: string, expected: string | undefined): void {
   if (expected === undefined || sha256 === expected) return;
   throw new BadRequestError(`the export received has sha256 ${sha256}, not ${expected} (the sha256 query parameter): it was not imported and nothing changed; check the export's source (was it rewritten?) and import again`, {
-    code: 'sha256Mismatch',
+    code: errorCodes.sha256Mismatch,
   });
 }
 
@@ -302,7 +302,7 @@ async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<string>
   const kv = (await etcd.get(keys.maintenance).exec()).kvs[0];
   if (!kv) {
     throw new ConflictError('an import replaces all data and runs only in maintenance mode: enable it first (PUT /api/v1alpha/maintenance), or pass ?dryRun=true to only validate', {
-      code: 'notInMaintenance',
+      code: errorCodes.notInMaintenance,
     });
   }
   return String(kv.create_revision);
@@ -315,7 +315,7 @@ async function superseded({ etcd, keys }: ImportTarget, maintenanceCreated: stri
     kv?.create_revision === maintenanceCreated
       ? 'the snapshot pointer moved while the import was running (another import or a checkpoint took over the snapshot lock)'
       : `maintenance mode ended while the import was running${kv ? ' (and was enabled again: writes may have come in between)' : ''}`;
-  return new ConflictError(`the import was not applied: ${why}; nothing changed, import again in maintenance mode`, { code: 'importSuperseded' });
+  return new ConflictError(`the import was not applied: ${why}; nothing changed, import again in maintenance mode`, { code: errorCodes.importSuperseded });
 }
 
 async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | undefined) {
@@ -329,7 +329,7 @@ async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | u
       if (!(err instanceof EtcdLockFailedError)) throw err;
     }
     if (Date.now() > deadline) {
-      throw new UnavailableError('the import could not start: a checkpoint or another import held the snapshot lock too long; retry', { code: 'checkpointBusy', retryAfterSeconds: 5 });
+      throw new UnavailableError('the import could not start: a checkpoint or another import held the snapshot lock too long; retry', { code: errorCodes.checkpointBusy, retryAfterSeconds: 5 });
     }
     await sleep(delay, undefined, signal ? { signal } : {});
   }

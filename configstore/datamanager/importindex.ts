@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 
 /** The scratch directory, or a 503 that says what the server lacks (a read-only root without a writable TMPDIR). */
 function scratchDir(): string {
@@ -16,7 +16,7 @@ function scratchDir(): string {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new UnavailableError(
       `this server cannot import: its scratch directory ${tmpdir()} is not writable (${reason}); give it a writable TMPDIR (in Kubernetes an emptyDir mounted at /tmp, as the operator's pods have) and retry`,
-      { code: 'noScratchSpace', cause: err },
+      { code: errorCodes.noScratchSpace, cause: err },
     );
   }
 }

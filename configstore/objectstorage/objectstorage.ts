@@ -7,7 +7,7 @@
 // Callers never make a key that is also a "directory" of other keys ("a" and "a/b"):
 // MinIO, like other file-backed servers, cannot hold both.
 import type { Readable } from 'node:stream';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 
 export interface ObjectInfo {
   key: string;
@@ -71,7 +71,7 @@ export const maxListLimit = 1000;
  */
 export function validateKey(key: string): void {
   const problem = keyProblem(key);
-  if (problem) throw new BadRequestError(`invalid object key ${JSON.stringify(key)}: ${problem}`, { code: 'invalidObjectKey' });
+  if (problem) throw new BadRequestError(`invalid object key ${JSON.stringify(key)}: ${problem}`, { code: errorCodes.invalidObjectKey });
 }
 
 function keyProblem(key: string): string | undefined {
@@ -95,7 +95,7 @@ export function validatePrefix(prefix: string): void {
   const complete = prefix.split('/').slice(0, -1);
   const bad = prefix.startsWith('/') || prefix.includes('\0') || Buffer.byteLength(prefix) > maxKeyBytes ||
     complete.some((s) => s === '' || s === '.' || s === '..');
-  if (bad) throw new BadRequestError(`invalid list prefix ${JSON.stringify(prefix)}`, { code: 'invalidObjectKey' });
+  if (bad) throw new BadRequestError(`invalid list prefix ${JSON.stringify(prefix)}`, { code: errorCodes.invalidObjectKey });
 }
 
 export function clampLimit(limit: number | undefined): number {

@@ -10,7 +10,7 @@ import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promi
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, errorCodes, NotFoundError } from '../errors.js';
 import {
   clampLimit,
   compareKeys,
@@ -61,7 +61,7 @@ export class PosixObjectStorage implements ObjectStorage {
     validateKey(key);
     if (key.split('/').some((s) => Buffer.byteLength(s) > maxSegmentBytes)) {
       throw new BadRequestError(`invalid object key ${JSON.stringify(key)}: a path segment is longer than ${maxSegmentBytes} bytes`, {
-        code: 'invalidObjectKey',
+        code: errorCodes.invalidObjectKey,
       });
     }
     await this.init();
@@ -210,7 +210,7 @@ export class PosixObjectStorage implements ObjectStorage {
   private mapMissing(err: unknown, key: string): Error {
     const code = errno(err);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
-      return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: 'objectNotFound', cause: err });
+      return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: errorCodes.objectNotFound, cause: err });
     }
     return new Error(`reading object ${JSON.stringify(key)} from ${this.location}`, { cause: err });
   }

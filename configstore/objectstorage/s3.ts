@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { NotFoundError, UnavailableError } from '../errors.js';
+import { errorCodes, NotFoundError, UnavailableError } from '../errors.js';
 import {
   clampLimit,
   validateKey,
@@ -230,11 +230,11 @@ export class S3ObjectStorage implements ObjectStorage {
     const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
     const name = (err as { name?: string } | undefined)?.name;
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket'))) {
-      return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: 'objectNotFound', cause: err });
+      return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: errorCodes.objectNotFound, cause: err });
     }
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new UnavailableError(`object storage ${this.location} is unreachable`, { code: 'objectStorageUnavailable', cause: err });
+      return new UnavailableError(`object storage ${this.location} is unreachable`, { code: errorCodes.objectStorageUnavailable, cause: err });
     }
     return new Error(`${doing} in ${this.location}`, { cause: err });
   }

@@ -13,15 +13,15 @@
 import { join } from 'node:path';
 import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Log } from '../log.js';
-import { UnavailableError } from '../errors.js';
+import { errorCodes, UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
 import { decodeWal } from '../datamanager/wal.js';
 import { readDataFile, readManifest } from '../datamanager/snapshot.js';
 import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
-import { ObjectTable, type ReadTx } from './table.js';
+import { ObjectTable, type FieldIndex, type ReadTx, type UntypedData } from './table.js';
 
-export type { ReadTx, StoredObject } from './table.js';
+export type { FieldIndex, ReadTx, StoredObject, UntypedData } from './table.js';
 
 let tableFiles = 0;
 
@@ -33,10 +33,13 @@ export interface ReadDBOptions {
   log: Log;
   /** Directory for the SQLite file; in memory by default (the model is always rebuilt on start). */
   dataDir?: string;
+  /** Indexes on fields of the objects' JSON (ReadTx.where). */
+  fieldIndexes?: readonly FieldIndex[];
 }
 
-export class ReadDB {
-  private table: ObjectTable;
+/** `M`: what each data type's objects are (see ReadTx); the action layer gives its map. */
+export class ReadDB<M = UntypedData> {
+  private table: ObjectTable<M>;
   private readonly keys: ReturnType<typeof etcdKeys>;
   private applied = 0n;
   private epoch = 0;
@@ -63,9 +66,9 @@ export class ReadDB {
   }
 
   /** A fresh table; on disk each rebuild gets its own file (the old one serves until the swap). */
-  private newTable(): ObjectTable {
-    if (!this.options.dataDir) return new ObjectTable();
-    return new ObjectTable(join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`));
+  private newTable(): ObjectTable<M> {
+    const path = this.options.dataDir ? join(this.options.dataDir, `readdb-${process.pid}-${++tableFiles}.sqlite`) : undefined;
+    return new ObjectTable<M>(path, this.options.fieldIndexes);
   }
 
   /** True once the first full sync finished and while the model follows etcd (readiness). */
@@ -105,7 +108,7 @@ export class ReadDB {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: 'readdbBehind', retryAfterSeconds: 1 }));
+        reject(new UnavailableError('the read model is not keeping up with etcd; retry later', { code: errorCodes.readdbBehind, retryAfterSeconds: 1 }));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -116,7 +119,7 @@ export class ReadDB {
   }
 
   /** Runs `fn` on one consistent state; refuses to start for an aborted request. */
-  do<T>(ctx: RequestContext, fn: (tx: ReadTx) => T): T {
+  do<T>(ctx: RequestContext, fn: (tx: ReadTx<M>) => T): T {
     ctx.signal?.throwIfAborted();
     return this.table.read(this.applied, fn);
   }

@@ -24,9 +24,13 @@ export const isCursor = (cursor: string): boolean => parseCursor(cursor) !== und
 /** Format `cursor`: what a list answered as `nextCursor`. */
 export const Cursor = Type.String({ maxLength: 200, format: 'cursor', description: 'the nextCursor of the previous page, unchanged' });
 
+/** A list's page size when the query gives none, and the most it may ask for. */
+export const defaultListLimit = 50;
+export const maxListLimit = 500;
+
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxListLimit, default: defaultListLimit })),
     cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },

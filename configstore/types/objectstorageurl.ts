@@ -4,7 +4,7 @@
 //   file:///var/lib/configstore                   a local directory (posix backend)
 //   s3://bucket/prefix-or-key?endpoint=…&region=…  an S3-compatible server; keys from AWS_* variables
 import { fileURLToPath } from 'node:url';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, errorCodes } from '../errors.js';
 
 /** Where in S3: what the URL says (credentials come from elsewhere). */
 export interface S3Location {
@@ -30,7 +30,7 @@ const s3Params = new Set(['endpoint', 'region', 'forcePathStyle']);
 export function parseObjectStorageUrl(raw: string): { kind: 'posix'; dir: string } | { kind: 's3'; options: S3Location } {
   const fail = (why: string) =>
     new BadRequestError(`invalid object storage URL ${JSON.stringify(raw)}: ${why} (expected file:///dir or s3://bucket/prefix?endpoint=URL&region=NAME)`, {
-      code: 'invalidObjectStorageUrl',
+      code: errorCodes.invalidObjectStorageUrl,
     });
   let url: URL;
   try {

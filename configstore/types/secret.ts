@@ -1,6 +1,6 @@
 // Secrets of projects and project groups; a project sees its own and its ancestors' (tree).
 import Type, { type Static } from 'typebox';
-import { Cursor } from './list.js';
+import { Cursor, defaultListLimit, maxListLimit } from './list.js';
 import { Name } from './names.js';
 
 /** Which kind of object a secret or variable belongs to. */
@@ -53,7 +53,7 @@ export type UpdateSecretRequest = Static<typeof UpdateSecretRequest>;
 export const ConfigListQuery = Type.Object(
   {
     tree: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxListLimit, default: defaultListLimit })),
     cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
