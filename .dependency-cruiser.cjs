@@ -43,7 +43,10 @@ module.exports = {
         'but its error kinds (errors.ts) and the object storage URL format (types/objectstorageurl.ts, shared with the operator). ' +
         'Anything else it needs comes from node or npm packages.',
       from: { path: '^configstore/objectstorage/', pathNot: tests },
-      to: { path: '^(configstore|operator|scripts|testsupport|e2e|bench)/', pathNot: '^configstore/(objectstorage/|errors\\.ts$|types/objectstorageurl\\.ts$)' },
+      to: {
+        path: '^(configstore|operator|scripts|testsupport|e2e|bench)/',
+        pathNot: '^configstore/(objectstorage/|errors\\.ts$|types/objectstorageurl\\.ts$)',
+      },
     },
     {
       name: 'readdb-not-above-it',
@@ -86,7 +89,7 @@ module.exports = {
       severity: 'error',
       comment:
         'The operator talks to configstore like any user: through configstore/client, configstore/types and configstore/errors.ts only ' +
-        '(also an ESLint rule). configstore/log.ts is allowed too: a type-only alias of pino\'s logger, with no code and no imports of configstore.',
+        "(also an ESLint rule). configstore/log.ts is allowed too: a type-only alias of pino's logger, with no code and no imports of configstore.",
       from: { path: '^operator/', pathNot: tests },
       to: { path: '^configstore/', pathNot: '^configstore/(client/|types/|errors\\.ts$|log\\.ts$)' },
     },

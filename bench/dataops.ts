@@ -88,7 +88,7 @@ for (const n of sizes) {
 }
 process.stdout.write(
   [
-    'export/import: configstore serve in a child process (SQLite read model on disk, posix object storage), the client in this one; RSS is the server\'s',
+    "export/import: configstore serve in a child process (SQLite read model on disk, posix object storage), the client in this one; RSS is the server's",
     table(rows, ['', 'objects/s', 'seconds', 'server CPU s', 'RSS before MB', 'peak RSS MB']),
     ...checks,
     '',

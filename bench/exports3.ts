@@ -30,7 +30,12 @@ try {
     ? await startConfigstore(env, { CONFIGSTORE_DATA_DIR: join(env.dir, 'readdb'), CONFIGSTORE_LOG_LEVEL: 'warn' })
     : await createServer({ etcdEndpoints: [env.etcd.endpoint], etcdPrefix: prefix, objectStorage: ost, logger: false, dataDir: env.dir, checkpoint: false });
   const client = new ConfigStoreClient('url' in server ? server.url : await server.app.listen({ host: '127.0.0.1', port: 0 }));
-  const s3 = new S3ObjectStorage({ bucket: env.s3.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey } });
+  const s3 = new S3ObjectStorage({
+    bucket: env.s3.bucket,
+    endpoint: env.s3.endpoint,
+    region: env.s3.region,
+    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
+  });
   const file = join(env.dir, 'export.ndjson');
   await pipeline(Readable.fromWeb((await client.exportStream()) as WebReadableStream), createWriteStream(file));
   const bytes = (await stat(file)).size;

@@ -57,11 +57,22 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // compiled JavaScript (dist/, a bundle) runs as the image runs it: plain node, no tsx loader
   const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...prof, ...flags, ...loader, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...prof, ...flags, ...loader, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((r) => child.once('exit', r));
   process.once('exit', () => child.kill('SIGKILL'));
-  for (const deadline = Date.now() + 60_000; !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false)); await sleep(100)) {
+  for (
+    const deadline = Date.now() + 60_000;
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    await sleep(100)
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(' ')} did not start`);
   }
   return {
@@ -82,21 +93,26 @@ let built = false;
 function serverEntry(): string {
   if (process.env.BENCH_BUNDLE) return process.env.BENCH_BUNDLE;
   if (process.env.BENCH_SERVER !== 'dist') return 'configstore/cli/main.ts';
-  if (!built) execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  if (!built)
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
   built = true;
   return 'dist/configstore/cli/main.js';
 }
 
 export async function startConfigstore(env: { dir: string; etcd: { endpoint: string } }, extra: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
-  return spawnServer([serverEntry(), 'serve'], {
-    CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
-    CONFIGSTORE_ETCD_ENDPOINTS: env.etcd.endpoint,
-    CONFIGSTORE_ETCD_PREFIX: '/bench/',
-    CONFIGSTORE_OBJECT_STORAGE: pathToFileURL(join(env.dir, 'objects')).href,
-    CONFIGSTORE_LOG_LEVEL: logLevel,
-    ...extra,
-  }, port);
+  return spawnServer(
+    [serverEntry(), 'serve'],
+    {
+      CONFIGSTORE_LISTEN: `127.0.0.1:${port}`,
+      CONFIGSTORE_ETCD_ENDPOINTS: env.etcd.endpoint,
+      CONFIGSTORE_ETCD_PREFIX: '/bench/',
+      CONFIGSTORE_OBJECT_STORAGE: pathToFileURL(join(env.dir, 'objects')).href,
+      CONFIGSTORE_LOG_LEVEL: logLevel,
+      ...extra,
+    },
+    port,
+  );
 }
 
 /** The baseline: a fastify hello world with the same logger settings. */

@@ -18,7 +18,16 @@ const servers: ConfigStoreServer[] = [];
 try {
   const storage = new PosixObjectStorage(mkdtempSync(join(env.dir, 'objects-')));
   for (let i = 0; i < instances; i++) {
-    servers.push(await createServer({ etcdEndpoints: [env.etcd.endpoint], etcdPrefix: '/bench-maintenance/', objectStorage: storage, logger: false, instanceId: `bench-${i}`, checkpoint: false }));
+    servers.push(
+      await createServer({
+        etcdEndpoints: [env.etcd.endpoint],
+        etcdPrefix: '/bench-maintenance/',
+        objectStorage: storage,
+        logger: false,
+        instanceId: `bench-${i}`,
+        checkpoint: false,
+      }),
+    );
   }
   const url = await servers[0]!.app.listen({ host: '127.0.0.1', port: 0 });
   const client = new ConfigStoreClient(url);

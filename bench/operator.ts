@@ -47,7 +47,12 @@ async function main() {
     await createBucket(s3, dataBucket);
     await createBucket(s3, backupBucket);
     const prefix = `/bench/${namespace}/`;
-    const storage = new S3ObjectStorage({ bucket: dataBucket, endpoint: s3.endpoint, region: s3.region, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const storage = new S3ObjectStorage({
+      bucket: dataBucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
     await seedUsers(storage, state.etcd.endpoint, prefix, objects / 2); // users + their root groups
     await storage.close();
 
@@ -65,7 +70,14 @@ async function main() {
       },
     };
     await custom.createNamespacedCustomObject({ group, version, namespace, plural: 'configstoreclusters', body: cluster });
-    for (let i = 0; !isClusterReady((await custom.getNamespacedCustomObject({ group, version, namespace, plural: 'configstoreclusters', name: 'main' })) as ConfigStoreCluster, 2); i++) {
+    for (
+      let i = 0;
+      !isClusterReady(
+        (await custom.getNamespacedCustomObject({ group, version, namespace, plural: 'configstoreclusters', name: 'main' })) as ConfigStoreCluster,
+        2,
+      );
+      i++
+    ) {
       if (i > 600) throw new Error('the cluster did not become ready in 2 min');
       await sleep(200);
     }
@@ -76,7 +88,13 @@ async function main() {
       const t = Date.now();
       const to = `s3://${backupBucket}/${key}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}`;
       const { stdout } = await run(join(repoRoot, 'scripts/configstore'), ['export', '--to', to], {
-        env: { PATH: process.env.PATH, CONFIGSTORE_SERVER: server, CONFIGSTORE_ADMIN_TOKEN: 'bench-admin-token', AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+        env: {
+          PATH: process.env.PATH,
+          CONFIGSTORE_SERVER: server,
+          CONFIGSTORE_ADMIN_TOKEN: 'bench-admin-token',
+          AWS_ACCESS_KEY_ID: s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        },
       });
       return { seconds: (Date.now() - t) / 1000, objects: (JSON.parse(stdout) as { objects: number }).objects };
     };
@@ -86,7 +104,15 @@ async function main() {
         apiVersion,
         kind: 'ConfigStoreMaintenance',
         metadata: { name, namespace },
-        spec: { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: { s3: { bucket: backupBucket, key: `${name}.ndjson`, endpoint: s3.endpoint, region: s3.region, credentialsSecretRef: { name: 's3' } } } } },
+        spec: {
+          clusterRef: { name: 'main' },
+          operation: 'Export',
+          export: {
+            destination: {
+              s3: { bucket: backupBucket, key: `${name}.ndjson`, endpoint: s3.endpoint, region: s3.region, credentialsSecretRef: { name: 's3' } },
+            },
+          },
+        },
       };
       await custom.createNamespacedCustomObject({ group, version, namespace, plural: 'configstoremaintenances', body });
       for (;;) {
@@ -108,7 +134,9 @@ async function main() {
       rows.push([`round ${r}`, viaCr.objects, viaCr.seconds.toFixed(2), base.seconds.toFixed(2), (viaCr.seconds - base.seconds).toFixed(2)]);
     }
     rows.push(['median', objects, median(cr).toFixed(2), median(cli).toFixed(2), (median(cr) - median(cli)).toFixed(2)]);
-    console.log(`export of ${objects} objects: ConfigStoreMaintenance apply → Succeeded vs the same CLI export run directly (2-replica cluster on the local node, MinIO)`);
+    console.log(
+      `export of ${objects} objects: ConfigStoreMaintenance apply → Succeeded vs the same CLI export run directly (2-replica cluster on the local node, MinIO)`,
+    );
     console.log(table(rows, ['', 'objects', 'CR → Succeeded (s)', 'CLI export (s)', 'operator overhead (s)']));
     console.log(`target: CR → Succeeded < 10 s at 10k objects: ${median(cr) < 10 ? 'met' : 'missed'}`);
   } finally {

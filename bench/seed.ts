@@ -18,15 +18,25 @@ async function* users(n: number): AsyncGenerator<SnapshotEntry> {
 /** Every user owns a root project group (the import checks it). */
 async function* rootGroups(n: number): AsyncGenerator<SnapshotEntry> {
   const createdAt = new Date().toISOString();
-  for (let i = 0; i < n; i++) yield { id: rootId(i), data: { id: rootId(i), name: '', parentType: 'user', parentId: userId(i), visibility: 'public', createdAt } };
+  for (let i = 0; i < n; i++)
+    yield { id: rootId(i), data: { id: rootId(i), name: '', parentType: 'user', parentId: userId(i), visibility: 'public', createdAt } };
 }
 
 export async function seedUsers(ost: ObjectStorage, etcdEndpoint: string, prefix: string, n: number): Promise<void> {
   const etcd = new Etcd3({ hosts: etcdEndpoint });
   try {
     const revision = BigInt((await etcd.get('probe').exec()).header.revision);
-    const files = { user: await writeDataFile(ost, 'user', 0, revision, users(n)), projectgroup: await writeDataFile(ost, 'projectgroup', 0, revision, rootGroups(n)) };
-    const manifest = await writeManifest(ost, { formatVersion: snapshotFormatVersion, epoch: 0, revision: String(revision), createdAt: new Date().toISOString(), files });
+    const files = {
+      user: await writeDataFile(ost, 'user', 0, revision, users(n)),
+      projectgroup: await writeDataFile(ost, 'projectgroup', 0, revision, rootGroups(n)),
+    };
+    const manifest = await writeManifest(ost, {
+      formatVersion: snapshotFormatVersion,
+      epoch: 0,
+      revision: String(revision),
+      createdAt: new Date().toISOString(),
+      files,
+    });
     const pointer: SnapshotPointer = { epoch: 0, revision: String(revision), manifest, createdAt: new Date().toISOString() };
     await etcd.put(etcdKeys(prefix).snapshot).value(JSON.stringify(pointer));
   } finally {

@@ -97,7 +97,7 @@ describe('HTTP mapping of untyped errors', () => {
     expect(JSON.stringify(res)).not.toContain('ECONNREFUSED');
   });
 
-  it('shows a typed Internal error\'s own message but none of its causes', () => {
+  it("shows a typed Internal error's own message but none of its causes", () => {
     const err = new InternalError('cannot reach the object storage', { cause: new Error('EACCES /var/lib/secret-path') });
     const res = toHttpResponse(new Error('wrapped', { cause: err }));
     expect(res).toEqual({ status: 500, body: { message: 'cannot reach the object storage', code: 'internal' }, headers: {} });
@@ -167,7 +167,7 @@ describe('the registry of error codes', () => {
     expect(new Set(codes.map(([, v]) => v.toLowerCase())).size).toBe(codes.length);
   });
 
-  it('holds every kind\'s default code, the kind in camelCase', () => {
+  it("holds every kind's default code, the kind in camelCase", () => {
     for (const kind of Object.keys(errorKinds) as ErrorKind[]) {
       expect(defaultCodes[kind]).toBe(kind[0]!.toLowerCase() + kind.slice(1));
       expect(isErrorCode(defaultCodes[kind])).toBe(true);
@@ -191,7 +191,9 @@ describe('the registry of error codes', () => {
   });
 
   it('holds the codes the documentation names', () => {
-    const docs = [readFileSync(new URL('../README.md', import.meta.url), 'utf8'), readFileSync(new URL('./types/error.ts', import.meta.url), 'utf8')].join('\n');
+    const docs = [readFileSync(new URL('../README.md', import.meta.url), 'utf8'), readFileSync(new URL('./types/error.ts', import.meta.url), 'utf8')].join(
+      '\n',
+    );
     // README: "503 `notReady`"; the error schema's description: "e.g. userNotFound, invalidRequest, …"
     const named = [...docs.matchAll(/\b[1-5][0-9]{2} `([a-zA-Z]+)`/g)].map((m) => m[1]!);
     const examples = /e\.g\. ([a-zA-Z, ]+)'/.exec(docs)?.[1]?.split(', ') ?? [];

@@ -34,7 +34,11 @@ afterAll(async () => {
 
 describe('examples/', () => {
   it('holds the manifests the README and the demo name', () => {
-    expect(readdirSync(examples).filter((f) => f.endsWith('.yaml')).sort()).toEqual(['cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
+    expect(
+      readdirSync(examples)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(['cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
   });
 
   it('every object passes a server-side dry-run apply (schemas, CEL rules, Secrets)', async () => {

@@ -62,7 +62,10 @@ export class Operator {
       onWrite: (cr) => this.ownWrites.record(`${cr.metadata.namespace}/${cr.metadata.name}`, cr.metadata.resourceVersion),
     });
     const workers = o.workers ?? 4;
-    this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, { workers, onResult: (ok, ms) => this.metrics.observe('cluster', ok, ms) });
+    this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, {
+      workers,
+      onResult: (ok, ms) => this.metrics.observe('cluster', ok, ms),
+    });
     this.maintenanceQueue = new WorkQueue('maintenance', (k) => maintenanceReconciler.reconcile(...split(k)), log, {
       workers,
       onResult: (ok, ms) => this.metrics.observe('maintenance', ok, ms),

@@ -5,7 +5,12 @@ import type { ConfigStoreMaintenance } from './api/index.js';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
-  readonly reconciles = new Counter({ name: 'configstore_operator_reconciles_total', help: 'Reconciles by controller and result', labelNames: ['controller', 'result'], registers: [this.registry] });
+  readonly reconciles = new Counter({
+    name: 'configstore_operator_reconciles_total',
+    help: 'Reconciles by controller and result',
+    labelNames: ['controller', 'result'],
+    registers: [this.registry],
+  });
   readonly reconcileSeconds = new Histogram({
     name: 'configstore_operator_reconcile_duration_seconds',
     help: 'Reconcile durations by controller',
@@ -13,8 +18,17 @@ export class OperatorMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly transitions = new Counter({ name: 'configstore_operator_operation_transitions_total', help: 'ConfigStoreMaintenance phase transitions', labelNames: ['operation', 'phase'], registers: [this.registry] });
-  readonly exportedBytes = new Counter({ name: 'configstore_operator_exported_bytes_total', help: 'Bytes written by successful exports', registers: [this.registry] });
+  readonly transitions = new Counter({
+    name: 'configstore_operator_operation_transitions_total',
+    help: 'ConfigStoreMaintenance phase transitions',
+    labelNames: ['operation', 'phase'],
+    registers: [this.registry],
+  });
+  readonly exportedBytes = new Counter({
+    name: 'configstore_operator_exported_bytes_total',
+    help: 'Bytes written by successful exports',
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({ name: 'configstore_operator_leader', help: '1 while this replica holds the leader lease', registers: [this.registry] });
 
   constructor(operations: () => ConfigStoreMaintenance[]) {

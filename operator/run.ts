@@ -20,24 +20,23 @@ export async function runOperator(settings: OperatorSettings, kc: KubeConfig) {
     record: (cr, type, reason, note) => void recorder.record(cr as unknown as KubernetesObject, { type, reason, action: cr.status?.step ?? 'Admit', note }),
     recordOn: (obj, type, reason, action, note) => void recorder.record(obj, { type, reason, action, note }),
   };
-  const elector =
-    settings.leaderElection
-      ? new LeaderElector({
-          coordination: clients.coordination,
-          namespace: settings.leaseNamespace ?? currentNamespace(kc),
-          name: settings.leaseName,
-          // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15
-          leaseDurationMs: settings.leaseDurationSeconds * 1000,
-          renewDeadlineMs: (settings.leaseDurationSeconds * 1000 * 2) / 3,
-          retryPeriodMs: (settings.leaseDurationSeconds * 1000 * 2) / 15,
-          log,
-          onStoppedLeading: () => {
-            // as controller-runtime does: a replica that lost the lease exits and starts clean
-            log.error('lost the leader lease: exiting');
-            process.exit(1);
-          },
-        })
-      : undefined;
+  const elector = settings.leaderElection
+    ? new LeaderElector({
+        coordination: clients.coordination,
+        namespace: settings.leaseNamespace ?? currentNamespace(kc),
+        name: settings.leaseName,
+        // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15
+        leaseDurationMs: settings.leaseDurationSeconds * 1000,
+        renewDeadlineMs: (settings.leaseDurationSeconds * 1000 * 2) / 3,
+        retryPeriodMs: (settings.leaseDurationSeconds * 1000 * 2) / 15,
+        log,
+        onStoppedLeading: () => {
+          // as controller-runtime does: a replica that lost the lease exits and starts clean
+          log.error('lost the leader lease: exiting');
+          process.exit(1);
+        },
+      })
+    : undefined;
   const leadership = elector && {
     isLeader: () => elector.isLeader(),
     waitForLeadership: () =>
@@ -52,7 +51,10 @@ export async function runOperator(settings: OperatorSettings, kc: KubeConfig) {
   };
   const operator = new Operator({ clients, log, events, ...(watchNamespace ? { namespace: watchNamespace } : {}), ...(leadership ? { leadership } : {}) });
   const server = await serveOperatorEndpoints(operator, listen.host, listen.port);
-  log.info({ listen: `${listen.host}:${listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity }, 'operator starting');
+  log.info(
+    { listen: `${listen.host}:${listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity },
+    'operator starting',
+  );
   elector?.start();
   let stopping = false;
   const started = operator.start().catch((err: unknown) => {

@@ -75,7 +75,12 @@ process.on('uncaughtException', (err) => {
 });
 
 const deadline = Date.now() + 60_000;
-while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+while (
+  !(await fetch(`${url}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  ))
+) {
   if (server.exitCode !== null || Date.now() > deadline) {
     process.stderr.write(`configstore did not start; last lines of ${show(log)}:\n${tail(log, 5)}\n`);
     await stopAll(1);

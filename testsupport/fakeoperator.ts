@@ -20,7 +20,18 @@ class ApiError extends Error {
   }
 }
 
-type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; finalizers?: string[]; deletionTimestamp?: string; creationTimestamp?: string; generation?: number } } & Record<string, unknown>;
+type Obj = {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    creationTimestamp?: string;
+    generation?: number;
+  };
+} & Record<string, unknown>;
 
 const clone = <T>(o: T): T => structuredClone(o);
 
@@ -64,8 +75,12 @@ export class FakeApiServer {
   /** A conditional replace: the body's resourceVersion must be the stored one. */
   replace(kind: string, body: Obj, part: 'all' | 'status'): Obj {
     const stored = this.must(kind, body.metadata.namespace, body.metadata.name);
-    if (body.metadata.resourceVersion !== stored.metadata.resourceVersion) throw new ApiError(409, `${kind} ${body.metadata.name}: resourceVersion ${body.metadata.resourceVersion} is stale`);
-    const next: Obj = part === 'status' ? { ...clone(stored), status: clone(body.status) } : { ...clone(body), status: clone(stored.status), metadata: { ...clone(body.metadata), uid: stored.metadata.uid } };
+    if (body.metadata.resourceVersion !== stored.metadata.resourceVersion)
+      throw new ApiError(409, `${kind} ${body.metadata.name}: resourceVersion ${body.metadata.resourceVersion} is stale`);
+    const next: Obj =
+      part === 'status'
+        ? { ...clone(stored), status: clone(body.status) }
+        : { ...clone(body), status: clone(stored.status), metadata: { ...clone(body.metadata), uid: stored.metadata.uid } };
     if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
       this.objects.delete(this.key(kind, body.metadata.namespace, body.metadata.name));
       return clone(next);
@@ -134,7 +149,10 @@ export class FakeApiServer {
   core(): CoreV1Api {
     const api = {
       listNamespacedPod: async (r: { namespace: string; labelSelector?: string }) => {
-        const wanted = (r.labelSelector ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+        const wanted = (r.labelSelector ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((kv) => kv.split('=') as [string, string]);
         const items = this.list<V1Pod>('Pod', r.namespace).filter((p) => wanted.every(([k, v]) => p.metadata?.labels?.[k] === v));
         return { items };
       },
@@ -293,7 +311,16 @@ export function fakeWorld(namespace = 'ns') {
       });
       if (exit.code === 1) {
         const stored = api.get<Obj>('Job', namespace, name)!;
-        api.replace('Job', { ...stored, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } }, 'status');
+        api.replace(
+          'Job',
+          {
+            ...stored,
+            status: {
+              conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }],
+            },
+          },
+          'status',
+        );
       }
     },
   };

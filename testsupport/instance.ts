@@ -75,4 +75,3 @@ export async function raw(url: string, method: string, path: string, body?: stri
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as { message: string; code: string } };
 }
-

@@ -55,10 +55,13 @@ export async function throwawayCrd(kc: KubeConfig): Promise<ThrowawayCrd> {
       },
     },
   });
-  await eventually(async () => {
-    const crd = await ext.readCustomResourceDefinition({ name });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, { what: `CRD ${name} established`, timeoutMs: 20_000 });
+  await eventually(
+    async () => {
+      const crd = await ext.readCustomResourceDefinition({ name });
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    { what: `CRD ${name} established`, timeoutMs: 20_000 },
+  );
   return {
     group,
     version: 'v1',

@@ -15,7 +15,12 @@ export interface SeedObject {
 
 /** The objects of an export's object lines (header and trailer dropped). */
 export function exportObjects(exported: Buffer | string): SeedObject[] {
-  return exported.toString().trimEnd().split('\n').slice(1, -1).map((l) => JSON.parse(l) as SeedObject);
+  return exported
+    .toString()
+    .trimEnd()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => JSON.parse(l) as SeedObject);
 }
 
 /** Makes these objects (any order) the cluster's data: one snapshot of epoch 0 at etcd's current revision. */
@@ -48,7 +53,11 @@ export function* manyUsers(n: number): Generator<SeedObject> {
   const createdAt = new Date().toISOString();
   for (let i = 0; i < n; i++) {
     yield { type: 'user', id: id('8000', i), data: { id: id('8000', i), name: `seeded${i}`, createdAt } };
-    yield { type: 'projectgroup', id: id('9000', i), data: { id: id('9000', i), name: '', parentType: 'user', parentId: id('8000', i), visibility: 'public', createdAt } };
+    yield {
+      type: 'projectgroup',
+      id: id('9000', i),
+      data: { id: id('9000', i), name: '', parentType: 'user', parentId: id('8000', i), visibility: 'public', createdAt },
+    };
   }
 }
 

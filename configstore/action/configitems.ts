@@ -37,9 +37,13 @@ interface Level {
 /** The parent (level 0) and, for `tree`, every ancestor group with its path. */
 function levelsOf(tx: Tx, parentType: ConfigParentType, ref: string): { parentLabel: string; levels: Level[] } {
   const parent = parentType === 'project' ? resolveProject(tx, ref) : resolveGroup(tx, ref);
-  const loc = parentType === 'project' ? projectLocation(tx, parent as ReturnType<typeof resolveProject>) : groupLocation(tx, parent as ReturnType<typeof resolveGroup>);
+  const loc =
+    parentType === 'project' ? projectLocation(tx, parent as ReturnType<typeof resolveProject>) : groupLocation(tx, parent as ReturnType<typeof resolveGroup>);
   const segments = loc.path.split('/');
-  const levels = [{ id: parent.id, path: loc.path }, ...loc.ancestors.map((g, i) => ({ id: g.id, path: segments.slice(0, segments.length - 1 - i).join('/') }))];
+  const levels = [
+    { id: parent.id, path: loc.path },
+    ...loc.ancestors.map((g, i) => ({ id: g.id, path: segments.slice(0, segments.length - 1 - i).join('/') })),
+  ];
   return { parentLabel: `${parentType === 'project' ? 'project' : 'project group'} ${JSON.stringify(loc.path)}`, levels };
 }
 
@@ -146,7 +150,14 @@ export async function updateItem<F extends object>(
   });
 }
 
-export async function deleteItem<F>(ctx: RequestContext, stores: Stores, kind: ItemKind<F>, parentType: ConfigParentType, ref: string, name: string): Promise<void> {
+export async function deleteItem<F>(
+  ctx: RequestContext,
+  stores: Stores,
+  kind: ItemKind<F>,
+  parentType: ConfigParentType,
+  ref: string,
+  name: string,
+): Promise<void> {
   await runWrite(ctx, stores, (tx) => {
     const { item, parent } = findItem(tx, kind, parentType, ref, name);
     return {

@@ -67,11 +67,18 @@ export function importData(
  * Forces a checkpoint, then reads and pins the snapshot the pointer names: the export's
  * state, which garbage collection keeps until the pin is released.
  */
-async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Log): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined; pin?: SnapshotPin }> {
+async function snapshotToExport(
+  source: DataSource,
+  signal: AbortSignal,
+  log: Log,
+): Promise<{ header: ExportHeader; manifest: SnapshotManifest | undefined; pin?: SnapshotPin }> {
   const deadline = Date.now() + checkpointWaitMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     const result = await source.checkpointer.run({ force: true }).catch((err: unknown) => {
-      throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', { code: errorCodes.snapshotUnavailable, cause: err });
+      throw new UnavailableError('the snapshot to export could not be taken: the checkpoint before it failed; retry later', {
+        code: errorCodes.snapshotUnavailable,
+        cause: err,
+      });
     });
     if (result.done || result.reason === 'nothing to do') {
       const raw = await source.etcd.get(source.keys.snapshot).string();
@@ -90,16 +97,26 @@ async function snapshotToExport(source: DataSource, signal: AbortSignal, log: Lo
         const pin = await pinSnapshot(source.etcd, source.keys, pointer.manifest).catch((err: unknown) => {
           throw new UnavailableError('the snapshot to export could not be pinned in etcd; retry later', { code: errorCodes.etcdUnavailable, cause: err });
         });
-        if ((await source.etcd.get(source.keys.snapshot).string().catch(() => null)) !== raw) {
+        if (
+          (await source.etcd
+            .get(source.keys.snapshot)
+            .string()
+            .catch(() => null)) !== raw
+        ) {
           await pin.release();
           continue; // a checkpoint moved it meanwhile: take the new one
         }
         const manifest = await readManifest(source.objectStorage, pointer.manifest).catch(async (err: unknown) => {
           await pin.release();
-          throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, { code: errorCodes.snapshotUnreadable, cause: err });
+          throw new UnavailableError(`the snapshot to export cannot be read from object storage (${pointer.manifest}); retry later`, {
+            code: errorCodes.snapshotUnreadable,
+            cause: err,
+          });
         });
         // a type this configstore does not know is still exported (after the known ones)
-        const extra = Object.keys(manifest.files).filter((t) => !(allDataTypes as string[]).includes(t)).sort();
+        const extra = Object.keys(manifest.files)
+          .filter((t) => !(allDataTypes as string[]).includes(t))
+          .sort();
         const h = header(pointer.revision, pointer.epoch);
         h.types.push(...extra);
         return { header: h, manifest, pin };

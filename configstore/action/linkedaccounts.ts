@@ -24,18 +24,23 @@ function toApi(stored: LinkedAccountData): LinkedAccount {
 }
 
 function findLinkedAccount(tx: Tx, userId: string, id: string): LinkedAccountData {
-  if (!isUuid(id)) throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: errorCodes.invalidRef });
+  if (!isUuid(id))
+    throw new BadRequestError(`invalid linked account id ${JSON.stringify(id)}: give the id returned at creation`, { code: errorCodes.invalidRef });
   const found = tx.get(DataType.linkedAccount, id.toLowerCase());
-  if (!found || found.parent !== userId) throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: errorCodes.linkedAccountNotFound });
+  if (!found || found.parent !== userId)
+    throw new NotFoundError(`linked account ${JSON.stringify(id)} of this user does not exist`, { code: errorCodes.linkedAccountNotFound });
   return found.data;
 }
 
 function checkRemoteUserFree(tx: Tx, remoteSourceId: string, remoteUserId: string, remoteSourceName: string, exceptId?: string): void {
   for (const la of tx.where(DataType.linkedAccount, { remoteSourceId, remoteUserId })) {
     if (la.id !== exceptId) {
-      throw new ConflictError(`linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`, {
-        code: errorCodes.linkedAccountExists,
-      });
+      throw new ConflictError(
+        `linked account for remote user ${JSON.stringify(remoteUserId)} of remote source ${JSON.stringify(remoteSourceName)} already exists`,
+        {
+          code: errorCodes.linkedAccountExists,
+        },
+      );
     }
   }
 }
@@ -73,7 +78,13 @@ export function getLinkedAccount(ctx: RequestContext, stores: Stores, userRef: s
   return stores.readdb.do(ctx, (tx) => toApi(findLinkedAccount(tx, findUser(tx, userRef).id, id)));
 }
 
-export async function updateLinkedAccount(ctx: RequestContext, stores: Stores, userRef: string, id: string, req: UpdateLinkedAccountRequest): Promise<LinkedAccount> {
+export async function updateLinkedAccount(
+  ctx: RequestContext,
+  stores: Stores,
+  userRef: string,
+  id: string,
+  req: UpdateLinkedAccountRequest,
+): Promise<LinkedAccount> {
   return runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     const current = findLinkedAccount(tx, user.id, id);
@@ -99,9 +110,12 @@ export async function deleteLinkedAccount(ctx: RequestContext, stores: Stores, u
     // projects act on their repository through the account: move them to another first
     const projects = projectsUsingLinkedAccounts(tx, new Set([current.id]));
     if (projects) {
-      throw new ConflictError(`linked account ${JSON.stringify(current.id)} is used by ${projects} project(s); give them another linked account or delete them first`, {
-        code: errorCodes.linkedAccountInUse,
-      });
+      throw new ConflictError(
+        `linked account ${JSON.stringify(current.id)} is used by ${projects} project(s); give them another linked account or delete them first`,
+        {
+          code: errorCodes.linkedAccountInUse,
+        },
+      );
     }
     return {
       actions: [{ type: 'delete', dataType: DataType.linkedAccount, id: current.id }],

@@ -5,7 +5,13 @@ import type { Etcd3 } from 'etcd3';
 import { ConflictError, errorCodes, UnavailableError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { etcdKeys } from '../types/etcd.js';
-import { parseInstanceStatuses, parseMaintenanceRequest, type EnableMaintenanceRequest, type MaintenanceRequest, type MaintenanceStatus } from '../types/maintenance.js';
+import {
+  parseInstanceStatuses,
+  parseMaintenanceRequest,
+  type EnableMaintenanceRequest,
+  type MaintenanceRequest,
+  type MaintenanceStatus,
+} from '../types/maintenance.js';
 
 /** The cluster's etcd and its key layout. */
 export interface MaintenanceStore {
@@ -49,7 +55,11 @@ export async function maintenanceStatus({ etcd, keys }: MaintenanceStore): Promi
  * Turns maintenance on for `body.owner` (default "api"): `created` when the key was put, not
  * when this owner already held it; a 409 when another owner holds it.
  */
-export async function enableMaintenance(store: MaintenanceStore, body: EnableMaintenanceRequest, log: Log): Promise<{ created: boolean; status: MaintenanceStatus }> {
+export async function enableMaintenance(
+  store: MaintenanceStore,
+  body: EnableMaintenanceRequest,
+  log: Log,
+): Promise<{ created: boolean; status: MaintenanceStatus }> {
   const { etcd, keys } = store;
   const owner = body.owner ?? defaultOwner;
   const request: MaintenanceRequest = { requestedAt: new Date().toISOString(), requestedBy: body.requestedBy ?? owner, reason: body.reason ?? '', owner };
@@ -83,7 +93,9 @@ export async function disableMaintenance({ etcd, keys }: MaintenanceStore, owner
     if (kv) {
       const current = parseMaintenanceRequest(kv.value).owner;
       if (current !== owner) {
-        throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, { code: errorCodes.maintenanceOwnedByOther });
+        throw new ConflictError(`maintenance is owned by ${JSON.stringify(current)}, not ${JSON.stringify(owner)}`, {
+          code: errorCodes.maintenanceOwnedByOther,
+        });
       }
       // deleted only if unchanged since read: a new owner in between keeps its maintenance
       const res = await etcd.if(keys.maintenance, 'Mod', '==', kv.mod_revision).then(etcd.delete().key(keys.maintenance)).commit().catch(unreachable);

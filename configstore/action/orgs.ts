@@ -53,7 +53,11 @@ export async function updateOrg(ctx: RequestContext, stores: Stores, ref: string
   if (req.name !== undefined) checkName(orgKind, req.name);
   return runWrite(ctx, stores, (tx) => {
     const org = findOrg(tx, ref);
-    const updated: Org = { ...org, ...(req.name === undefined ? {} : { name: req.name }), ...(req.visibility === undefined ? {} : { visibility: req.visibility }) };
+    const updated: Org = {
+      ...org,
+      ...(req.name === undefined ? {} : { name: req.name }),
+      ...(req.visibility === undefined ? {} : { visibility: req.visibility }),
+    };
     const other = tx.getByName(DataType.org, updated.name);
     if (other && other.id !== org.id) throw nameTaken(updated.name);
     const actions: Action[] = [{ type: 'put', dataType: DataType.org, id: org.id, data: { ...updated } }];
@@ -78,9 +82,12 @@ export async function deleteOrg(ctx: RequestContext, stores: Stores, ref: string
     const org = findOrg(tx, ref);
     const root = rootGroupDeletion(tx, org.id);
     if (root.blockedBy) {
-      throw new ConflictError(`org ${JSON.stringify(org.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`, {
-        code: errorCodes.orgHasProjects,
-      });
+      throw new ConflictError(
+        `org ${JSON.stringify(org.name)} still owns ${root.blockedBy} project group(s) or project(s) at its top level; delete them first`,
+        {
+          code: errorCodes.orgHasProjects,
+        },
+      );
     }
     const actions: Action[] = [{ type: 'delete', dataType: DataType.org, id: org.id }, ...root.actions];
     for (const m of childrenOf(tx, DataType.orgMember, org.id)) actions.push({ type: 'delete', dataType: DataType.orgMember, id: m.id });

@@ -32,20 +32,28 @@ type ParsedRef = { id: string } | { ownerType: OwnerType; owner: string; names: 
 
 function parseRef(kind: Kind, ref: string): ParsedRef {
   const why = pathRefProblem(kind, ref);
-  if (why) throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, { code: errorCodes.invalidRef });
+  if (why)
+    throw new BadRequestError(`invalid ${kindName[kind]} ref ${JSON.stringify(ref)}: ${why}; give an id or a path like ${pathRefExamples[kind]}`, {
+      code: errorCodes.invalidRef,
+    });
   if (!ref.includes('/')) return { id: ref.toLowerCase() };
   const [ownerType, owner, ...names] = ref.split('/') as [OwnerType, string, ...string[]];
   return { ownerType, owner, names };
 }
 
 function notFound(kind: Kind, ref: string): NotFoundError {
-  return new NotFoundError(`${kindName[kind]} ${JSON.stringify(ref)} does not exist`, { code: kind === 'project' ? 'projectNotFound' : 'projectGroupNotFound' });
+  return new NotFoundError(`${kindName[kind]} ${JSON.stringify(ref)} does not exist`, {
+    code: kind === 'project' ? 'projectNotFound' : 'projectGroupNotFound',
+  });
 }
 
 /** The root group of the owner named in a path, or 404 naming what is missing. */
 function rootOf(tx: Tx, ownerType: OwnerType, owner: string): GroupData {
   const found = tx.getByName(ownerType === 'org' ? DataType.org : DataType.user, owner, null);
-  if (!found) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, { code: ownerType === 'org' ? errorCodes.orgNotFound : errorCodes.userNotFound });
+  if (!found)
+    throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} does not exist`, {
+      code: ownerType === 'org' ? errorCodes.orgNotFound : errorCodes.userNotFound,
+    });
   const root = findRootGroup(tx, found.id);
   if (!root) throw new NotFoundError(`${ownerType} ${JSON.stringify(owner)} has no root project group`, { code: errorCodes.projectGroupNotFound });
   return root as GroupData;
@@ -107,7 +115,10 @@ function locate(tx: Tx, name: string, visibility: ProjectVisibility, ancestors: 
   const ownerType = root.parentType as OwnerType;
   const owner = tx.get(ownerType === 'org' ? DataType.org : DataType.user, root.parentId);
   if (!owner) throw new InternalError(`the owner ${root.parentId} of project group ${root.id} is missing`);
-  const names = ancestors.slice(0, -1).map((g) => g.name).reverse();
+  const names = ancestors
+    .slice(0, -1)
+    .map((g) => g.name)
+    .reverse();
   const parentPath = [ownerType, String(owner.data.name), ...names].join('/');
   const isPrivate = visibility === 'private' || ancestors.some((g) => g.visibility === 'private');
   return { path: `${parentPath}/${name}`, parentPath, ownerType, ownerId: root.parentId, globalVisibility: isPrivate ? 'private' : 'public', ancestors };
@@ -117,7 +128,13 @@ export function groupLocation(tx: Tx, group: GroupData): Location {
   if (group.parentType !== 'projectgroup') {
     const owner = tx.get(group.parentType === 'org' ? DataType.org : DataType.user, group.parentId);
     if (!owner) throw new InternalError(`the owner ${group.parentId} of project group ${group.id} is missing`);
-    return { path: `${group.parentType}/${String(owner.data.name)}`, ownerType: group.parentType, ownerId: group.parentId, globalVisibility: group.visibility, ancestors: [] };
+    return {
+      path: `${group.parentType}/${String(owner.data.name)}`,
+      ownerType: group.parentType,
+      ownerId: group.parentId,
+      globalVisibility: group.visibility,
+      ancestors: [],
+    };
   }
   return locate(tx, group.name, group.visibility, ancestorsFrom(tx, group.parentId));
 }

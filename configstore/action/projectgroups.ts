@@ -23,7 +23,8 @@ export const treeNameGroup = (parentId: string, name: string) => nameGroup(DataT
 /** 409 when a group or a project under `parentId` already has `name`. */
 export function checkTreeNameFree(tx: Tx, parentId: string, parentPath: string, name: string): void {
   const path = JSON.stringify(`${parentPath}/${name}`);
-  if (tx.getByName(DataType.projectGroup, name, parentId)) throw new ConflictError(`project group ${path} already exists`, { code: errorCodes.projectGroupExists });
+  if (tx.getByName(DataType.projectGroup, name, parentId))
+    throw new ConflictError(`project group ${path} already exists`, { code: errorCodes.projectGroupExists });
   if (tx.getByName(DataType.project, name, parentId)) throw new ConflictError(`project ${path} already exists`, { code: errorCodes.projectExists });
 }
 
@@ -56,7 +57,14 @@ export async function createProjectGroup(ctx: RequestContext, stores: Stores, re
     const parent = resolveGroup(tx, req.parentRef);
     const parentLoc = groupLocation(tx, parent);
     checkTreeNameFree(tx, parent.id, parentLoc.path, req.name);
-    const group: GroupData = { id: randomUUID(), name: req.name, parentType: 'projectgroup', parentId: parent.id, visibility: req.visibility, createdAt: new Date().toISOString() };
+    const group: GroupData = {
+      id: randomUUID(),
+      name: req.name,
+      parentType: 'projectgroup',
+      parentId: parent.id,
+      visibility: req.visibility,
+      createdAt: new Date().toISOString(),
+    };
     return {
       actions: [{ type: 'put', dataType: DataType.projectGroup, id: group.id, data: { ...group } }],
       changeGroups: [treeNameGroup(parent.id, group.name), idGroup(group.id)],
@@ -81,7 +89,9 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group) && (req.name !== undefined || req.parentRef !== undefined)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, { code: errorCodes.rootProjectGroup });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: it cannot be renamed or moved`, {
+        code: errorCodes.rootProjectGroup,
+      });
     }
     const updated: GroupData = { ...group, name: req.name ?? group.name, visibility: req.visibility ?? group.visibility };
     const changeGroups = [idGroup(group.id)];
@@ -124,10 +134,14 @@ export async function updateProjectGroup(ctx: RequestContext, stores: Stores, re
 function checkMove(tx: Tx, group: GroupData, loc: Location, parent: GroupData): Location {
   const parentLoc = groupLocation(tx, parent);
   if (parent.id === group.id || parentLoc.ancestors.some((a) => a.id === group.id)) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} into itself or one of its subgroups (${JSON.stringify(parentLoc.path)})`, {
+      code: errorCodes.invalidMove,
+    });
   }
   if (parentLoc.ownerId !== loc.ownerId) {
-    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
+    throw new BadRequestError(`cannot move project group ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, {
+      code: errorCodes.invalidMove,
+    });
   }
   return parentLoc;
 }
@@ -137,7 +151,9 @@ export async function deleteProjectGroup(ctx: RequestContext, stores: Stores, re
     const group = resolveGroup(tx, ref);
     const loc = groupLocation(tx, group);
     if (isRootGroup(group)) {
-      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, { code: errorCodes.rootProjectGroup });
+      throw new BadRequestError(`project group ${JSON.stringify(loc.path)} is a root project group: delete its ${loc.ownerType} instead`, {
+        code: errorCodes.rootProjectGroup,
+      });
     }
     const groups = tx.count(DataType.projectGroup, group.id);
     const projects = tx.count(DataType.project, group.id);

@@ -107,7 +107,9 @@ export async function updateProject(ctx: RequestContext, stores: Stores, ref: st
     // the (new) parent must exist, and the returned path is read from it
     const checkGroups = [idGroup(parent.id)];
     if (parentLoc.ownerId !== loc.ownerId) {
-      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, { code: errorCodes.invalidMove });
+      throw new BadRequestError(`cannot move project ${JSON.stringify(loc.path)} to another owner (${JSON.stringify(parentLoc.path)})`, {
+        code: errorCodes.invalidMove,
+      });
     }
     if (parent.id !== project.parentId || updated.name !== project.name) {
       checkTreeNameFree(tx, parent.id, parentLoc.path, updated.name);

@@ -20,13 +20,20 @@ export const secretKind: ItemKind<SecretFields> = {
       });
     }
     const keys = Object.keys(data);
-    if (keys.length === 0) throw new BadRequestError(`secret ${JSON.stringify(name)}: an internal secret needs data: give at least one key`, { code: errorCodes.invalidSecret });
-    if (keys.some((k) => k.trim() === '')) throw new BadRequestError(`secret ${JSON.stringify(name)}: data keys must not be empty`, { code: errorCodes.invalidSecret });
+    if (keys.length === 0)
+      throw new BadRequestError(`secret ${JSON.stringify(name)}: an internal secret needs data: give at least one key`, { code: errorCodes.invalidSecret });
+    if (keys.some((k) => k.trim() === ''))
+      throw new BadRequestError(`secret ${JSON.stringify(name)}: data keys must not be empty`, { code: errorCodes.invalidSecret });
   },
 };
 
-export const listSecrets = (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, query: { tree?: boolean; limit?: number; cursor?: string }) =>
-  listItems(ctx, stores, secretKind, parentType, ref, query) as ListResult<Secret>;
+export const listSecrets = (
+  ctx: RequestContext,
+  stores: Stores,
+  parentType: ConfigParentType,
+  ref: string,
+  query: { tree?: boolean; limit?: number; cursor?: string },
+) => listItems(ctx, stores, secretKind, parentType, ref, query) as ListResult<Secret>;
 
 export const createSecret = async (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, req: CreateSecretRequest) =>
   (await createItem(ctx, stores, secretKind, parentType, ref, req.name, { type: req.type as 'internal', data: req.data })) as Secret;

@@ -57,7 +57,8 @@ export async function deleteUserToken(ctx: RequestContext, stores: Stores, userR
   await runWrite(ctx, stores, (tx) => {
     const user = findUser(tx, userRef);
     const found = tx.getByName(DataType.userToken, name, user.id);
-    if (!found) throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: errorCodes.tokenNotFound });
+    if (!found)
+      throw new NotFoundError(`token ${JSON.stringify(name)} of user ${JSON.stringify(user.name)} does not exist`, { code: errorCodes.tokenNotFound });
     return {
       actions: [{ type: 'delete', dataType: DataType.userToken, id: found.id }],
       changeGroups: [nameGroup(DataType.userToken, user.id, name)],

@@ -26,9 +26,12 @@ export const variableKind: ItemKind<VariableFields> = {
               new RegExp(cond.match);
             } catch (err) {
               const where = `values[${i}].when.${on}.${list}[${j}]`;
-              throw new BadRequestError(`variable ${JSON.stringify(name)}: ${where}: invalid regular expression ${JSON.stringify(cond.match)}: ${(err as Error).message}`, {
-                code: errorCodes.invalidRegexp,
-              });
+              throw new BadRequestError(
+                `variable ${JSON.stringify(name)}: ${where}: invalid regular expression ${JSON.stringify(cond.match)}: ${(err as Error).message}`,
+                {
+                  code: errorCodes.invalidRegexp,
+                },
+              );
             }
           });
         }
@@ -37,14 +40,25 @@ export const variableKind: ItemKind<VariableFields> = {
   },
 };
 
-export const listVariables = (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, query: { tree?: boolean; limit?: number; cursor?: string }) =>
-  listItems(ctx, stores, variableKind, parentType, ref, query) as ListResult<Variable>;
+export const listVariables = (
+  ctx: RequestContext,
+  stores: Stores,
+  parentType: ConfigParentType,
+  ref: string,
+  query: { tree?: boolean; limit?: number; cursor?: string },
+) => listItems(ctx, stores, variableKind, parentType, ref, query) as ListResult<Variable>;
 
 export const createVariable = async (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, req: CreateVariableRequest) =>
   (await createItem(ctx, stores, variableKind, parentType, ref, req.name, { values: req.values })) as Variable;
 
-export const updateVariable = async (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, name: string, req: UpdateVariableRequest) =>
-  (await updateItem(ctx, stores, variableKind, parentType, ref, name, req)) as Variable;
+export const updateVariable = async (
+  ctx: RequestContext,
+  stores: Stores,
+  parentType: ConfigParentType,
+  ref: string,
+  name: string,
+  req: UpdateVariableRequest,
+) => (await updateItem(ctx, stores, variableKind, parentType, ref, name, req)) as Variable;
 
 export const deleteVariable = (ctx: RequestContext, stores: Stores, parentType: ConfigParentType, ref: string, name: string) =>
   deleteItem(ctx, stores, variableKind, parentType, ref, name);

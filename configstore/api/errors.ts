@@ -37,7 +37,8 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
   if ((issue.keyword === 'pattern' || issue.keyword === 'format') && description) return `${where} ${quoted(issue.data)} is not ${description}`;
   if (issue.keyword === 'minProperties') return `${where} needs at least ${String(issue.params.limit)} key${issue.params.limit === 1 ? '' : 's'}`;
   if (issue.keyword === 'maxProperties') return `${where} has more than ${String(issue.params.limit)} keys`;
-  if (issue.keyword === 'propertyNames' || issue.params.propertyName !== undefined) return `${where}: key ${quoted(issue.params.propertyName)} is not valid (${issue.message ?? 'see the schema'})`;
+  if (issue.keyword === 'propertyNames' || issue.params.propertyName !== undefined)
+    return `${where}: key ${quoted(issue.params.propertyName)} is not valid (${issue.message ?? 'see the schema'})`;
   return `${where} ${issue.message ?? 'is invalid'}`;
 }
 
@@ -70,7 +71,9 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError & { validationContext?: string }, request, reply) => {
     if (err.validation) {
-      return reply.status(400).send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: errorCodes.invalidRequest });
+      return reply
+        .status(400)
+        .send({ message: validationMessage(err.validationContext, err.validation as ValidationIssue[]), code: errorCodes.invalidRequest });
     }
     if (typeof err.code === 'string' && err.code.startsWith('FST_') && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send({ message: fastifyMessage(err, request), code: fastifyCodes[err.code] ?? errorCodes.badRequest });

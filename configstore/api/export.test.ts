@@ -96,7 +96,11 @@ describe('export', () => {
     expect(Number.isNaN(Date.parse(p.header.createdAt))).toBe(false);
     // the trailer: every object counted, the sha256 of every byte before it
     const trailerStart = bytes.lastIndexOf('\n', bytes.length - 2) + 1;
-    expect(p.trailer).toEqual({ kind: 'ConfigStoreExportEnd', objects: p.objects.length, sha256: createHash('sha256').update(bytes.subarray(0, trailerStart)).digest('hex') });
+    expect(p.trailer).toEqual({
+      kind: 'ConfigStoreExportEnd',
+      objects: p.objects.length,
+      sha256: createHash('sha256').update(bytes.subarray(0, trailerStart)).digest('hex'),
+    });
     // types in the header's order, ids sorted within a type, no duplicate
     const typeIndexes = p.objects.map((o) => allDataTypes.indexOf(o.type as never));
     expect(typeIndexes).toEqual([...typeIndexes].sort((x, y) => x - y));
@@ -105,7 +109,11 @@ describe('export', () => {
       for (let i = 1; i < ids.length; i++) expect(compareIds(ids[i - 1]!, ids[i]!)).toBeLessThan(0);
     }
     expect(byType(p, 'user').map((o) => o.data.name)).toEqual(expect.arrayContaining(['alice', 'bob']));
-    expect(byType(p, 'user').map((o) => o.id).sort()).toEqual([alice.id, bob.id].sort());
+    expect(
+      byType(p, 'user')
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual([alice.id, bob.id].sort());
     expect(byType(p, 'org')).toEqual([{ type: 'org', id: acme.id, data: expect.objectContaining({ name: 'acme' }) }]);
     expect(byType(p, 'orgmember')).toHaveLength(1);
     expect(byType(p, 'projectgroup').map((o) => o.id)).toContain(team.id); // with the root groups of users and org
@@ -159,7 +167,9 @@ describe('export', () => {
     const big = 'x'.repeat(8 * 1024);
     for (let i = 0; i < 300; i += 30) {
       await Promise.all(
-        Array.from({ length: 30 }, (_, j) => a.client.createSecret('projectgroup', 'org/acme/team', { name: `big${String(i + j).padStart(3, '0')}`, type: 'internal', data: { v: big } })),
+        Array.from({ length: 30 }, (_, j) =>
+          a.client.createSecret('projectgroup', 'org/acme/team', { name: `big${String(i + j).padStart(3, '0')}`, type: 'internal', data: { v: big } }),
+        ),
       );
     }
     const stream = await a.client.exportStream();
@@ -228,7 +238,9 @@ describe('export', () => {
     const etcd = etcdClient();
     const keys = etcdKeys(cluster.prefix);
     try {
-      await etcd.put(keys.maintenance).value(JSON.stringify({ requestedAt: new Date().toISOString(), requestedBy: 'export.test', reason: 'test', owner: 'export.test' }));
+      await etcd
+        .put(keys.maintenance)
+        .value(JSON.stringify({ requestedAt: new Date().toISOString(), requestedBy: 'export.test', reason: 'test', owner: 'export.test' }));
       const err = await remoteError(a.client.createUser({ name: 'during-maintenance' }));
       expect(err.status).toBe(503);
       const p = parse(await exported(a));

@@ -68,4 +68,3 @@ function acceptsGzip(req: FastifyRequest): boolean {
     return q === undefined || Number(q.slice(2)) > 0;
   });
 }
-

@@ -109,11 +109,20 @@ describe('import', () => {
 
   it('refuses a request with no body with a 400, and a JSON or text body with a 415, each saying what to send', async () => {
     for (const [body, type, status, code, message] of [
-      [undefined, undefined, 400, 'importBodyMissing', 'the import needs the export as its body (application/x-ndjson, or application/gzip); this request has none'],
+      [
+        undefined,
+        undefined,
+        400,
+        'importBodyMissing',
+        'the import needs the export as its body (application/x-ndjson, or application/gzip); this request has none',
+      ],
       ['{}', 'application/json', 415, 'unsupportedMediaType', 'unsupported content type "application/json": send application/x-ndjson or application/gzip'],
       ['hello', 'text/plain', 415, 'unsupportedMediaType', 'unsupported content type "text/plain": send application/x-ndjson or application/gzip'],
     ] as const) {
-      const res = await fetch(`${b1.url}/api/v1alpha/import?dryRun=true`, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }) });
+      const res = await fetch(`${b1.url}/api/v1alpha/import?dryRun=true`, {
+        method: 'POST',
+        ...(body === undefined ? {} : { body, headers: { 'content-type': type! } }),
+      });
       const answer = (await res.json()) as { message: string; code: string };
       expect([res.status, answer.code, answer.message], String(type)).toEqual([status, code, message]);
     }
@@ -220,21 +229,117 @@ describe('import of a damaged export', () => {
     ['not JSON', () => 'hello\n', /line 1 is not JSON/],
     ['truncated', () => valid.subarray(0, valid.length - 200), /truncated|line \d+ is not JSON/],
     ['without its trailer', () => Buffer.from([header, ...lines].join('\n') + '\n'), /without its trailer line: it is truncated/],
-    ['a wrong hash', () => Buffer.from(valid.toString().replace(/"sha256":"[0-9a-f]{64}"/, `"sha256":"${'0'.repeat(64)}"`)), /the export was altered or damaged/],
-    ['a wrong count', () => Buffer.from(valid.toString().replace(/"objects":\d+/, `"objects":${lines.length + 1}`)), /the trailer counts \d+ objects but the export holds \d+/],
+    [
+      'a wrong hash',
+      () => Buffer.from(valid.toString().replace(/"sha256":"[0-9a-f]{64}"/, `"sha256":"${'0'.repeat(64)}"`)),
+      /the export was altered or damaged/,
+    ],
+    [
+      'a wrong count',
+      () => Buffer.from(valid.toString().replace(/"objects":\d+/, `"objects":${lines.length + 1}`)),
+      /the trailer counts \d+ objects but the export holds \d+/,
+    ],
     ['a wrong version', () => build(header.replace('"formatVersion":1', '"formatVersion":2'), lines), /format version 2 is not supported/],
-    ['a duplicate id', () => build(header, lines.flatMap((l) => (l === users()[0] ? [l, l] : [l]))), /duplicate user id/],
-    ['the wrong order', () => build(header, lines.map((l) => (l === users()[0] ? users()[1]! : l === users()[1] ? users()[0]! : l))), /must be sorted by id/],
-    ['a dangling parent', () => build(header, edit('secret', (o) => (o.data.parentId = randomUUID()))), /secret .*parentId .* names no (project|projectgroup) of the export/],
-    ['an invalid object', () => build(header, edit('user', (o) => delete o.data.createdAt)), /line \d+: user .*missing field "createdAt"/],
-    ['an invalid name', () => build(header, edit('org', (o) => (o.data.name = 'no spaces'))), /line \d+: org .*data.name must match/],
-    ['a name taken twice', () => build(header, edit('user', (o) => (o.data.name = 'same'))), /name "same" is taken twice/],
+    [
+      'a duplicate id',
+      () =>
+        build(
+          header,
+          lines.flatMap((l) => (l === users()[0] ? [l, l] : [l])),
+        ),
+      /duplicate user id/,
+    ],
+    [
+      'the wrong order',
+      () =>
+        build(
+          header,
+          lines.map((l) => (l === users()[0] ? users()[1]! : l === users()[1] ? users()[0]! : l)),
+        ),
+      /must be sorted by id/,
+    ],
+    [
+      'a dangling parent',
+      () =>
+        build(
+          header,
+          edit('secret', (o) => (o.data.parentId = randomUUID())),
+        ),
+      /secret .*parentId .* names no (project|projectgroup) of the export/,
+    ],
+    [
+      'an invalid object',
+      () =>
+        build(
+          header,
+          edit('user', (o) => delete o.data.createdAt),
+        ),
+      /line \d+: user .*missing field "createdAt"/,
+    ],
+    [
+      'an invalid name',
+      () =>
+        build(
+          header,
+          edit('org', (o) => (o.data.name = 'no spaces')),
+        ),
+      /line \d+: org .*data.name must match/,
+    ],
+    [
+      'a name taken twice',
+      () =>
+        build(
+          header,
+          edit('user', (o) => (o.data.name = 'same')),
+        ),
+      /name "same" is taken twice/,
+    ],
     // the API's own rules (action/), which the importer enforces too
-    ['a project whose linked account is of another remote source', () => build(header, edit('project', (o) => (o.data.remoteSourceId = forgejo()))), /line \d+: project "[^"]+": linked account \S+ \(linkedAccountId\) is an account of remote source \S+, not of the project's remote source/],
-    ['two linked accounts of one remote user', () => build(header, edit('linkedaccount', (o) => (o.data.remoteUserId = '1'))), /line \d+: linkedaccount "[^"]+": remote user "1" of remote source \S+ has a second linked account/],
-    ['an unsupported repository config type', () => build(header, edit('project', (o) => (o.data.remoteRepositoryConfigType = 'github'))), /line \d+: project .*remoteRepositoryConfigType "github" is not supported/],
-    ['a secret with a blank data key', () => build(header, edit('secret', (o) => (o.data.data = { ' ': 'x' }))), /line \d+: secret "[^"]+": secret "\w+": data keys must not be empty/],
-    ['a variable with an invalid regexp', () => build(header, edit('variable', (o) => ((o.data.values as Array<Record<string, unknown>>)[0]!.when = { branch: { include: [badRegexp] } }))), /line \d+: variable .*invalid regular expression "\("/],
+    [
+      'a project whose linked account is of another remote source',
+      () =>
+        build(
+          header,
+          edit('project', (o) => (o.data.remoteSourceId = forgejo())),
+        ),
+      /line \d+: project "[^"]+": linked account \S+ \(linkedAccountId\) is an account of remote source \S+, not of the project's remote source/,
+    ],
+    [
+      'two linked accounts of one remote user',
+      () =>
+        build(
+          header,
+          edit('linkedaccount', (o) => (o.data.remoteUserId = '1')),
+        ),
+      /line \d+: linkedaccount "[^"]+": remote user "1" of remote source \S+ has a second linked account/,
+    ],
+    [
+      'an unsupported repository config type',
+      () =>
+        build(
+          header,
+          edit('project', (o) => (o.data.remoteRepositoryConfigType = 'github')),
+        ),
+      /line \d+: project .*remoteRepositoryConfigType "github" is not supported/,
+    ],
+    [
+      'a secret with a blank data key',
+      () =>
+        build(
+          header,
+          edit('secret', (o) => (o.data.data = { ' ': 'x' })),
+        ),
+      /line \d+: secret "[^"]+": secret "\w+": data keys must not be empty/,
+    ],
+    [
+      'a variable with an invalid regexp',
+      () =>
+        build(
+          header,
+          edit('variable', (o) => ((o.data.values as Array<Record<string, unknown>>)[0]!.when = { branch: { include: [badRegexp] } })),
+        ),
+      /line \d+: variable .*invalid regular expression "\("/,
+    ],
     ['an unknown type', () => build(header.replace('"variable"', '"gadget"'), lines), /unknown type "gadget"/],
     ['broken gzip', () => Buffer.from('not gzip at all'), /not valid gzip/],
   ];

@@ -18,12 +18,15 @@ const ImportQuery = Type.Object(
   {
     dryRun: Type.Optional(Type.Boolean()),
     sha256: Type.Optional(
-      Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's expected sha256 (its trailer's, lowercase hex): any other export is refused with a 400 sha256Mismatch before anything changes." }),
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description:
+          "The export's expected sha256 (its trailer's, lowercase hex): any other export is refused with a 400 sha256Mismatch before anything changes.",
+      }),
     ),
   },
   { additionalProperties: false },
 );
-
 
 const maxImportBytes = 10 * 1024 ** 3;
 /** How long a refused import keeps reading the rest of the body, so the client sees the answer. */
@@ -95,8 +98,13 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ source: DataSource }> = a
  * destroying it (which would destroy the socket the answer goes out on).
  */
 function bodyOf(req: FastifyRequest, payload: Readable): { chunks: AsyncIterable<Uint8Array>; release(): void } {
-  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   const gzip = encoding === 'gzip' || type === 'application/gzip';
   const through = gzip ? createGunzip() : new PassThrough();
   payload.pipe(through);

@@ -95,7 +95,16 @@ describe('an import failing mid-body', () => {
       { type: 'projectgroup', id: group, data: { id: group, name: '', parentType: 'user', parentId: user, visibility: 'public', createdAt } },
     ]);
     c = await cluster.start({ checkpoint: false });
-    exp = buildExport(JSON.stringify({ kind: exportHeaderKind, formatVersion: exportFormatVersion, revision: '1', epoch: 0, createdAt: new Date().toISOString(), types: allDataTypes }));
+    exp = buildExport(
+      JSON.stringify({
+        kind: exportHeaderKind,
+        formatVersion: exportFormatVersion,
+        revision: '1',
+        epoch: 0,
+        createdAt: new Date().toISOString(),
+        types: allDataTypes,
+      }),
+    );
   }, 60_000);
   afterAll(() => cluster?.cleanup());
   beforeEach(async () => {

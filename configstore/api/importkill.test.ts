@@ -28,8 +28,23 @@ async function bigExport(source: TestCluster): Promise<Buffer> {
     const revision = BigInt((await etcd.get('probe').exec()).header.revision);
     const createdAt = new Date().toISOString();
     const files = {
-      user: await writeDataFile(source.storage, 'user', 0, revision, entries(newUsers, (i) => ({ id: id('8000', i), data: { id: id('8000', i), name: `new${i}`, createdAt } }))),
-      projectgroup: await writeDataFile(source.storage, 'projectgroup', 0, revision, entries(newUsers, (i) => ({ id: id('9000', i), data: { id: id('9000', i), name: '', parentType: 'user', parentId: id('8000', i), visibility: 'public', createdAt } }))),
+      user: await writeDataFile(
+        source.storage,
+        'user',
+        0,
+        revision,
+        entries(newUsers, (i) => ({ id: id('8000', i), data: { id: id('8000', i), name: `new${i}`, createdAt } })),
+      ),
+      projectgroup: await writeDataFile(
+        source.storage,
+        'projectgroup',
+        0,
+        revision,
+        entries(newUsers, (i) => ({
+          id: id('9000', i),
+          data: { id: id('9000', i), name: '', parentType: 'user', parentId: id('8000', i), visibility: 'public', createdAt },
+        })),
+      ),
     };
     const manifest = await writeManifest(source.storage, { formatVersion: snapshotFormatVersion, epoch: 0, revision: String(revision), createdAt, files });
     const pointer: SnapshotPointer = { epoch: 0, revision: String(revision), manifest, createdAt };
@@ -92,14 +107,17 @@ describe('import under SIGKILL', () => {
     for (const delayMs of [50, 250, 600, 1200, 2500]) {
       // a killed import held the checkpoint lock: let its lease expire, so this round's
       // import really runs (rather than waiting for the lock) when it is killed
-      await eventually(async () => {
-        const etcd = etcdClient();
-        try {
-          return (await etcd.getAll().prefix(etcdKeys(target.prefix).checkpointLock).count()) === 0 ? true : undefined;
-        } finally {
-          etcd.close();
-        }
-      }, { timeoutMs: 30_000 });
+      await eventually(
+        async () => {
+          const etcd = etcdClient();
+          try {
+            return (await etcd.getAll().prefix(etcdKeys(target.prefix).checkpointLock).count()) === 0 ? true : undefined;
+          } finally {
+            etcd.close();
+          }
+        },
+        { timeoutMs: 30_000 },
+      );
       const server = await serve(target);
       const client = new ConfigStoreClient(server.url);
       const importing = client.importStream(exported).then(

@@ -111,7 +111,11 @@ export class MaintenanceMode {
         this.isKnown = true;
         onFirstRead();
         const failed = deferred<unknown>();
-        const watcher = await this.etcd.watch().key(this.keys.maintenance).startRevision(String(BigInt(res.header.revision) + 1n)).create();
+        const watcher = await this.etcd
+          .watch()
+          .key(this.keys.maintenance)
+          .startRevision(String(BigInt(res.header.revision) + 1n))
+          .create();
         if (this.stopped) return void (await watcher.cancel().catch(() => undefined));
         this.watcher = watcher;
         watcher.on('put', (kv: IKeyValue) => this.setTarget({ createRevision: BigInt(kv.create_revision) }));
@@ -147,7 +151,7 @@ export class MaintenanceMode {
 
   /** Moves the mode towards the target until they agree; restarts when the target changes. */
   private async reconcile(): Promise<void> {
-    for (let delay = 100; !this.stopped; ) {
+    for (let delay = 100; !this.stopped;) {
       const target = this.target;
       const changed = this.targetChanged.promise;
       try {

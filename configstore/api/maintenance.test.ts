@@ -12,10 +12,13 @@ import { raw, remoteError, testCluster, type TestCluster, type TestInstance } fr
 
 /** The status once every live instance is in the requested mode (and there are `count`). */
 function settled(client: ConfigStoreClient, count: number, timeoutMs = 15_000): Promise<MaintenanceStatus> {
-  return eventually(async () => {
-    const s = await client.getMaintenance();
-    return s.allInstancesInRequestedMode && s.instances.length === count ? s : undefined;
-  }, { timeoutMs });
+  return eventually(
+    async () => {
+      const s = await client.getMaintenance();
+      return s.allInstancesInRequestedMode && s.instances.length === count ? s : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 describe('maintenance mode on three instances', () => {
@@ -161,7 +164,10 @@ describe('maintenance mode on three instances', () => {
     const inst = all[0]!;
     // a write whose body is still arriving: admitted, in flight
     const body = JSON.stringify({ name: 'slow-writer' });
-    const req = request(`${inst.url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    const req = request(`${inst.url}/api/v1alpha/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
     const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.on('response', (res) => {
         let text = '';
@@ -216,7 +222,9 @@ describe('maintenance mode on three instances', () => {
       await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? true : undefined));
       ghost.abandon(); // keepalives stop, as when the process is killed
       const started = Date.now();
-      await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? undefined : true), { timeoutMs: 8000 });
+      await eventually(async () => ((await all[0]!.client.getMaintenance()).instances.some((i) => i.id === 'pod-ghost') ? undefined : true), {
+        timeoutMs: 8000,
+      });
       expect(Date.now() - started).toBeGreaterThan(500); // it was the lease, not a delete
     } finally {
       etcd.close();

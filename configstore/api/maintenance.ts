@@ -12,10 +12,14 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ etcd: Etcd3; etcdPre
 
   app.get('/maintenance', { config, schema: { response: { 200: MaintenanceStatus } } }, async () => maintenanceStatus(store));
 
-  app.put('/maintenance', { config, schema: { body: EnableMaintenanceRequest, response: { 200: MaintenanceStatus, 201: MaintenanceStatus } } }, async (req, reply) => {
-    const { created, status } = await enableMaintenance(store, req.body ?? {}, req.log);
-    return reply.status(created ? 201 : 200).send(status);
-  });
+  app.put(
+    '/maintenance',
+    { config, schema: { body: EnableMaintenanceRequest, response: { 200: MaintenanceStatus, 201: MaintenanceStatus } } },
+    async (req, reply) => {
+      const { created, status } = await enableMaintenance(store, req.body ?? {}, req.log);
+      return reply.status(created ? 201 : 200).send(status);
+    },
+  );
 
   app.delete('/maintenance', { config, schema: { querystring: DisableMaintenanceQuery } }, async (req, reply) => {
     await disableMaintenance(store, req.query.owner, req.log);

@@ -138,8 +138,7 @@ describe('admin token guard', () => {
     await cluster?.cleanup();
   });
 
-  const call = (url: string, authorization?: string) =>
-    fetch(`${url}/api/v1alpha/test-admin`, authorization ? { headers: { authorization } } : {});
+  const call = (url: string, authorization?: string) => fetch(`${url}/api/v1alpha/test-admin`, authorization ? { headers: { authorization } } : {});
 
   it('answers 401 without a token, 403 with a wrong one, 200 with the right one', async () => {
     const none = await call(guarded);

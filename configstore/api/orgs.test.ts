@@ -196,7 +196,14 @@ describe('orgs API on two instances', () => {
   it.each([
     ['a bad visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x","visibility":"secret"}', 400, /body\.visibility must be one of public, private/],
     ['a missing visibility', 'POST', '/api/v1alpha/orgs', '{"name":"x"}', 400, /missing field "visibility"/],
-    ['a bad name', 'POST', '/api/v1alpha/orgs', '{"name":"x--y","visibility":"public"}', 400, /^body\.name "x--y": must start with a letter and have only letters, digits and single "-" separators$/],
+    [
+      'a bad name',
+      'POST',
+      '/api/v1alpha/orgs',
+      '{"name":"x--y","visibility":"public"}',
+      400,
+      /^body\.name "x--y": must start with a letter and have only letters, digits and single "-" separators$/,
+    ],
     ['a bad role', 'PUT', '/api/v1alpha/orgs/acme/members/ben', '{"role":"admin"}', 400, /body\.role must be one of owner, member/],
     ['a bad org ref', 'GET', '/api/v1alpha/orgs/a%2F..', undefined, 400, /^params\.ref "a\/..": give an id \(a UUID\) or a name/],
     ['a bad user ref', 'PUT', '/api/v1alpha/orgs/acme/members/b%20n', '{"role":"member"}', 400, /^params\.userRef "b n": give an id \(a UUID\) or a name/],

@@ -17,7 +17,9 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (
     const org = await createOrg(contextOf(reply), stores, req.body);
     return reply.status(201).send(org);
   });
-  app.get('/orgs', { schema: { querystring: ListQuery, response: { 200: ListResponse(Org) } } }, async (req, reply) => listOrgs(contextOf(reply), stores, req.query));
+  app.get('/orgs', { schema: { querystring: ListQuery, response: { 200: ListResponse(Org) } } }, async (req, reply) =>
+    listOrgs(contextOf(reply), stores, req.query),
+  );
   app.get('/orgs/:ref', { schema: { params: Ref, response: { 200: Org } } }, async (req, reply) => getOrg(contextOf(reply), stores, req.params.ref));
   app.put('/orgs/:ref', { schema: { params: Ref, body: UpdateOrgRequest, response: { 200: Org } } }, async (req, reply) =>
     updateOrg(contextOf(reply), stores, req.params.ref, req.body),

@@ -212,7 +212,10 @@ describe('project groups API on two instances', () => {
       const target = await a.client.createProjectGroup({ name: `target${round}`, parentRef: 'org/acme', visibility: pub });
       const mover = await a.client.createProjectGroup({ name: `mover${round}`, parentRef: 'org/acme', visibility: pub });
       await synced(a, b);
-      const [moved, deleted] = await Promise.allSettled([b.client.updateProjectGroup(mover.id, { parentRef: target.id }), a.client.deleteProjectGroup(target.id)]);
+      const [moved, deleted] = await Promise.allSettled([
+        b.client.updateProjectGroup(mover.id, { parentRef: target.id }),
+        a.client.deleteProjectGroup(target.id),
+      ]);
       expect([moved.status, deleted.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
       await synced(a, b);
       if (moved.status === 'fulfilled') {
@@ -241,17 +244,41 @@ describe('project groups API on two instances', () => {
   });
 
   it.each([
-    ['".." in a path', 'GET', '/projectgroups/org%2Facme%2F..%2Fteam', undefined, /^params\.ref "org\/acme\/..\/team": ".." is not allowed in a path; give an id or a path like org\/<org>\/<group>$/],
+    [
+      '".." in a path',
+      'GET',
+      '/projectgroups/org%2Facme%2F..%2Fteam',
+      undefined,
+      /^params\.ref "org\/acme\/..\/team": ".." is not allowed in a path; give an id or a path like org\/<org>\/<group>$/,
+    ],
     ['an empty segment', 'GET', '/projectgroups/org%2F%2Facme', undefined, /empty path segment/],
     ['a trailing slash', 'GET', '/projectgroups/org%2Facme%2F', undefined, /empty path segment/],
     ['a name that is not an id', 'GET', '/projectgroups/team', undefined, /not an id and not a path; give an id or a path like org\/<org>\/<group>/],
     ['an unknown owner type', 'GET', '/projectgroups/team%2Facme', undefined, /a path starts with "org\/" or "user\/"/],
     ['an odd character', 'GET', '/projectgroups/org%2Fac%20me', undefined, /path segment "ac me" must start with a letter/],
     ['".." in a parentRef', 'POST', '/projectgroups', JSON.stringify({ name: 'q', parentRef: 'org/acme/..', visibility: 'public' }), /".." is not allowed/],
-    ['a bad visibility', 'POST', '/projectgroups', JSON.stringify({ name: 'q', parentRef: 'org/acme', visibility: 'secret' }), /^body\.visibility must be one of public, private$/],
-    ['an invalid name', 'POST', '/projectgroups', JSON.stringify({ name: 'a b', parentRef: 'org/acme', visibility: 'public' }), /^body\.name "a b": must start with a letter/],
+    [
+      'a bad visibility',
+      'POST',
+      '/projectgroups',
+      JSON.stringify({ name: 'q', parentRef: 'org/acme', visibility: 'secret' }),
+      /^body\.visibility must be one of public, private$/,
+    ],
+    [
+      'an invalid name',
+      'POST',
+      '/projectgroups',
+      JSON.stringify({ name: 'a b', parentRef: 'org/acme', visibility: 'public' }),
+      /^body\.name "a b": must start with a letter/,
+    ],
     ['an unknown field', 'PUT', '/projectgroups/org%2Facme%2Fteam', JSON.stringify({ owner: 'x' }), /unknown field "owner"/],
-    ['a bad cursor', 'GET', '/projectgroups/org%2Facme/subgroups?cursor=zzz', undefined, /^querystring\.cursor "zzz" is not the nextCursor of the previous page, unchanged$/],
+    [
+      'a bad cursor',
+      'GET',
+      '/projectgroups/org%2Facme/subgroups?cursor=zzz',
+      undefined,
+      /^querystring\.cursor "zzz" is not the nextCursor of the previous page, unchanged$/,
+    ],
   ])('answers %s with a JSON 400 and changes nothing', async (_what, method, path, body, message) => {
     const before: ProjectGroup[] = (await a.client.listSubgroups('org/acme', { limit: 500 })).items;
     const res = await raw(a.url, method, `/api/v1alpha${path}`, body);

@@ -26,8 +26,10 @@ export const projectGroupsRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> 
     await deleteProjectGroup(contextOf(reply), stores, req.params.ref);
     return reply.status(204).send();
   });
-  app.get('/projectgroups/:ref/subgroups', { schema: { params: Ref, querystring: ListQuery, response: { 200: ListResponse(ProjectGroup) } } }, async (req, reply) =>
-    listSubgroups(contextOf(reply), stores, req.params.ref, req.query),
+  app.get(
+    '/projectgroups/:ref/subgroups',
+    { schema: { params: Ref, querystring: ListQuery, response: { 200: ListResponse(ProjectGroup) } } },
+    async (req, reply) => listSubgroups(contextOf(reply), stores, req.params.ref, req.query),
   );
   app.get('/projectgroups/:ref/projects', { schema: { params: Ref, querystring: ListQuery, response: { 200: ListResponse(Project) } } }, async (req, reply) =>
     listGroupProjects(contextOf(reply), stores, req.params.ref, req.query),

@@ -91,10 +91,18 @@ describe('projects API on two instances', () => {
   it('answers 404 for a missing remote source or a linked account not on that source', async () => {
     const cases: Array<[Partial<CreateProjectRequest>, number, string]> = [
       [{ remoteSourceRef: 'nope' }, 404, 'remote source "nope" does not exist'],
-      [{ linkedAccountId: '0b0b0b0b-0000-4000-8000-000000000000' }, 404, 'linked account "0b0b0b0b-0000-4000-8000-000000000000" does not exist for remote source "gitea1"'],
+      [
+        { linkedAccountId: '0b0b0b0b-0000-4000-8000-000000000000' },
+        404,
+        'linked account "0b0b0b0b-0000-4000-8000-000000000000" does not exist for remote source "gitea1"',
+      ],
       [{ linkedAccountId: '' }, 400, 'body.linkedAccountId must NOT have fewer than 36 characters'],
       [{ linkedAccountId: 'not-an-id-but-thirty-six-characters!' }, 400, 'body.linkedAccountId "not-an-id-but-thirty-six-characters!": give an id (a UUID)'],
-      [{ remoteSourceRef: 'a..b' }, 400, 'body.remoteSourceRef "a..b": give an id (a UUID) or a name (it starts with a letter and has only letters, digits and single "-" separators)'],
+      [
+        { remoteSourceRef: 'a..b' },
+        400,
+        'body.remoteSourceRef "a..b": give an id (a UUID) or a name (it starts with a letter and has only letters, digits and single "-" separators)',
+      ],
     ];
     for (const [over, status, message] of cases) {
       const err = await remoteError(a.client.createProject(project('orphan', over)));
@@ -192,11 +200,23 @@ describe('projects API on two instances', () => {
   });
 
   it.each([
-    ['".." in a path', 'GET', '/projects/org%2Facme%2Fapps%2F..%2Fweb', undefined, /^params\.ref "org\/acme\/apps\/..\/web": ".." is not allowed in a path; give an id or a path like org\/<org>\/<group>\/<project>$/],
+    [
+      '".." in a path',
+      'GET',
+      '/projects/org%2Facme%2Fapps%2F..%2Fweb',
+      undefined,
+      /^params\.ref "org\/acme\/apps\/..\/web": ".." is not allowed in a path; give an id or a path like org\/<org>\/<group>\/<project>$/,
+    ],
     ['a group path', 'GET', '/projects/org%2Facme', undefined, /a project path has at least three segments/],
     ['a name that is not an id', 'DELETE', '/projects/web', undefined, /not an id and not a path/],
     ['an empty segment', 'PUT', '/projects/org%2Facme%2F%2Fweb', JSON.stringify({ visibility: 'private' }), /empty path segment/],
-    ['a wrong field type', 'PUT', '/projects/org%2Facme%2Fapps%2Fweb', JSON.stringify({ passVarsToForkedPR: 'yes' }), /body\.passVarsToForkedPR must be boolean/],
+    [
+      'a wrong field type',
+      'PUT',
+      '/projects/org%2Facme%2Fapps%2Fweb',
+      JSON.stringify({ passVarsToForkedPR: 'yes' }),
+      /body\.passVarsToForkedPR must be boolean/,
+    ],
     ['a missing field', 'POST', '/projects', JSON.stringify({ name: 'x', parentRef: 'org/acme/apps', visibility: 'public' }), /missing field/],
   ])('answers %s with a JSON 400 and changes nothing', async (_what, method, path, body, message) => {
     const before = await a.client.getProject('org/acme/apps/web');

@@ -13,7 +13,9 @@ export const projectsRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = asy
     const project = await createProject(contextOf(reply), stores, req.body);
     return reply.status(201).send(project);
   });
-  app.get('/projects/:ref', { schema: { params: Ref, response: { 200: Project } } }, async (req, reply) => getProject(contextOf(reply), stores, req.params.ref));
+  app.get('/projects/:ref', { schema: { params: Ref, response: { 200: Project } } }, async (req, reply) =>
+    getProject(contextOf(reply), stores, req.params.ref),
+  );
   app.put('/projects/:ref', { schema: { params: Ref, body: UpdateProjectRequest, response: { 200: Project } } }, async (req, reply) =>
     updateProject(contextOf(reply), stores, req.params.ref, req.body),
   );

@@ -30,7 +30,15 @@ describe('remote sources API on two instances', () => {
 
   it('creates with defaults, reads by id and name, lists with a cursor', async () => {
     const rs = await a.client.createRemoteSource(gitea('gitea1'));
-    expect(rs).toMatchObject({ name: 'gitea1', type: 'gitea', authType: 'password', skipVerify: false, skipSshHostKeyCheck: false, registrationEnabled: true, loginEnabled: true });
+    expect(rs).toMatchObject({
+      name: 'gitea1',
+      type: 'gitea',
+      authType: 'password',
+      skipVerify: false,
+      skipSshHostKeyCheck: false,
+      registrationEnabled: true,
+      loginEnabled: true,
+    });
     expect(await a.client.getRemoteSource('gitea1')).toEqual(rs);
     expect(await a.client.getRemoteSource(rs.id)).toEqual(rs);
     const gh = await a.client.createRemoteSource({ ...github('github1'), registrationEnabled: false });
@@ -103,9 +111,30 @@ describe('remote sources API on two instances', () => {
   });
 
   it.each([
-    ['an unknown type', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ ...gitea('x'), type: 'bitbucket' }), 400, /body\.type must be one of gitea, github, gitlab/],
-    ['an unknown auth type', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ ...gitea('x'), authType: 'magic' }), 400, /body\.authType must be one of password, oauth2/],
-    ['a missing apiUrl', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ name: 'x', type: 'gitea', authType: 'password' }), 400, /missing field "apiUrl"/],
+    [
+      'an unknown type',
+      'POST',
+      '/api/v1alpha/remotesources',
+      JSON.stringify({ ...gitea('x'), type: 'bitbucket' }),
+      400,
+      /body\.type must be one of gitea, github, gitlab/,
+    ],
+    [
+      'an unknown auth type',
+      'POST',
+      '/api/v1alpha/remotesources',
+      JSON.stringify({ ...gitea('x'), authType: 'magic' }),
+      400,
+      /body\.authType must be one of password, oauth2/,
+    ],
+    [
+      'a missing apiUrl',
+      'POST',
+      '/api/v1alpha/remotesources',
+      JSON.stringify({ name: 'x', type: 'gitea', authType: 'password' }),
+      400,
+      /missing field "apiUrl"/,
+    ],
     ['an unknown field', 'POST', '/api/v1alpha/remotesources', JSON.stringify({ ...gitea('x'), admin: true }), 400, /unknown field "admin"/],
     ['a bad ref', 'GET', '/api/v1alpha/remotesources/..%2Fx', undefined, 400, /^params\.ref "..\/x": give an id \(a UUID\) or a name/],
     ['a missing source', 'GET', '/api/v1alpha/remotesources/nope', undefined, 404, /remote source "nope" does not exist/],

@@ -17,7 +17,14 @@ import { testCluster, type TestCluster, type TestInstance } from '../../testsupp
 const schemathesis = join(homedir(), '.cache/configstore/venv/bin/schemathesis');
 const here = import.meta.dirname;
 const adminToken = 'fuzz-admin-token';
-const checks = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'content_type_conformance', 'positive_data_acceptance', 'negative_data_rejection'];
+const checks = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'response_schema_conformance',
+  'content_type_conformance',
+  'positive_data_acceptance',
+  'negative_data_rejection',
+];
 
 interface FuzzResult {
   exitCode: number;
@@ -37,12 +44,20 @@ async function fuzz(instance: TestInstance, dir: string, name: string, args: str
     execFile(
       schemathesis,
       [
-        '--config-file', join(here, 'schemathesis.toml'),
-        'run', `${instance.url}/api/v1alpha/openapi.json`,
-        '--url', instance.url, // the server's root: the document's paths start with /api/v1alpha
-        '-H', `Authorization: Bearer ${adminToken}`,
-        '--generation-deterministic', '--no-color',
-        '--report', 'junit', '--report-junit-path', junitPath,
+        '--config-file',
+        join(here, 'schemathesis.toml'),
+        'run',
+        `${instance.url}/api/v1alpha/openapi.json`,
+        '--url',
+        instance.url, // the server's root: the document's paths start with /api/v1alpha
+        '-H',
+        `Authorization: Bearer ${adminToken}`,
+        '--generation-deterministic',
+        '--no-color',
+        '--report',
+        'junit',
+        '--report-junit-path',
+        junitPath,
         ...args,
       ],
       // cwd: schemathesis keeps a cache (.schemathesis/) where it runs
@@ -55,7 +70,13 @@ async function fuzz(instance: TestInstance, dir: string, name: string, args: str
   for (const m of summary.matchAll(/^\s*❌ (ST\d+ [^:\n]+(?::\s*`[^`]+`)?): (\d+)$/gmu)) failures[m[1]!] = Number(m[2]);
   const xml = await readFile(junitPath, 'utf8').catch(() => '');
   const attr = (n: string) => [...xml.matchAll(new RegExp(`<testsuite [^>]*\\b${n}="(\\d+)"`, 'g'))].reduce((sum, m) => sum + Number(m[1]), 0);
-  return { exitCode, failures, junit: { tests: attr('tests'), failures: attr('failures'), errors: attr('errors') }, output, seconds: (Date.now() - started) / 1000 };
+  return {
+    exitCode,
+    failures,
+    junit: { tests: attr('tests'), failures: attr('failures'), errors: attr('errors') },
+    output,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** What an assertion shows: the counts, and the first failures in full. */
@@ -89,16 +110,32 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
     await c.createOrg({ name: 'acme', visibility: 'public', creatorUserRef: 'alice' });
     await c.createProjectGroup({ name: 'team', parentRef: 'org/acme', visibility: 'public' });
     await c.createProject({
-      name: 'app', parentRef: 'org/acme/team', visibility: 'public', remoteRepositoryConfigType: 'remotesource',
-      remoteSourceRef: 'gitea', linkedAccountId: la.id, repositoryId: '1', repositoryPath: 'acme/app',
+      name: 'app',
+      parentRef: 'org/acme/team',
+      visibility: 'public',
+      remoteRepositoryConfigType: 'remotesource',
+      remoteSourceRef: 'gitea',
+      linkedAccountId: la.id,
+      repositoryId: '1',
+      repositoryPath: 'acme/app',
     });
-    for (const [type, ref] of [['projectgroup', 'org/acme/team'], ['project', 'org/acme/team/app']] as const) {
+    for (const [type, ref] of [
+      ['projectgroup', 'org/acme/team'],
+      ['project', 'org/acme/team/app'],
+    ] as const) {
       await c.createSecret(type, ref, { name: 'db', type: 'internal', data: { password: 'p' } });
       await c.createVariable(type, ref, { name: 'DB', values: [{ secretName: 'db', secretVar: 'password' }] });
     }
     return {
-      users: 'alice', token: 'ci', linkedaccount: la.id, orgs: 'acme', remotesources: 'gitea',
-      projectgroups: 'org/acme/team', projects: 'org/acme/team/app', secret: 'db', variable: 'DB',
+      users: 'alice',
+      token: 'ci',
+      linkedaccount: la.id,
+      orgs: 'acme',
+      remotesources: 'gitea',
+      projectgroups: 'org/acme/team',
+      projects: 'org/acme/team/app',
+      secret: 'db',
+      variable: 'DB',
     };
   }
 
@@ -110,7 +147,11 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
       CONFIGSTORE_FUZZ_SEED: JSON.stringify(seeded),
     });
     expect(r.junit.tests, shown(r)).toBeGreaterThan(40);
-    expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({ exitCode: 0, failures: {}, junitFailures: 0 });
+    expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({
+      exitCode: 0,
+      failures: {},
+      junitFailures: 0,
+    });
   });
 
   it('in maintenance mode answers resource routes only with 503 maintenanceMode, and no other 5xx', { timeout: 240_000 }, async () => {
@@ -123,11 +164,24 @@ describe('the API against its OpenAPI document (schemathesis)', () => {
         instance,
         dir,
         'maintenance',
-        ['-n', '3', '--phases', 'fuzzing', '-c', 'maintenance_fence,status_code_conformance,response_schema_conformance,content_type_conformance', '--exclude-name', 'DELETE /api/v1alpha/maintenance'],
+        [
+          '-n',
+          '3',
+          '--phases',
+          'fuzzing',
+          '-c',
+          'maintenance_fence,status_code_conformance,response_schema_conformance,content_type_conformance',
+          '--exclude-name',
+          'DELETE /api/v1alpha/maintenance',
+        ],
         { CONFIGSTORE_FUZZ_MAINTENANCE: '1' },
       );
       expect(r.junit.tests, shown(r)).toBeGreaterThan(40);
-      expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({ exitCode: 0, failures: {}, junitFailures: 0 });
+      expect({ exitCode: r.exitCode, failures: r.failures, junitFailures: r.junit.failures + r.junit.errors }, shown(r)).toEqual({
+        exitCode: 0,
+        failures: {},
+        junitFailures: 0,
+      });
       expect(instance.server.maintenance.mode).toBe('maintenance');
     } finally {
       await admin.disableMaintenance({ owner: 'fuzz' });

@@ -83,7 +83,9 @@ describe('secrets and variables API on two instances', () => {
   });
 
   it('lets exactly one of many concurrent creations of a secret name win', async () => {
-    const attempts = Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).client.createSecret('project', appPath, { name: 'race', ...internal({ n: String(i) }) }));
+    const attempts = Array.from({ length: 8 }, (_, i) =>
+      (i % 2 ? a : b).client.createSecret('project', appPath, { name: 'race', ...internal({ n: String(i) }) }),
+    );
     const results = await Promise.allSettled(attempts);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect((r.reason as RemoteError).status).toBe(409);
@@ -121,7 +123,18 @@ describe('secrets and variables API on two instances', () => {
 
   it('creates, validates, updates and lists variables with tree=true', async () => {
     const values: VariableValue[] = [
-      { secretName: 'database', secretVar: 'password', when: { branch: { include: [{ type: 'simple', match: 'main' }, { type: 'regexp', match: '^release-.*$' }] } } },
+      {
+        secretName: 'database',
+        secretVar: 'password',
+        when: {
+          branch: {
+            include: [
+              { type: 'simple', match: 'main' },
+              { type: 'regexp', match: '^release-.*$' },
+            ],
+          },
+        },
+      },
       { secretName: 'database', secretVar: 'password' },
     ];
     const v = await a.client.createVariable('project', appPath, { name: 'DBPASS', values });
@@ -129,7 +142,10 @@ describe('secrets and variables API on two instances', () => {
     await a.client.createVariable('projectgroup', 'org/acme', { name: 'GLOBAL', values: [{ secretName: 'global', secretVar: 'k' }] });
 
     const badRegexp = await remoteError(
-      a.client.createVariable('project', appPath, { name: 'BAD', values: [{ secretName: 's', secretVar: 'k', when: { tag: { exclude: [{ type: 'regexp', match: '(' }] } } }] }),
+      a.client.createVariable('project', appPath, {
+        name: 'BAD',
+        values: [{ secretName: 's', secretVar: 'k', when: { tag: { exclude: [{ type: 'regexp', match: '(' }] } } }],
+      }),
     );
     expect(badRegexp.status).toBe(400);
     expect(badRegexp.code).toBe('invalidRequest');
@@ -138,7 +154,11 @@ describe('secrets and variables API on two instances', () => {
     expect([noValues.status, noValues.message]).toEqual([400, 'body.values must NOT have fewer than 1 items']);
     const dup = await remoteError(b.client.createVariable('project', app.id, { name: 'DBPASS', values }));
     expect([dup.status, dup.message, dup.code]).toEqual([409, `variable "DBPASS" already exists in project "${appPath}"`, 'variableExists']);
-    const badUpdate = await remoteError(a.client.updateVariable('project', appPath, 'DBPASS', { values: [{ secretName: 's', secretVar: 'k', when: { ref: { include: [{ type: 'regexp', match: '[' }] } } }] }));
+    const badUpdate = await remoteError(
+      a.client.updateVariable('project', appPath, 'DBPASS', {
+        values: [{ secretName: 's', secretVar: 'k', when: { ref: { include: [{ type: 'regexp', match: '[' }] } } }],
+      }),
+    );
     expect(badUpdate.status).toBe(400);
 
     const updated = await a.client.updateVariable('project', appPath, 'DBPASS', { name: 'DB-PASS', values: values.slice(1) });
@@ -206,7 +226,12 @@ describe('secrets and variables API on two instances', () => {
 
   it('publishes the routes in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${a.url}/api/v1alpha/openapi.json`)).json()) as { paths: Record<string, object> };
-    for (const path of ['/api/v1alpha/projectgroups/{ref}/subgroups', '/api/v1alpha/projects/{ref}', '/api/v1alpha/projects/{ref}/secrets/{name}', '/api/v1alpha/projectgroups/{ref}/variables']) {
+    for (const path of [
+      '/api/v1alpha/projectgroups/{ref}/subgroups',
+      '/api/v1alpha/projects/{ref}',
+      '/api/v1alpha/projects/{ref}/secrets/{name}',
+      '/api/v1alpha/projectgroups/{ref}/variables',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });
@@ -214,11 +239,32 @@ describe('secrets and variables API on two instances', () => {
   it.each([
     ['".." in a project ref', 'GET', '/projects/org%2Facme%2F..%2Fapp/secrets', undefined, 400, /".." is not allowed in a path/],
     ['a name that is not an id', 'GET', '/projectgroups/team/variables', undefined, 400, /not an id and not a path/],
-    ['an invalid secret name', 'PUT', `/projects/${encodeURIComponent(appPath)}/secrets/%2E%2E%2Fx`, JSON.stringify({ data: { k: 'v' } }), 400, /^params\.name "\.\.\/x": must start with a letter/],
+    [
+      'an invalid secret name',
+      'PUT',
+      `/projects/${encodeURIComponent(appPath)}/secrets/%2E%2E%2Fx`,
+      JSON.stringify({ data: { k: 'v' } }),
+      400,
+      /^params\.name "\.\.\/x": must start with a letter/,
+    ],
     ['a bad tree flag', 'GET', `/projects/${encodeURIComponent(appPath)}/secrets?tree=maybe`, undefined, 400, /tree must be boolean/],
     ['a bad cursor', 'GET', `/projects/${encodeURIComponent(appPath)}/secrets?cursor=zzz`, undefined, 400, /^querystring\.cursor "zzz" is not the nextCursor/],
-    ['a bad when type', 'POST', '/projectgroups/org%2Facme/variables', JSON.stringify({ name: 'W', values: [{ secretName: 's', secretVar: 'k', when: { branch: { include: [{ type: 'glob', match: '*' }] } } }] }), 400, /^body\.values\.0\.when\.branch\.include\.0\.type must be one of simple, regexp$/],
-    ['a missing project', 'POST', '/projects/org%2Facme%2Fteam%2Fnope/secrets', JSON.stringify({ name: 'x', type: 'internal', data: { k: 'v' } }), 404, /project "org\/acme\/team\/nope" does not exist/],
+    [
+      'a bad when type',
+      'POST',
+      '/projectgroups/org%2Facme/variables',
+      JSON.stringify({ name: 'W', values: [{ secretName: 's', secretVar: 'k', when: { branch: { include: [{ type: 'glob', match: '*' }] } } }] }),
+      400,
+      /^body\.values\.0\.when\.branch\.include\.0\.type must be one of simple, regexp$/,
+    ],
+    [
+      'a missing project',
+      'POST',
+      '/projects/org%2Facme%2Fteam%2Fnope/secrets',
+      JSON.stringify({ name: 'x', type: 'internal', data: { k: 'v' } }),
+      404,
+      /project "org\/acme\/team\/nope" does not exist/,
+    ],
     ['a missing group', 'GET', '/projectgroups/org%2Facme%2Fnope/secrets', undefined, 404, /project group "org\/acme\/nope" does not exist/],
   ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, status, message) => {
     const before = await a.client.listSecrets('project', appPath, { tree: true });

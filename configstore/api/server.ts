@@ -140,11 +140,15 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   registerAdminAuth(app, options.adminToken);
   registerHealthRoutes(app, {
     notReadyReason: () =>
-      closing ? 'shutting down'
-      : !readdb.synced ? 'the read model is not synced with etcd yet'
-      : !maintenance.known ? 'the maintenance key has not been read yet'
-      : !registry.registeredOnce ? 'this instance has not registered in the instance registry yet'
-      : undefined,
+      closing
+        ? 'shutting down'
+        : !readdb.synced
+          ? 'the read model is not synced with etcd yet'
+          : !maintenance.known
+            ? 'the maintenance key has not been read yet'
+            : !registry.registeredOnce
+              ? 'this instance has not registered in the instance registry yet'
+              : undefined,
   });
   maintenance.registerGate(app); // after readiness: a request refused there is never counted in flight
   registerMetrics(app, { readdbRevision: () => readdb.revision, ready, mode: () => maintenance.mode });
@@ -152,8 +156,14 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
   await registerResourceRoutes(app, stores);
   // here rather than in routes.ts: it needs the etcd client, not the stores
   await app.register(maintenanceRoutes, { prefix: '/api/v1alpha', etcd, etcdPrefix: options.etcdPrefix });
-  await app.register(exportRoutes, { prefix: '/api/v1alpha', source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer } });
-  await app.register(importRoutes, { prefix: '/api/v1alpha', source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer } });
+  await app.register(exportRoutes, {
+    prefix: '/api/v1alpha',
+    source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer },
+  });
+  await app.register(importRoutes, {
+    prefix: '/api/v1alpha',
+    source: { etcd, objectStorage: options.objectStorage, keys: etcdKeys(options.etcdPrefix), checkpointer },
+  });
 
   // the maintenance key first: an instance starting during maintenance starts in it
   const following = maintenance.start();

@@ -100,16 +100,80 @@ describe('users API on two instances', () => {
     ['a wrong type', 'POST', '/api/v1alpha/users', '{"name":42}', 'application/json', 400, /body\.name must be string/],
     ['an unknown field', 'POST', '/api/v1alpha/users', '{"name":"x","admin":true}', 'application/json', 400, /body: unknown field "admin"/],
     ['a missing field', 'POST', '/api/v1alpha/users', '{}', 'application/json', 400, /body: missing field "name"/],
-    ['an invalid name', 'POST', '/api/v1alpha/users', '{"name":"-bad-"}', 'application/json', 400, /^body\.name "-bad-": must start with a letter and have only letters, digits and single "-" separators$/],
-    ['a UUID-like name', 'POST', '/api/v1alpha/users', '{"name":"abcdef01-2345-6789-abcd-ef0123456789"}', 'application/json', 400, /^body\.name "abcdef01-2345-6789-abcd-ef0123456789": must not look like an id \(a UUID\)$/],
-    ['a body over the limit', 'POST', '/api/v1alpha/users', JSON.stringify({ name: 'x'.repeat(70_000) }), 'application/json', 413, /^the request body is too large: this route takes at most 65536 bytes$/],
-    ['an empty JSON body', 'POST', '/api/v1alpha/users', '', 'application/json', 400, /^the body is empty but its content type is "application\/json": send a JSON body, or no content type$/],
-    ['a wrong content type', 'POST', '/api/v1alpha/users', 'name=x', 'application/x-www-form-urlencoded', 415, /unsupported content type "application\/x-www-form-urlencoded": send application\/json/],
+    [
+      'an invalid name',
+      'POST',
+      '/api/v1alpha/users',
+      '{"name":"-bad-"}',
+      'application/json',
+      400,
+      /^body\.name "-bad-": must start with a letter and have only letters, digits and single "-" separators$/,
+    ],
+    [
+      'a UUID-like name',
+      'POST',
+      '/api/v1alpha/users',
+      '{"name":"abcdef01-2345-6789-abcd-ef0123456789"}',
+      'application/json',
+      400,
+      /^body\.name "abcdef01-2345-6789-abcd-ef0123456789": must not look like an id \(a UUID\)$/,
+    ],
+    [
+      'a body over the limit',
+      'POST',
+      '/api/v1alpha/users',
+      JSON.stringify({ name: 'x'.repeat(70_000) }),
+      'application/json',
+      413,
+      /^the request body is too large: this route takes at most 65536 bytes$/,
+    ],
+    [
+      'an empty JSON body',
+      'POST',
+      '/api/v1alpha/users',
+      '',
+      'application/json',
+      400,
+      /^the body is empty but its content type is "application\/json": send a JSON body, or no content type$/,
+    ],
+    [
+      'a wrong content type',
+      'POST',
+      '/api/v1alpha/users',
+      'name=x',
+      'application/x-www-form-urlencoded',
+      415,
+      /unsupported content type "application\/x-www-form-urlencoded": send application\/json/,
+    ],
     ['a text body', 'POST', '/api/v1alpha/users', '{"name":"x"}', 'text/plain', 415, /^unsupported content type "text\/plain": send application\/json$/],
-    ['a text body on a PUT', 'PUT', '/api/v1alpha/users/alice', 'alice', 'text/plain; charset=utf-8', 415, /^unsupported content type "text\/plain; charset=utf-8": send application\/json$/],
+    [
+      'a text body on a PUT',
+      'PUT',
+      '/api/v1alpha/users/alice',
+      'alice',
+      'text/plain; charset=utf-8',
+      415,
+      /^unsupported content type "text\/plain; charset=utf-8": send application\/json$/,
+    ],
     ['".." in a ref', 'GET', '/api/v1alpha/users/..%2Fetc', undefined, undefined, 400, /^params\.ref "..\/etc": give an id \(a UUID\) or a name/],
-    ['a bad cursor', 'GET', '/api/v1alpha/users?cursor=zzz', undefined, undefined, 400, /^querystring\.cursor "zzz" is not the nextCursor of the previous page, unchanged$/],
-    ['a ref longer than a name', 'GET', `/api/v1alpha/users/${'a'.repeat(200)}`, undefined, undefined, 400, /^params\.ref must NOT have more than 40 characters$/],
+    [
+      'a bad cursor',
+      'GET',
+      '/api/v1alpha/users?cursor=zzz',
+      undefined,
+      undefined,
+      400,
+      /^querystring\.cursor "zzz" is not the nextCursor of the previous page, unchanged$/,
+    ],
+    [
+      'a ref longer than a name',
+      'GET',
+      `/api/v1alpha/users/${'a'.repeat(200)}`,
+      undefined,
+      undefined,
+      400,
+      /^params\.ref must NOT have more than 40 characters$/,
+    ],
     ['a limit over 500', 'GET', '/api/v1alpha/users?limit=501', undefined, undefined, 400, /limit must be <= 500/],
     ['an unknown route', 'GET', '/api/v1alpha/nope', undefined, undefined, 404, /no route GET \/api\/v1alpha\/nope/],
   ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, type, status, message) => {
@@ -259,10 +323,38 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
   it.each([
     ['a bad linked account id', 'GET', '/api/v1alpha/users/linker/linkedaccounts/nope', undefined, 400, /^params\.id must NOT have fewer than 36 characters$/],
     ['a missing linked account', 'GET', '/api/v1alpha/users/linker/linkedaccounts/00000000-0000-4000-8000-000000000000', undefined, 404, /does not exist/],
-    ['a missing remote user id', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"gitea","remoteUserName":"x"}', 400, /missing field "remoteUserId"/],
-    ['a bad expiry', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"gitea","remoteUserId":"9","remoteUserName":"x","oauth2AccessTokenExpiresAt":"soon"}', 400, /must match format "date-time"/],
-    ['a bad remote source ref', 'POST', '/api/v1alpha/users/linker/linkedaccounts', '{"remoteSourceRef":"../x","remoteUserId":"9","remoteUserName":"x"}', 400, /^body\.remoteSourceRef "..\/x": give an id \(a UUID\) or a name/],
-    ['an unknown field in an update', 'PUT', '/api/v1alpha/users/linker/linkedaccounts/00000000-0000-4000-8000-000000000000', '{"remoteSourceId":"x"}', 400, /unknown field "remoteSourceId"/],
+    [
+      'a missing remote user id',
+      'POST',
+      '/api/v1alpha/users/linker/linkedaccounts',
+      '{"remoteSourceRef":"gitea","remoteUserName":"x"}',
+      400,
+      /missing field "remoteUserId"/,
+    ],
+    [
+      'a bad expiry',
+      'POST',
+      '/api/v1alpha/users/linker/linkedaccounts',
+      '{"remoteSourceRef":"gitea","remoteUserId":"9","remoteUserName":"x","oauth2AccessTokenExpiresAt":"soon"}',
+      400,
+      /must match format "date-time"/,
+    ],
+    [
+      'a bad remote source ref',
+      'POST',
+      '/api/v1alpha/users/linker/linkedaccounts',
+      '{"remoteSourceRef":"../x","remoteUserId":"9","remoteUserName":"x"}',
+      400,
+      /^body\.remoteSourceRef "..\/x": give an id \(a UUID\) or a name/,
+    ],
+    [
+      'an unknown field in an update',
+      'PUT',
+      '/api/v1alpha/users/linker/linkedaccounts/00000000-0000-4000-8000-000000000000',
+      '{"remoteSourceId":"x"}',
+      400,
+      /unknown field "remoteSourceId"/,
+    ],
   ])('answers %s with a JSON 4xx and changes nothing', async (_what, method, path, body, status, message) => {
     const before = await a.client.listLinkedAccounts('linker');
     const res = await raw(a.url, method, path, body);
@@ -353,7 +445,9 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
     const u = await a.client.createUser({ name: 'many-tokens' });
     await synced(a, b);
     const names = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`);
-    const { result: created, conflicts } = await countingConflicts([a, b], () => Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createUserToken(u.id, { name }))));
+    const { result: created, conflicts } = await countingConflicts([a, b], () =>
+      Promise.all(names.map((name, i) => (i % 2 ? a : b).client.createUserToken(u.id, { name }))),
+    );
     // siblings never conflict: not even a retry inside the servers
     expect(conflicts).toBe(0);
     expect(created.map((t) => t.name)).toEqual(names);
@@ -366,7 +460,9 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
     await synced(a, b);
     const { result: created, conflicts } = await countingConflicts([a, b], () =>
       Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).client.createLinkedAccount(u.id, { remoteSourceRef: gitea.id, remoteUserId: `many-${i}`, remoteUserName: 'm' })),
+        Array.from({ length: 30 }, (_, i) =>
+          (i % 2 ? a : b).client.createLinkedAccount(u.id, { remoteSourceRef: gitea.id, remoteUserId: `many-${i}`, remoteUserName: 'm' }),
+        ),
       ),
     );
     expect(conflicts).toBe(0);
@@ -377,7 +473,14 @@ describe('user rename, tokens, linked accounts and deletion on two instances', (
 
   it('stores objects that match their exported schemas', async () => {
     const ajv = (addFormats as unknown as (a: Ajv) => Ajv)(new Ajv({ strict: false }));
-    const schemas: Record<string, TSchema> = { user: User, usertoken: UserTokenData, linkedaccount: LinkedAccountData, org: Org, orgmember: OrgMemberData, remotesource: RemoteSourceSchema };
+    const schemas: Record<string, TSchema> = {
+      user: User,
+      usertoken: UserTokenData,
+      linkedaccount: LinkedAccountData,
+      org: Org,
+      orgmember: OrgMemberData,
+      remotesource: RemoteSourceSchema,
+    };
     const seen: Record<string, number> = {};
     a.server.stores.readdb.do({}, (tx) => {
       const check = (type: string, data: unknown) => {

@@ -10,7 +10,9 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(options: Options): Ajv {
   // verbose: errors carry the value and its schema, for messages naming what was sent and what fits
-  return addFormats(new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, strict: false, verbose: true, formats: schemaFormats, ...options }));
+  return addFormats(
+    new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, strict: false, verbose: true, formats: schemaFormats, ...options }),
+  );
 }
 
 export function registerValidators(app: FastifyInstance): void {

@@ -19,8 +19,10 @@ export const configParents = [
 
 export const variablesRoutes: FastifyPluginAsyncTypebox<{ stores: Stores }> = async (app, { stores }) => {
   for (const { prefix, parentType, Ref, Named } of configParents) {
-    app.get(`/${prefix}/:ref/variables`, { schema: { params: Ref, querystring: ConfigListQuery, response: { 200: ListResponse(Variable) } } }, async (req, reply) =>
-      listVariables(contextOf(reply), stores, parentType, req.params.ref, req.query),
+    app.get(
+      `/${prefix}/:ref/variables`,
+      { schema: { params: Ref, querystring: ConfigListQuery, response: { 200: ListResponse(Variable) } } },
+      async (req, reply) => listVariables(contextOf(reply), stores, parentType, req.params.ref, req.query),
     );
     app.post(`/${prefix}/:ref/variables`, { schema: { params: Ref, body: CreateVariableRequest, response: { 201: Variable } } }, async (req, reply) => {
       const variable = await createVariable(contextOf(reply), stores, parentType, req.params.ref, req.body);

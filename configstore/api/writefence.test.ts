@@ -115,10 +115,13 @@ describe('an instance out of the registry', () => {
       expect((await fetch(`${inst.url}/readyz`)).status).toBe(200); // reads are still served
 
       // registering again (the next refresh) lets writes in
-      await eventually(async () => {
-        await inst.server.registry.publish();
-        return inst.server.registry.registered ? true : undefined;
-      }, { timeoutMs: 15_000 });
+      await eventually(
+        async () => {
+          await inst.server.registry.publish();
+          return inst.server.registry.registered ? true : undefined;
+        },
+        { timeoutMs: 15_000 },
+      );
       expect((await inst.client.createUser({ name: 'after' })).name).toBe('after');
       expect((await inst.client.listUsers()).items.map((u) => u.name)).toEqual(['after', 'before']);
     } finally {

@@ -122,7 +122,6 @@ function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-
 /**
  * Prints the result line on stdout and writes it to the termination log Kubernetes reads
  * (CONFIGSTORE_TERMINATION_LOG, else /dev/termination-log when it exists and is writable).

@@ -66,7 +66,14 @@ describe('configstore export, import and maintenance', () => {
     const summary = await validateExport([content]);
     expect(summary.objects).toBeGreaterThanOrEqual(4); // 3 users, 1 org (and their root groups)
     expect(content.toString()).toContain('"name":"carol"');
-    expect(result).toEqual({ operation: 'export', objects: summary.objects, bytes: content.length, sha256: summary.sha256, revision: summary.header.revision, location: file });
+    expect(result).toEqual({
+      operation: 'export',
+      objects: summary.objects,
+      bytes: content.length,
+      sha256: summary.sha256,
+      revision: summary.header.revision,
+      location: file,
+    });
     expect(JSON.parse(await readFile(log, 'utf8'))).toEqual(result);
   });
 
@@ -94,7 +101,9 @@ describe('configstore export, import and maintenance', () => {
     const exit = await runCli(['import', '--from', file, '--dry-run', '--sha256', wrong], server);
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe('');
-    expect(exit.stderr).toMatch(new RegExp(`^configstore: .*backup\\.ndjson: the export's sha256 is [0-9a-f]{64}, not ${wrong} \\(--sha256\\): refusing to import it\\n$`));
+    expect(exit.stderr).toMatch(
+      new RegExp(`^configstore: .*backup\\.ndjson: the export's sha256 is [0-9a-f]{64}, not ${wrong} \\(--sha256\\): refusing to import it\\n$`),
+    );
 
     const broken = join(dir, 'broken.ndjson');
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
@@ -152,7 +161,9 @@ describe('configstore export, import and maintenance', () => {
       const url = `s3://${bucket.bucket}/backups/rewritten.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;
       const exit = await runCli(['import', '--from', url], { ...server, ...s3Env });
       expect(exit.stdout).toBe('');
-      expect(exit.stderr).toMatch(/^error: the export received has sha256 [0-9a-f]{64}, not [0-9a-f]{64} \(the sha256 query parameter\): it was not imported and nothing changed; .+ \(HTTP 400, sha256Mismatch\)\n$/);
+      expect(exit.stderr).toMatch(
+        /^error: the export received has sha256 [0-9a-f]{64}, not [0-9a-f]{64} \(the sha256 query parameter\): it was not imported and nothing changed; .+ \(HTTP 400, sha256Mismatch\)\n$/,
+      );
       expect(exit.code).toBe(1);
       // nothing changed: alice is there, no zlice
       await instance.client.disableMaintenance({ owner: 'sha-test' });
@@ -160,7 +171,9 @@ describe('configstore export, import and maintenance', () => {
       expect((await instance.client.getUser('alice')).name).toBe('alice');
       expect((await remoteError(instance.client.getUser('zlice'))).status).toBe(404);
       // the client's own option: a wrong sha256 is refused, the right one accepted
-      const wrong = await remoteError(instance.client.importStream(rewritten, { dryRun: true, sha256: trailer.sha256.replace(/^./, (c: string) => (c === '0' ? '1' : '0')) }));
+      const wrong = await remoteError(
+        instance.client.importStream(rewritten, { dryRun: true, sha256: trailer.sha256.replace(/^./, (c: string) => (c === '0' ? '1' : '0')) }),
+      );
       expect(wrong).toMatchObject({ status: 400, code: 'sha256Mismatch' });
       expect((await instance.client.importStream(rewritten, { dryRun: true, sha256: trailer.sha256 })).sha256).toBe(trailer.sha256);
     } finally {
@@ -172,7 +185,11 @@ describe('configstore export, import and maintenance', () => {
   it('refuses bad usage with exit 2', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['export', '--to', join(dir, 'x.ndjson')], {}, /^configstore: no server: set CONFIGSTORE_SERVER or --server/],
-      [['export', '--to', join(dir, 'x.ndjson')], { CONFIGSTORE_SERVER: 'localhost:4000' }, /^configstore: CONFIGSTORE_SERVER="localhost:4000": expected an http\(s\):\/\/ URL$/],
+      [
+        ['export', '--to', join(dir, 'x.ndjson')],
+        { CONFIGSTORE_SERVER: 'localhost:4000' },
+        /^configstore: CONFIGSTORE_SERVER="localhost:4000": expected an http\(s\):\/\/ URL$/,
+      ],
       [['export', '--to', join(dir, 'missing', 'x.ndjson')], server, /^configstore: --to=".*": the directory .* does not exist or is not writable$/],
       [['export', '--to', `s3://${bucket.bucket}`], server, /^configstore: --to=.*: the URL names a bucket but no object key/],
       [['import', '--from', join(dir, 'nope.ndjson')], server, /^configstore: --from=".*nope.ndjson": no such file$/],

@@ -25,7 +25,7 @@ export function addExportCommand(program: Command): void {
   addServerOptions(
     program
       .command('export')
-      .description('stream the server\'s export (admin) to a file or an S3 object and verify it there; prints a JSON result')
+      .description("stream the server's export (admin) to a file or an S3 object and verify it there; prints a JSON result")
       .requiredOption('--to <file|s3-url>', 'a file path, or s3://bucket/key?endpoint=URL&region=NAME (S3 keys from AWS_*)')
       .option('--gzip', 'store it gzip-compressed (implied by a name ending in .gz)')
       .option('--verify-import', 'also ask the server for a dry-run import of the stored export'),
@@ -89,7 +89,14 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
     throw err;
   }
   await moveIntoPlace(target, location, stored.bytes);
-  reportResult({ operation: 'export', objects: summary.objects, bytes: stored.bytes, sha256: summary.sha256, revision: summary.header.revision, location: location.kind === 'file' ? resolve(location.path) : location.display });
+  reportResult({
+    operation: 'export',
+    objects: summary.objects,
+    bytes: stored.bytes,
+    sha256: summary.sha256,
+    revision: summary.header.revision,
+    location: location.kind === 'file' ? resolve(location.path) : location.display,
+  });
 }
 
 async function store(target: Location, chunks: AsyncIterable<Uint8Array>): Promise<void> {
@@ -111,7 +118,11 @@ function readBack(target: Location): Promise<Readable> {
 }
 
 /** Reads the stored export back: same bytes as sent, and a complete, valid export. */
-async function verifyStored(target: Location, gzip: boolean, sent: { sha256: string; bytes: number }): Promise<{ summary: ExportSummary; stored: { sha256: string; bytes: number } }> {
+async function verifyStored(
+  target: Location,
+  gzip: boolean,
+  sent: { sha256: string; bytes: number },
+): Promise<{ summary: ExportSummary; stored: { sha256: string; bytes: number } }> {
   const hash = createHash('sha256');
   let bytes = 0;
   async function* hashed(src: Readable): AsyncGenerator<Buffer> {
@@ -136,13 +147,17 @@ async function verifyStored(target: Location, gzip: boolean, sent: { sha256: str
       n += (chunk as Buffer).length;
     }
     if (again.digest('hex') !== sent.sha256 || n !== sent.bytes) {
-      throw new VerificationError(`the export stored at ${target.display} differs from what the server sent (${n} bytes stored, ${sent.bytes} sent) and is unusable: ${invalid.message}`);
+      throw new VerificationError(
+        `the export stored at ${target.display} differs from what the server sent (${n} bytes stored, ${sent.bytes} sent) and is unusable: ${invalid.message}`,
+      );
     }
     throw new Error(`the server's export stream is incomplete or invalid, nothing was kept: ${invalid.message}`);
   }
   const stored = { sha256: hash.digest('hex'), bytes };
   if (stored.sha256 !== sent.sha256 || stored.bytes !== sent.bytes) {
-    throw new VerificationError(`the export stored at ${target.display} differs from what the server sent: ${stored.bytes} bytes with sha256 ${stored.sha256}, sent ${sent.bytes} bytes with sha256 ${sent.sha256}`);
+    throw new VerificationError(
+      `the export stored at ${target.display} differs from what the server sent: ${stored.bytes} bytes with sha256 ${stored.sha256}, sent ${sent.bytes} bytes with sha256 ${sent.sha256}`,
+    );
   }
   return { summary, stored };
 }
@@ -177,7 +192,9 @@ async function verifyImport(cmd: Command, target: Location, gzip: boolean, summa
     throw err;
   }
   if (result.sha256 !== summary.sha256 || result.objects !== summary.objects) {
-    throw new VerificationError(`a dry-run import read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`);
+    throw new VerificationError(
+      `a dry-run import read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`,
+    );
   }
 }
 
@@ -191,7 +208,8 @@ async function moveIntoPlace(temp: Location, destination: Location, bytes: numbe
   try {
     await temp.storage.copy(temp.key, destination.key);
     const copied = await temp.storage.head(destination.key);
-    if (copied.size !== bytes) throw new VerificationError(`the copy of the verified export to ${destination.display} holds ${copied.size} bytes, not ${bytes}`);
+    if (copied.size !== bytes)
+      throw new VerificationError(`the copy of the verified export to ${destination.display} holds ${copied.size} bytes, not ${bytes}`);
   } finally {
     await discard(temp);
   }

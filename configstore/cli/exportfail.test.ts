@@ -33,7 +33,14 @@ describe('configstore export failures', () => {
     for (const name of ['gitea', 'forgejo']) await c.createRemoteSource({ name, type: 'gitea', apiUrl: `https://${name}.example.com`, authType: 'password' });
     await c.createUser({ name: 'alice' });
     const la = await c.createLinkedAccount('alice', { remoteSourceRef: 'gitea', remoteUserId: '1', remoteUserName: 'alice' });
-    const common = { parentRef: 'user/alice', visibility: 'public', remoteRepositoryConfigType: 'remotesource', remoteSourceRef: 'gitea', linkedAccountId: la.id, repositoryId: '1' } as const;
+    const common = {
+      parentRef: 'user/alice',
+      visibility: 'public',
+      remoteRepositoryConfigType: 'remotesource',
+      remoteSourceRef: 'gitea',
+      linkedAccountId: la.id,
+      repositoryId: '1',
+    } as const;
     await c.createProject({ ...common, name: 'site', repositoryPath: 'alice/site' });
     const objects = exportObjects(Buffer.from(await new Response(await c.exportStream()).arrayBuffer()));
     // ...stored with one project on a linked account of another remote source (a rule the
@@ -65,28 +72,44 @@ describe('configstore export failures', () => {
   }, 60_000);
 
   const previousBackup = 'the previous backup: never overwritten or deleted by a failed export\n';
-  const s3Env = () => ({ CONFIGSTORE_SERVER: instance.url, AWS_ACCESS_KEY_ID: localEnv().s3.accessKeyId, AWS_SECRET_ACCESS_KEY: localEnv().s3.secretAccessKey });
+  const s3Env = () => ({
+    CONFIGSTORE_SERVER: instance.url,
+    AWS_ACCESS_KEY_ID: localEnv().s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localEnv().s3.secretAccessKey,
+  });
 
   it.each([
-    ['flip', 3, /^configstore: verification failed: the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) differs from what the server sent/],
-    ['reset', 1, /^configstore: could not read back the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) to verify it: .*(ECONNRESET|socket hang up|aborted).*; nothing was replaced, retry the export\n$/i],
-  ] as const)('keeps the previous S3 backup when the export reads back damaged (%s), exits %i and leaves no temp object', async (damage, code, message) => {
-    const bucket = await isolatedBucket('cli-exportfail');
-    const proxy = await s3Proxy(() => damage);
-    try {
-      await bucket.storage.put('backups/daily.ndjson', previousBackup);
-      const url = `s3://${bucket.bucket}/backups/daily.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;
-      const run = await finished(spawnCli(['export', '--to', url], s3Env()));
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(message);
-      expect(run.code, run.stderr).toBe(code);
-      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
-      expect((await readAll(bucket.storage, 'backups/daily.ndjson')).toString()).toBe(previousBackup);
-    } finally {
-      await proxy.close();
-      await bucket.cleanup();
-    }
-  }, 60_000);
+    [
+      'flip',
+      3,
+      /^configstore: verification failed: the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) differs from what the server sent/,
+    ],
+    [
+      'reset',
+      1,
+      /^configstore: could not read back the export stored at s3:\/\/\S+\/backups\/daily\.ndjson \(its temp copy\) to verify it: .*(ECONNRESET|socket hang up|aborted).*; nothing was replaced, retry the export\n$/i,
+    ],
+  ] as const)(
+    'keeps the previous S3 backup when the export reads back damaged (%s), exits %i and leaves no temp object',
+    async (damage, code, message) => {
+      const bucket = await isolatedBucket('cli-exportfail');
+      const proxy = await s3Proxy(() => damage);
+      try {
+        await bucket.storage.put('backups/daily.ndjson', previousBackup);
+        const url = `s3://${bucket.bucket}/backups/daily.ndjson?endpoint=${encodeURIComponent(proxy.endpoint)}&region=${localEnv().s3.region}`;
+        const run = await finished(spawnCli(['export', '--to', url], s3Env()));
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toMatch(message);
+        expect(run.code, run.stderr).toBe(code);
+        expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
+        expect((await readAll(bucket.storage, 'backups/daily.ndjson')).toString()).toBe(previousBackup);
+      } finally {
+        await proxy.close();
+        await bucket.cleanup();
+      }
+    },
+    60_000,
+  );
 
   it('keeps the previous S3 backup when the server refuses a dry-run import of the new one (exit 3), and replaces it once one verifies', async () => {
     const bucket = await isolatedBucket('cli-exportfail');
@@ -110,24 +133,28 @@ describe('configstore export failures', () => {
     }
   }, 60_000);
 
-  it.each([['backup.ndjson'], ['backup.ndjson.gz']])('exits 1 when the export stream to %s is cut mid-way, and keeps no file', async (name) => {
-    const url = new URL(instance.url);
-    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-    try {
-      const run = spawnCli(['export', '--to', join(dir, name)], { CONFIGSTORE_SERVER: `http://${proxy.address}` });
-      // the CLI writes its temp file beside the destination as the stream comes: cut once it holds bytes
-      const temp = join(dir, `.${name}.${run.child.pid}.tmp`);
-      const written = await eventually(async () => ((await stat(temp)).size > 0 ? (await stat(temp)).size : undefined), { timeoutMs: 30_000 });
-      proxy.cut();
-      const exit = await finished(run);
-      expect(exit.code, `${written} bytes written before the cut; ${exit.stderr}`).toBe(1);
-      expect(exit.stdout).toBe('');
-      expect(exit.stderr).toMatch(/^configstore: the server's export stream was cut after \d+ bytes \(.+\): nothing was kept\n$/);
-      expect(await readdir(dir)).toEqual([]);
-      // the server lives on (its export's reads were aborted, not left to fail unheard)
-      expect((await fetch(`${instance.url}/readyz`)).ok).toBe(true);
-    } finally {
-      await proxy.close();
-    }
-  }, 60_000);
+  it.each([['backup.ndjson'], ['backup.ndjson.gz']])(
+    'exits 1 when the export stream to %s is cut mid-way, and keeps no file',
+    async (name) => {
+      const url = new URL(instance.url);
+      const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+      try {
+        const run = spawnCli(['export', '--to', join(dir, name)], { CONFIGSTORE_SERVER: `http://${proxy.address}` });
+        // the CLI writes its temp file beside the destination as the stream comes: cut once it holds bytes
+        const temp = join(dir, `.${name}.${run.child.pid}.tmp`);
+        const written = await eventually(async () => ((await stat(temp)).size > 0 ? (await stat(temp)).size : undefined), { timeoutMs: 30_000 });
+        proxy.cut();
+        const exit = await finished(run);
+        expect(exit.code, `${written} bytes written before the cut; ${exit.stderr}`).toBe(1);
+        expect(exit.stdout).toBe('');
+        expect(exit.stderr).toMatch(/^configstore: the server's export stream was cut after \d+ bytes \(.+\): nothing was kept\n$/);
+        expect(await readdir(dir)).toEqual([]);
+        // the server lives on (its export's reads were aborted, not left to fail unheard)
+        expect((await fetch(`${instance.url}/readyz`)).ok).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
 });

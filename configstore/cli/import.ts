@@ -63,16 +63,28 @@ async function runImport(cmd: Command, opts: ImportFlags, location: Location, ex
     progress.done();
   }
   if (result.sha256 !== summary.sha256 || result.objects !== summary.objects) {
-    throw new Error(`the server read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`);
+    throw new Error(
+      `the server read ${result.objects} objects with sha256 ${result.sha256}, the export holds ${summary.objects} with sha256 ${summary.sha256}`,
+    );
   }
-  reportResult({ operation: 'import', objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision, location: location.display, dryRun: result.dryRun });
+  reportResult({
+    operation: 'import',
+    objects: result.objects,
+    bytes: result.bytes,
+    sha256: result.sha256,
+    revision: result.revision,
+    location: location.display,
+    dryRun: result.dryRun,
+  });
 }
 
 /** Opens the export; a missing or unreadable one is bad input (exit 2). */
 async function openSource(location: Location): Promise<Readable> {
   if (location.kind === 'file') {
     const info = await stat(location.path).catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`--from=${JSON.stringify(location.path)}: ${err.code === 'ENOENT' ? 'no such file' : `cannot read it (${err.code ?? err.message})`}`);
+      throw new UsageError(
+        `--from=${JSON.stringify(location.path)}: ${err.code === 'ENOENT' ? 'no such file' : `cannot read it (${err.code ?? err.message})`}`,
+      );
     });
     if (!info.isFile()) throw new UsageError(`--from=${JSON.stringify(location.path)}: not a regular file`);
     return createReadStream(location.path);

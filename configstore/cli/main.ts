@@ -16,7 +16,15 @@ const program = new Command('configstore')
   .version(packageJson.version)
   .exitOverride()
   .showSuggestionAfterError()
-  .configureOutput({ outputError: (text, write) => write(`configstore: ${text.replace(/^error: /, '').trimEnd().replaceAll('\n', ' ')}\n`) });
+  .configureOutput({
+    outputError: (text, write) =>
+      write(
+        `configstore: ${text
+          .replace(/^error: /, '')
+          .trimEnd()
+          .replaceAll('\n', ' ')}\n`,
+      ),
+  });
 addServeCommand(program);
 addMaintenanceCommand(program);
 addExportCommand(program);

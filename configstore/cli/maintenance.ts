@@ -68,7 +68,8 @@ export function parseDuration(raw: string, from: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m?.[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   const ms = m ? Number(m[1]) * unit : NaN;
-  if (!Number.isFinite(ms) || ms <= 0 || ms > 24 * 3_600_000) throw new UsageError(`${from}=${JSON.stringify(raw)}: expected a duration such as 60s, 5m or 1h (at most 24h)`);
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 24 * 3_600_000)
+    throw new UsageError(`${from}=${JSON.stringify(raw)}: expected a duration such as 60s, 5m or 1h (at most 24h)`);
   return Math.round(ms);
 }
 

@@ -15,7 +15,11 @@ export function addOperatorCommand(program: Command): void {
     .addOption(new Option('--watch-namespace <ns>', 'watch one namespace (default: all)').env('CONFIGSTORE_OPERATOR_WATCH_NAMESPACE'))
     .addOption(new Option('--leader-election <bool>', 'elect a leader among replicas on a Lease').env('CONFIGSTORE_OPERATOR_LEADER_ELECTION').default('true'))
     .addOption(new Option('--lease-name <name>', 'the Lease of the leader election').env('CONFIGSTORE_OPERATOR_LEASE_NAME').default('configstore-operator'))
-    .addOption(new Option('--lease-duration <seconds>', 'how long stand-bys wait after the last renewal before taking over').env('CONFIGSTORE_OPERATOR_LEASE_DURATION').default('15'))
+    .addOption(
+      new Option('--lease-duration <seconds>', 'how long stand-bys wait after the last renewal before taking over')
+        .env('CONFIGSTORE_OPERATOR_LEASE_DURATION')
+        .default('15'),
+    )
     .addOption(new Option('--lease-namespace <ns>', "the Lease's namespace (default: the pod's)").env('POD_NAMESPACE'))
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, then in-cluster)'))
     .addOption(new Option('--log-level <level>', levels.join(', ')).env('CONFIGSTORE_LOG_LEVEL').default('info'))
@@ -36,8 +40,10 @@ export function addOperatorCommand(program: Command): void {
 /** The command's options, checked: every value named by the flag or variable it came from. */
 export function parseOperatorSettings(opts: Record<string, string | undefined>): OperatorSettings {
   const listen = parseListen({ value: opts.listen, from: '--listen/CONFIGSTORE_OPERATOR_LISTEN' });
-  if (!levels.includes(opts.logLevel!)) throw new UsageError(`--log-level/CONFIGSTORE_LOG_LEVEL=${JSON.stringify(opts.logLevel)}: expected one of ${levels.join(', ')}`);
-  if (!['true', 'false'].includes(opts.leaderElection!)) throw new UsageError(`--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION=${JSON.stringify(opts.leaderElection)}: expected true or false`);
+  if (!levels.includes(opts.logLevel!))
+    throw new UsageError(`--log-level/CONFIGSTORE_LOG_LEVEL=${JSON.stringify(opts.logLevel)}: expected one of ${levels.join(', ')}`);
+  if (!['true', 'false'].includes(opts.leaderElection!))
+    throw new UsageError(`--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION=${JSON.stringify(opts.leaderElection)}: expected true or false`);
   const leaseSeconds = Number(opts.leaseDuration);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 300) {
     throw new UsageError(`--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION=${JSON.stringify(opts.leaseDuration)}: expected whole seconds from 3 to 300`);

@@ -17,12 +17,14 @@ describe('operator settings', () => {
       leaseNamespace: undefined,
       logLevel: 'info',
     });
-    expect(parseOperatorSettings({ ...defaults, watchNamespace: 'team-a', leaderElection: 'false', leaseDuration: '30', leaseNamespace: 'ops' })).toMatchObject({
-      watchNamespace: 'team-a',
-      leaderElection: false,
-      leaseDurationSeconds: 30,
-      leaseNamespace: 'ops',
-    });
+    expect(parseOperatorSettings({ ...defaults, watchNamespace: 'team-a', leaderElection: 'false', leaseDuration: '30', leaseNamespace: 'ops' })).toMatchObject(
+      {
+        watchNamespace: 'team-a',
+        leaderElection: false,
+        leaseDurationSeconds: 30,
+        leaseNamespace: 'ops',
+      },
+    );
     // an empty variable (a chart value left blank) means unset
     expect(parseOperatorSettings({ ...defaults, watchNamespace: '' }).watchNamespace).toBeUndefined();
   });

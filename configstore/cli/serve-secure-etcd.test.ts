@@ -77,11 +77,20 @@ describe('configstore serve on a TLS + password etcd', () => {
 
   it('refuses credentials that do not fit, with one line and exit code 2', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ CONFIGSTORE_ETCD_CREDENTIALS_DIR: join(dir, 'missing') }, /^configstore: CONFIGSTORE_ETCD_CREDENTIALS_DIR=".*missing": cannot read the etcd credentials directory: no such file or directory$/],
+      [
+        { CONFIGSTORE_ETCD_CREDENTIALS_DIR: join(dir, 'missing') },
+        /^configstore: CONFIGSTORE_ETCD_CREDENTIALS_DIR=".*missing": cannot read the etcd credentials directory: no such file or directory$/,
+      ],
       [{ CONFIGSTORE_ETCD_CREDENTIALS_DIR: credentials('no-key', ['tls.key']) }, /: tls\.crt and tls\.key go together: only tls\.crt is set$/],
       [{ CONFIGSTORE_ETCD_CREDENTIALS_DIR: credentials('no-password', ['password']) }, /: username and password go together: only username is set$/],
-      [{ CONFIGSTORE_ETCD_CREDENTIALS_DIR: credentials('empty', ['ca.crt', 'tls.crt', 'tls.key', 'username', 'password']) }, /: none of ca\.crt, tls\.crt, tls\.key, username, password is in the etcd credentials directory$/],
-      [{ CONFIGSTORE_ETCD_CREDENTIALS_DIR: etcd.credentialsDir!, CONFIGSTORE_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' }, /: ca\.crt is for TLS, but these etcd endpoints are plain http:\/\/: http:\/\/127\.0\.0\.1:2379 \(use https:\/\/\)$/],
+      [
+        { CONFIGSTORE_ETCD_CREDENTIALS_DIR: credentials('empty', ['ca.crt', 'tls.crt', 'tls.key', 'username', 'password']) },
+        /: none of ca\.crt, tls\.crt, tls\.key, username, password is in the etcd credentials directory$/,
+      ],
+      [
+        { CONFIGSTORE_ETCD_CREDENTIALS_DIR: etcd.credentialsDir!, CONFIGSTORE_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' },
+        /: ca\.crt is for TLS, but these etcd endpoints are plain http:\/\/: http:\/\/127\.0\.0\.1:2379 \(use https:\/\/\)$/,
+      ],
     ];
     const results = await Promise.all(
       cases.map(([env]) => {

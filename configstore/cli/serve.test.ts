@@ -35,17 +35,41 @@ describe('configstore serve', () => {
     const cases: Array<[Record<string, string>, string[], RegExp]> = [
       [{ CONFIGSTORE_OBJECT_STORAGE: `file://${dir}/objects` }, [], /^configstore: no etcd endpoints: set CONFIGSTORE_ETCD_ENDPOINTS/],
       [{ ...base, CONFIGSTORE_ETCD_ENDPOINTS: ' , ' }, [], /^configstore: no etcd endpoints/],
-      [{ ...base, CONFIGSTORE_ETCD_ENDPOINTS: 'etcd:2379' }, [], /^configstore: CONFIGSTORE_ETCD_ENDPOINTS="etcd:2379": etcd endpoint "etcd:2379" is not an http\(s\):\/\/host:port URL$/],
+      [
+        { ...base, CONFIGSTORE_ETCD_ENDPOINTS: 'etcd:2379' },
+        [],
+        /^configstore: CONFIGSTORE_ETCD_ENDPOINTS="etcd:2379": etcd endpoint "etcd:2379" is not an http\(s\):\/\/host:port URL$/,
+      ],
       [{ ...base, CONFIGSTORE_LISTEN: '127.0.0.1:70000' }, [], /^configstore: CONFIGSTORE_LISTEN="127.0.0.1:70000": port 70000 is out of range/],
       [base, ['--listen', 'localhost'], /^configstore: --listen="localhost": expected host:port/],
-      [{ ...base, CONFIGSTORE_OBJECT_STORAGE: 'ftp://host/x' }, [], /^configstore: CONFIGSTORE_OBJECT_STORAGE: invalid object storage URL "ftp:\/\/host\/x": unsupported scheme/],
-      [{ ...base, CONFIGSTORE_OBJECT_STORAGE: 's3://x' }, [], /^configstore: CONFIGSTORE_OBJECT_STORAGE: invalid object storage URL "s3:\/\/x": bucket name "x" is not a valid S3 bucket name/],
+      [
+        { ...base, CONFIGSTORE_OBJECT_STORAGE: 'ftp://host/x' },
+        [],
+        /^configstore: CONFIGSTORE_OBJECT_STORAGE: invalid object storage URL "ftp:\/\/host\/x": unsupported scheme/,
+      ],
+      [
+        { ...base, CONFIGSTORE_OBJECT_STORAGE: 's3://x' },
+        [],
+        /^configstore: CONFIGSTORE_OBJECT_STORAGE: invalid object storage URL "s3:\/\/x": bucket name "x" is not a valid S3 bucket name/,
+      ],
       [{ CONFIGSTORE_ETCD_ENDPOINTS: etcd }, [], /^configstore: no object storage: set CONFIGSTORE_OBJECT_STORAGE/],
-      [{ ...base, CONFIGSTORE_ADMIN_TOKEN_FILE: join(dir, 'missing') }, [], /^configstore: CONFIGSTORE_ADMIN_TOKEN_FILE=".*missing": cannot read the admin token file: no such file or directory$/],
+      [
+        { ...base, CONFIGSTORE_ADMIN_TOKEN_FILE: join(dir, 'missing') },
+        [],
+        /^configstore: CONFIGSTORE_ADMIN_TOKEN_FILE=".*missing": cannot read the admin token file: no such file or directory$/,
+      ],
       [{ ...base, CONFIGSTORE_ADMIN_TOKEN_FILE: join(dir, 'empty-token') }, [], /: the admin token file is empty$/],
-      [{ ...base, CONFIGSTORE_ETCD_PREFIX: 'configstore' }, [], /^configstore: CONFIGSTORE_ETCD_PREFIX="configstore": the etcd prefix must start and end with "\/"/],
+      [
+        { ...base, CONFIGSTORE_ETCD_PREFIX: 'configstore' },
+        [],
+        /^configstore: CONFIGSTORE_ETCD_PREFIX="configstore": the etcd prefix must start and end with "\/"/,
+      ],
       [{ ...base, CONFIGSTORE_LOG_LEVEL: 'loud' }, [], /^configstore: CONFIGSTORE_LOG_LEVEL="loud": not a log level/],
-      [{ ...base, CONFIGSTORE_DATA_DIR: join(dir, 'empty-token', 'data') }, [], /^configstore: CONFIGSTORE_DATA_DIR=".*": the data directory is not usable: a parent is not a directory$/],
+      [
+        { ...base, CONFIGSTORE_DATA_DIR: join(dir, 'empty-token', 'data') },
+        [],
+        /^configstore: CONFIGSTORE_DATA_DIR=".*": the data directory is not usable: a parent is not a directory$/,
+      ],
       [base, ['--no-such-flag'], /^configstore: unknown option '--no-such-flag'$/],
     ];
     const results = await Promise.all(
@@ -83,11 +107,15 @@ describe('configstore serve', () => {
     // a request whose body is still arriving when SIGTERM comes
     const body = '{"name":"bob"}';
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${url}/api/v1alpha/users`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-      });
+      const req = request(
+        `${url}/api/v1alpha/users`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 5));
       setTimeout(() => {
@@ -105,7 +133,10 @@ describe('configstore serve', () => {
     const exit = await run.exited;
     expect(exit.code).toBe(0);
     expect(exit.stderr).toBe('');
-    const logs = exit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; instance?: string });
+    const logs = exit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; instance?: string });
     expect(logs.every((l) => l.instance === 'cli-test-0')).toBe(true);
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: finishing requests in flight', 'stopped']));
   });

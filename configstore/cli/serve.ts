@@ -9,7 +9,12 @@ import { watchedTokenFile } from './tokenfile.js';
 
 // flag name (commander key) → environment variable, default, help
 const options = {
-  listen: { flag: '--listen <host:port>', env: 'CONFIGSTORE_LISTEN', default: '127.0.0.1:4000', help: 'address to serve HTTP on ([::]:4000 or 0.0.0.0:4000 in a pod)' },
+  listen: {
+    flag: '--listen <host:port>',
+    env: 'CONFIGSTORE_LISTEN',
+    default: '127.0.0.1:4000',
+    help: 'address to serve HTTP on ([::]:4000 or 0.0.0.0:4000 in a pod)',
+  },
   etcdEndpoints: { flag: '--etcd-endpoints <urls>', env: 'CONFIGSTORE_ETCD_ENDPOINTS', help: 'etcd client URLs, comma-separated (required)' },
   etcdCredentialsDir: {
     flag: '--etcd-credentials-dir <dir>',
@@ -22,11 +27,20 @@ const options = {
     env: 'CONFIGSTORE_OBJECT_STORAGE',
     help: 'file:///dir or s3://bucket/prefix?endpoint=URL&region=NAME (S3 keys from AWS_*); default: <data-dir>/objects',
   },
-  adminTokenFile: { flag: '--admin-token-file <path>', env: 'CONFIGSTORE_ADMIN_TOKEN_FILE', help: 'file with the bearer token admin routes require (open without)' },
+  adminTokenFile: {
+    flag: '--admin-token-file <path>',
+    env: 'CONFIGSTORE_ADMIN_TOKEN_FILE',
+    help: 'file with the bearer token admin routes require (open without)',
+  },
   dataDir: { flag: '--data-dir <dir>', env: 'CONFIGSTORE_DATA_DIR', help: 'directory for the read model (in memory without)' },
   instanceId: { flag: '--instance-id <id>', env: 'POD_NAME', help: 'instance id in logs and the instance registry (default: hostname-pid)' },
   logLevel: { flag: '--log-level <level>', env: 'CONFIGSTORE_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
-  shutdownTimeout: { flag: '--shutdown-timeout <seconds>', env: 'CONFIGSTORE_SHUTDOWN_TIMEOUT', default: '10', help: 'how long requests in flight may finish after SIGTERM' },
+  shutdownTimeout: {
+    flag: '--shutdown-timeout <seconds>',
+    env: 'CONFIGSTORE_SHUTDOWN_TIMEOUT',
+    default: '10',
+    help: 'how long requests in flight may finish after SIGTERM',
+  },
 } as const;
 
 type Key = keyof typeof options;
@@ -58,7 +72,8 @@ async function serve(settings: ServeSettings): Promise<void> {
   // a token file is read again when it changes (a rotated Secret volume); logged once the server's logger exists
   const logs: { to?: { info(m: string): void; warn(m: string): void } } = {};
   const tokenLog = { info: (m: string) => logs.to?.info(m), warn: (m: string) => logs.to?.warn(m) };
-  const adminToken = settings.adminToken && settings.adminTokenFile ? watchedTokenFile(settings.adminTokenFile, settings.adminToken, tokenLog) : settings.adminToken;
+  const adminToken =
+    settings.adminToken && settings.adminTokenFile ? watchedTokenFile(settings.adminTokenFile, settings.adminToken, tokenLog) : settings.adminToken;
   const server = await createServer({
     etcdEndpoints: settings.etcdEndpoints,
     etcdSecurity: settings.etcd,
@@ -74,8 +89,19 @@ async function serve(settings: ServeSettings): Promise<void> {
   logs.to = log;
   const typos = Object.keys(process.env).filter((k) => k.startsWith('CONFIGSTORE_') && !knownVariables.has(k));
   if (typos.length) log.warn({ variables: typos }, 'unknown CONFIGSTORE_ variables ignored');
-  if (!settings.adminToken) log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE or CONFIGSTORE_ADMIN_TOKEN): admin routes are open to anyone who reaches this address');
-  log.info({ etcd: settings.etcdEndpoints, etcdTls: !!settings.etcd.credentials, etcdUser: settings.etcd.auth?.username, prefix: settings.etcdPrefix, objectStorage: storage.location, dataDir: settings.dataDir ?? '(memory)' }, 'starting');
+  if (!settings.adminToken)
+    log.warn('no admin token (CONFIGSTORE_ADMIN_TOKEN_FILE or CONFIGSTORE_ADMIN_TOKEN): admin routes are open to anyone who reaches this address');
+  log.info(
+    {
+      etcd: settings.etcdEndpoints,
+      etcdTls: !!settings.etcd.credentials,
+      etcdUser: settings.etcd.auth?.username,
+      prefix: settings.etcdPrefix,
+      objectStorage: storage.location,
+      dataDir: settings.dataDir ?? '(memory)',
+    },
+    'starting',
+  );
 
   try {
     await server.app.listen({ host: settings.host, port: settings.port });

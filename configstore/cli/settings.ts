@@ -33,7 +33,13 @@ export interface ServeSettings {
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-const errnoText: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'a parent is not a directory', EROFS: 'read-only file system' };
+const errnoText: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  EROFS: 'read-only file system',
+};
 const why = (err: unknown) => {
   const code = (err as NodeJS.ErrnoException).code;
   return (code && errnoText[code]) ?? code ?? (err as Error).message;

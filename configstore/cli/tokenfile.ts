@@ -29,7 +29,9 @@ export function watchedTokenFile(path: string, initial: string, log: { info(msg:
       if (read !== token) log.info(`the admin token file ${path} changed: the new token is in force`);
       token = read;
     } catch (err) {
-      log.warn(`the admin token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the previous token stays in force`);
+      log.warn(
+        `the admin token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the previous token stays in force`,
+      );
     }
     return token;
   };

@@ -238,7 +238,12 @@ export class ConfigStoreClient {
    */
   async importStream(
     body: string | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-    options: { dryRun?: boolean; gzip?: boolean; signal?: AbortSignal; /** The export's expected sha256: the server refuses any other before anything changes. */ sha256?: string } = {},
+    options: {
+      dryRun?: boolean;
+      gzip?: boolean;
+      signal?: AbortSignal;
+      /** The export's expected sha256: the server refuses any other before anything changes. */ sha256?: string;
+    } = {},
   ): Promise<ImportResult> {
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': options.gzip ? 'application/gzip' : 'application/x-ndjson' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
@@ -247,7 +252,12 @@ export class ConfigStoreClient {
     if (typeof body === 'string' || body instanceof Uint8Array) {
       let answer: Response;
       try {
-        answer = await this.fetchImpl(this.base + path, { method: 'POST', headers, body: body as RequestInit['body'], ...(options.signal ? { signal: options.signal } : {}) });
+        answer = await this.fetchImpl(this.base + path, {
+          method: 'POST',
+          headers,
+          body: body as RequestInit['body'],
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       } catch (err) {
         throw new UnavailableError(`configstore at ${this.base} is unreachable`, { code: errorCodes.unreachable, cause: err });
       }

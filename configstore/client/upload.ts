@@ -49,7 +49,12 @@ export function postStream(
       res.on('close', () => settle(unreachable(new Error('the connection closed before the whole answer came'))));
       res.on('end', () => {
         const retryAfter = res.headers['retry-after'];
-        settle(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', retryAfter: typeof retryAfter === 'string' ? retryAfter : null, text: Buffer.concat(chunks).toString('utf8') });
+        settle(undefined, {
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     req.on('error', (err) => {

@@ -39,8 +39,7 @@ export interface CheckpointOptions {
 }
 
 export type CheckpointResult =
-  | { done: true; revision: bigint; wals: number; types: string[] }
-  | { done: false; reason: 'busy' | 'nothing to do' | 'superseded' };
+  { done: true; revision: bigint; wals: number; types: string[] } | { done: false; reason: 'busy' | 'nothing to do' | 'superseded' };
 
 /** etcd's default --max-txn-ops is 128. */
 const deletesPerTxn = 100;

@@ -53,7 +53,12 @@ export class DataManager {
    * - `touchGroups`: bumped only (a parent's "children" group: siblings created at once do
    *   not conflict with each other, but a parent's deletion, which checks it, does).
    */
-  async write(actions: Action[], changeGroups: string[], readRevision: bigint, extra: { checkGroups?: string[]; touchGroups?: string[] } = {}): Promise<bigint> {
+  async write(
+    actions: Action[],
+    changeGroups: string[],
+    readRevision: bigint,
+    extra: { checkGroups?: string[]; touchGroups?: string[] } = {},
+  ): Promise<bigint> {
     const bumped = new Set(changeGroups.map((g) => this.changeGroupKey(g)));
     const checked = new Set([...bumped, ...(extra.checkGroups ?? []).map((g) => this.changeGroupKey(g))]);
     for (const g of extra.touchGroups ?? []) bumped.add(this.changeGroupKey(g));
@@ -89,10 +94,13 @@ export class DataManager {
       });
     }
     if (registry && !registered!.length) {
-      throw new UnavailableError('this instance is not in the instance registry (its etcd lease expired, or it has not registered yet), so writes are refused until it registers again; retry, or send the request to another instance', {
-        code: errorCodes.notRegistered,
-        retryAfterSeconds: 2,
-      });
+      throw new UnavailableError(
+        'this instance is not in the instance registry (its etcd lease expired, or it has not registered yet), so writes are refused until it registers again; retry, or send the request to another instance',
+        {
+          code: errorCodes.notRegistered,
+          retryAfterSeconds: 2,
+        },
+      );
     }
     // an import's switch (the epoch key) or a change-group bump, each with the data it
     // changed at the same revision: readers reach it, and the write is planned again there
@@ -108,7 +116,10 @@ export class DataManager {
 function etcdError(err: unknown): Error {
   const text = err instanceof Error ? err.message : String(err);
   if (/too many operations|request is too large|message larger than max/i.test(text)) {
-    return new BadRequestError('this change is too large for one etcd transaction (over 128 operations or 1.5 MiB); split it into smaller requests', { code: errorCodes.writeTooLarge, cause: err });
+    return new BadRequestError('this change is too large for one etcd transaction (over 128 operations or 1.5 MiB); split it into smaller requests', {
+      code: errorCodes.writeTooLarge,
+      cause: err,
+    });
   }
   return new UnavailableError('etcd is unreachable; retry later', { code: errorCodes.etcdUnavailable, cause: err });
 }

@@ -5,14 +5,7 @@
 // memory holds one chunk or one line, never the export.
 import { createHash } from 'node:crypto';
 import { BadRequestError, errorCodes } from '../errors.js';
-import {
-  exportFormatVersion,
-  exportHeaderKind,
-  exportTrailerKind,
-  type ExportHeader,
-  type ExportObjectLine,
-  type ExportTrailer,
-} from '../types/export.js';
+import { exportFormatVersion, exportHeaderKind, exportTrailerKind, type ExportHeader, type ExportObjectLine, type ExportTrailer } from '../types/export.js';
 import { allDataTypes } from '../types/datatypes.js';
 
 const chunkBytes = 64 * 1024;
@@ -148,7 +141,8 @@ class TypeOrder {
   check(type: string, id: Buffer, start = 0, end = id.length): string | undefined {
     const index = this.types.indexOf(type);
     if (index < 0) return `type ${JSON.stringify(type)} is not listed in the header (${this.types.join(', ')})`;
-    if (index < this.typeIndex) return `type ${JSON.stringify(type)} comes after ${JSON.stringify(this.types[this.typeIndex])}: objects must follow the header's type order`;
+    if (index < this.typeIndex)
+      return `type ${JSON.stringify(type)} comes after ${JSON.stringify(this.types[this.typeIndex])}: objects must follow the header's type order`;
     if (index > this.typeIndex) {
       this.typeIndex = index;
       this.last = undefined;
@@ -246,7 +240,8 @@ export class ExportReader {
     if (!trailer) throw new ExportFormatError(`the export ends at line ${state.lineNumber} without its trailer line: it is truncated`);
     const digest = hash.digest('hex');
     if (trailer.objects !== count) throw new ExportFormatError(`the trailer counts ${trailer.objects} objects but the export holds ${count}`);
-    if (trailer.sha256 !== digest) throw new ExportFormatError(`the sha256 of the export is ${digest} but its trailer says ${trailer.sha256}: the export was altered or damaged`);
+    if (trailer.sha256 !== digest)
+      throw new ExportFormatError(`the sha256 of the export is ${digest} but its trailer says ${trailer.sha256}: the export was altered or damaged`);
     this.summary = { header: this.header, objects: count, sha256: digest, bytes };
   }
 
@@ -280,7 +275,10 @@ interface ReadState {
 }
 
 /** Reads a whole export, checking everything; resolves with its summary. */
-export async function validateExport(input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: ExportReaderOptions = {}): Promise<ExportSummary> {
+export async function validateExport(
+  input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: ExportReaderOptions = {},
+): Promise<ExportSummary> {
   const reader = new ExportReader(input, options);
   for await (const _ of reader.objects());
   return reader.summary!;

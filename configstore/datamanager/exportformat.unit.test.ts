@@ -62,7 +62,13 @@ describe('export format', () => {
     expect(lines).toHaveLength(5);
     expect(JSON.parse(lines[0]!)).toEqual(header);
     const trailer = JSON.parse(lines[4]!) as { objects: number; sha256: string };
-    expect(trailer).toEqual({ kind: 'ConfigStoreExportEnd', objects: 3, sha256: createHash('sha256').update(lines.slice(0, 4).join('\n') + '\n').digest('hex') });
+    expect(trailer).toEqual({
+      kind: 'ConfigStoreExportEnd',
+      objects: 3,
+      sha256: createHash('sha256')
+        .update(lines.slice(0, 4).join('\n') + '\n')
+        .digest('hex'),
+    });
 
     // read back in odd chunk sizes: lines split anywhere, one byte at a time included
     for (const size of [1, 5, 64, 1 << 20]) {
@@ -122,8 +128,15 @@ describe('export format', () => {
     const refuse = async (items: Array<ExportObjectLine | RawLines>) => {
       for await (const _ of exportChunks(header, from(items)));
     };
-    await expect(refuse([{ type: 'user', lines: snapshotLines([objects[1]!, objects[0]!]) }])).rejects.toThrow(/user id "0+-0000-4000-8000-0+1" comes after .*must be sorted by id/);
-    await expect(refuse([{ type: 'user', lines: snapshotLines([objects[0]!]) }, { type: 'user', lines: snapshotLines([objects[0]!]) }])).rejects.toThrow(/duplicate user id/);
+    await expect(refuse([{ type: 'user', lines: snapshotLines([objects[1]!, objects[0]!]) }])).rejects.toThrow(
+      /user id "0+-0000-4000-8000-0+1" comes after .*must be sorted by id/,
+    );
+    await expect(
+      refuse([
+        { type: 'user', lines: snapshotLines([objects[0]!]) },
+        { type: 'user', lines: snapshotLines([objects[0]!]) },
+      ]),
+    ).rejects.toThrow(/duplicate user id/);
     await expect(refuse([{ type: 'user', lines: Buffer.from('{"data":{},"id":"x"}\n') }])).rejects.toThrow(/a user snapshot line is malformed: \{"data"/);
     await expect(refuse([{ type: 'user', lines: Buffer.from('{"id":"x","data":{}}') }])).rejects.toThrow(/malformed/); // no newline
   });
@@ -133,7 +146,9 @@ describe('export format', () => {
     const bytes = Buffer.from(text);
     const file = { key: 'k', objects: 50, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     const storage = (size: number, body: Buffer = bytes) =>
-      ({ get: async () => Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size))) }) as unknown as ObjectStorage;
+      ({
+        get: async () => Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size))),
+      }) as unknown as ObjectStorage;
     for (const size of [1, 7, 100, 4096, 1 << 20]) {
       const chunks: Buffer[] = [];
       for await (const c of readDataChunks(storage(size), file)) chunks.push(c);
@@ -141,12 +156,19 @@ describe('export format', () => {
       expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
       const entries: unknown[] = [];
       for await (const e of readDataFile(storage(size), file)) entries.push(e);
-      expect(entries).toEqual(text.trimEnd().split('\n').map((l) => JSON.parse(l)));
+      expect(entries).toEqual(
+        text
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
     }
     const drain = async (body: Buffer) => {
       for await (const _ of readDataChunks(storage(64, body), file));
     };
-    await expect(drain(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length - 2) + 1))).rejects.toThrow(/is damaged: its sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64} \(50 objects\)/); // cut at a line end
+    await expect(drain(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length - 2) + 1))).rejects.toThrow(
+      /is damaged: its sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64} \(50 objects\)/,
+    ); // cut at a line end
     await expect(drain(bytes.subarray(0, -1))).rejects.toThrow(/is damaged/); // the last newline lost
   });
 
@@ -162,7 +184,9 @@ describe('export format', () => {
   });
 
   it('refuses another format version and unknown types', async () => {
-    expect(await refusal(withTrailer([JSON.stringify({ ...header, formatVersion: 2 })], 0))).toMatch(/format version 2 is not supported; this configstore reads version 1/);
+    expect(await refusal(withTrailer([JSON.stringify({ ...header, formatVersion: 2 })], 0))).toMatch(
+      /format version 2 is not supported; this configstore reads version 1/,
+    );
     expect(await refusal(withTrailer([JSON.stringify({ ...header, types: ['user', 'widget'] })], 0))).toMatch(/unknown type "widget"/);
     expect(await refusal(withTrailer([JSON.stringify({ ...header, revision: 42 })], 0))).toMatch(/"revision" must be a decimal string/);
   });
@@ -173,7 +197,9 @@ describe('export format', () => {
     expect(await refusal(lines.slice(0, 3).join('\n') + '\n')).toMatch(/ends at line 3 without its trailer line: it is truncated/);
     expect(await refusal(text.slice(0, text.length - 20))).toMatch(/line 5 is not JSON/); // cut inside the trailer
     const trailer = JSON.parse(lines[4]!) as Record<string, unknown>;
-    expect(await refusal([...lines.slice(0, 4), JSON.stringify({ ...trailer, objects: 4 })].join('\n'))).toMatch(/the trailer counts 4 objects but the export holds 3/);
+    expect(await refusal([...lines.slice(0, 4), JSON.stringify({ ...trailer, objects: 4 })].join('\n'))).toMatch(
+      /the trailer counts 4 objects but the export holds 3/,
+    );
     expect(await refusal([...lines.slice(0, 4), JSON.stringify({ ...trailer, sha256: '0'.repeat(64) })].join('\n'))).toMatch(
       /the sha256 of the export is [0-9a-f]{64} but its trailer says 0{64}: the export was altered or damaged/,
     );
@@ -185,9 +211,15 @@ describe('export format', () => {
   it('refuses duplicate ids, ids out of order, types out of order and bad lines', async () => {
     const h = JSON.stringify(header);
     const line = (o: ExportObjectLine) => JSON.stringify(o);
-    expect(await refusal(withTrailer([h, line(objects[0]!), line(objects[0]!)], 2))).toMatch(/line 3: duplicate user id "00000000-0000-4000-8000-000000000001"/);
-    expect(await refusal(withTrailer([h, line(objects[1]!), line(objects[0]!)], 2))).toMatch(/line 3: user id .* comes after .*: objects of a type must be sorted by id/);
-    expect(await refusal(withTrailer([h, line(objects[2]!), line(objects[0]!)], 2))).toMatch(/line 3: type "user" comes after "org": objects must follow the header's type order/);
+    expect(await refusal(withTrailer([h, line(objects[0]!), line(objects[0]!)], 2))).toMatch(
+      /line 3: duplicate user id "00000000-0000-4000-8000-000000000001"/,
+    );
+    expect(await refusal(withTrailer([h, line(objects[1]!), line(objects[0]!)], 2))).toMatch(
+      /line 3: user id .* comes after .*: objects of a type must be sorted by id/,
+    );
+    expect(await refusal(withTrailer([h, line(objects[2]!), line(objects[0]!)], 2))).toMatch(
+      /line 3: type "user" comes after "org": objects must follow the header's type order/,
+    );
     expect(await refusal(withTrailer([h, '{"type":"user","id":"a","data":[]}'], 1))).toMatch(/line 2: "data" must be a JSON object/);
     expect(await refusal(withTrailer([h, '{"type":"user","id":"a","data":{},"extra":1}'], 1))).toMatch(/line 2: unknown field "extra"/);
     expect(await refusal(withTrailer([h, '{"type":"user","id":"a","data":{"id":"b"}}'], 1))).toMatch(/"data.id" "b" differs from "id" "a"/);
@@ -196,8 +228,10 @@ describe('export format', () => {
 
   it('refuses a line longer than the limit without buffering it whole', async () => {
     const reader = new ExportReader(from([JSON.stringify(header) + '\n', Buffer.alloc(2048, 'a')]), { maxLineBytes: 1024 });
-    await expect((async () => {
-      for await (const _ of reader.objects());
-    })()).rejects.toThrow(/longer than 1024 bytes/);
+    await expect(
+      (async () => {
+        for await (const _ of reader.objects());
+      })(),
+    ).rejects.toThrow(/longer than 1024 bytes/);
   });
 });

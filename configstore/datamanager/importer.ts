@@ -33,7 +33,16 @@ import { Variable } from '../types/variable.js';
 import { schemaFormats } from '../types/formats.js';
 import { snapshotLock } from './checkpoint.js';
 import { ExportFormatError, ExportReader } from './exportformat.js';
-import { manifestKey, snapshotFormatVersion, snapshotId, snapshotLayout, writeDataFile, writeManifest, type SnapshotEntry, type SnapshotFile } from './snapshot.js';
+import {
+  manifestKey,
+  snapshotFormatVersion,
+  snapshotId,
+  snapshotLayout,
+  writeDataFile,
+  writeManifest,
+  type SnapshotEntry,
+  type SnapshotFile,
+} from './snapshot.js';
 import { epochOf, parsePointer, type SnapshotPointer } from './state.js';
 
 export interface ImportTarget {
@@ -127,7 +136,8 @@ class ImportChecker {
         this.ref(o, line, DataType.user, d.userId, 'userId');
         this.ref(o, line, DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
         // as the API: one account per (remote source, remote user) across all users
-        if (!this.index.takeName(`${type}\0${d.remoteSourceId}\0${d.remoteUserId}`)) throw this.bad(o, line, `remote user ${JSON.stringify(d.remoteUserId)} of remote source ${d.remoteSourceId} has a second linked account`);
+        if (!this.index.takeName(`${type}\0${d.remoteSourceId}\0${d.remoteUserId}`))
+          throw this.bad(o, line, `remote user ${JSON.stringify(d.remoteUserId)} of remote source ${d.remoteSourceId} has a second linked account`);
         break;
       case DataType.orgMember:
         this.equal(o, line, d, 'name', 'userId');
@@ -155,7 +165,11 @@ class ImportChecker {
         {
           const accountSource = this.index.refOf(DataType.linkedAccount, d.linkedAccountId!);
           if (accountSource !== d.remoteSourceId) {
-            throw this.bad(o, line, `linked account ${d.linkedAccountId} (linkedAccountId) is an account of remote source ${accountSource}, not of the project's remote source ${d.remoteSourceId}`);
+            throw this.bad(
+              o,
+              line,
+              `linked account ${d.linkedAccountId} (linkedAccountId) is an account of remote source ${accountSource}, not of the project's remote source ${d.remoteSourceId}`,
+            );
           }
         }
         try {
@@ -205,7 +219,8 @@ class ImportChecker {
   /** The checks that need every object: group parents, the tree's shape, root groups. */
   finish(): void {
     for (const { id, parent, line } of this.index.groupParents()) {
-      if (!this.index.hasId(DataType.projectGroup, parent)) throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parent)} names no projectgroup of the export`);
+      if (!this.index.hasId(DataType.projectGroup, parent))
+        throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parent)} names no projectgroup of the export`);
     }
     // every chain of parents must end at a root group: no cycle (only nested groups are
     // in memory here, a small part of an export)
@@ -223,7 +238,6 @@ class ImportChecker {
     const orphan = this.index.ownerWithoutRoot();
     if (orphan) throw new ExportFormatError(`${orphan.type} ${JSON.stringify(orphan.id)} has no root project group`);
   }
-
 }
 
 /**
@@ -234,7 +248,11 @@ export async function importExport(
   target: ImportTarget,
   rules: ImportRules,
   input: AsyncIterable<Uint8Array | string>,
-  options: { dryRun: boolean; signal?: AbortSignal; /** The sha256 the caller checked: any other export is refused before the switch. */ expectSha256?: string },
+  options: {
+    dryRun: boolean;
+    signal?: AbortSignal;
+    /** The sha256 the caller checked: any other export is refused before the switch. */ expectSha256?: string;
+  },
 ): Promise<ImportResult> {
   const { etcd, keys } = target;
   if (options.dryRun) {
@@ -280,7 +298,12 @@ export async function importExport(
       return { ...summary, revision: switchRevision, dryRun: false };
     } catch (err) {
       // a commit whose answer was lost may have switched: never delete what the pointer names
-      const now = manifest ? await etcd.get(keys.snapshot).string().catch(() => 'unknown') : null;
+      const now = manifest
+        ? await etcd
+            .get(keys.snapshot)
+            .string()
+            .catch(() => 'unknown')
+        : null;
       if (!manifest || !now || (now !== 'unknown' && parsePointer(now).manifest !== manifest)) await removeStaged(target, epoch, revision, manifest);
       throw err;
     }
@@ -292,18 +315,24 @@ export async function importExport(
 /** The export received is the one the caller checked (its trailer's sha256), or a 400. */
 function checkExpected(sha256: string, expected: string | undefined): void {
   if (expected === undefined || sha256 === expected) return;
-  throw new BadRequestError(`the export received has sha256 ${sha256}, not ${expected} (the sha256 query parameter): it was not imported and nothing changed; check the export's source (was it rewritten?) and import again`, {
-    code: errorCodes.sha256Mismatch,
-  });
+  throw new BadRequestError(
+    `the export received has sha256 ${sha256}, not ${expected} (the sha256 query parameter): it was not imported and nothing changed; check the export's source (was it rewritten?) and import again`,
+    {
+      code: errorCodes.sha256Mismatch,
+    },
+  );
 }
 
 /** The maintenance key's create revision (its session); 409 when there is none. */
 async function requireMaintenance({ etcd, keys }: ImportTarget): Promise<string> {
   const kv = (await etcd.get(keys.maintenance).exec()).kvs[0];
   if (!kv) {
-    throw new ConflictError('an import replaces all data and runs only in maintenance mode: enable it first (PUT /api/v1alpha/maintenance), or pass ?dryRun=true to only validate', {
-      code: errorCodes.notInMaintenance,
-    });
+    throw new ConflictError(
+      'an import replaces all data and runs only in maintenance mode: enable it first (PUT /api/v1alpha/maintenance), or pass ?dryRun=true to only validate',
+      {
+        code: errorCodes.notInMaintenance,
+      },
+    );
   }
   return String(kv.create_revision);
 }
@@ -329,7 +358,10 @@ async function acquireLock({ etcd, keys }: ImportTarget, signal: AbortSignal | u
       if (!(err instanceof EtcdLockFailedError)) throw err;
     }
     if (Date.now() > deadline) {
-      throw new UnavailableError('the import could not start: a checkpoint or another import held the snapshot lock too long; retry', { code: errorCodes.checkpointBusy, retryAfterSeconds: 5 });
+      throw new UnavailableError('the import could not start: a checkpoint or another import held the snapshot lock too long; retry', {
+        code: errorCodes.checkpointBusy,
+        retryAfterSeconds: 5,
+      });
     }
     await sleep(delay, undefined, signal ? { signal } : {});
   }
@@ -344,7 +376,13 @@ interface Streamed {
  * Streams the export through the reader and the checker; with an object storage, each
  * type's objects go into a data file of the new snapshot as they come.
  */
-async function streamExport(ost: ObjectStorage | undefined, rules: ImportRules, input: AsyncIterable<Uint8Array | string>, epoch: number, revision: bigint): Promise<Streamed> {
+async function streamExport(
+  ost: ObjectStorage | undefined,
+  rules: ImportRules,
+  input: AsyncIterable<Uint8Array | string>,
+  epoch: number,
+  revision: bigint,
+): Promise<Streamed> {
   const reader = new ExportReader(input);
   const checker = new ImportChecker(rules);
   try {

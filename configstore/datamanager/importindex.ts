@@ -24,7 +24,10 @@ function scratchDir(): string {
 export class ImportIndex {
   private readonly dir = scratchDir();
   private readonly db = new DatabaseSync(join(this.dir, 'index.sqlite'));
-  private readonly s: Record<'hasId' | 'refOf' | 'addId' | 'addName' | 'addRoot' | 'addGroupParent' | 'groupParents' | 'parentOf' | 'ownerWithoutRoot', StatementSync>;
+  private readonly s: Record<
+    'hasId' | 'refOf' | 'addId' | 'addName' | 'addRoot' | 'addGroupParent' | 'groupParents' | 'parentOf' | 'ownerWithoutRoot',
+    StatementSync
+  >;
 
   constructor() {
     this.db.exec(`

@@ -117,7 +117,13 @@ export async function* readDataChunks(ost: ObjectStorage, file: SnapshotFile, si
 }
 
 /** Writes one type's data file from entries given in id order; counts and hashes them. */
-export async function writeDataFile(ost: ObjectStorage, type: string, epoch: number, revision: bigint, entries: AsyncIterable<SnapshotEntry>): Promise<SnapshotFile> {
+export async function writeDataFile(
+  ost: ObjectStorage,
+  type: string,
+  epoch: number,
+  revision: bigint,
+  entries: AsyncIterable<SnapshotEntry>,
+): Promise<SnapshotFile> {
   const key = `${dataPrefix}${type}/${snapshotId(epoch, revision)}-${randomUUID()}.ndjson`;
   const hash = createHash('sha256');
   let objects = 0;
@@ -127,7 +133,8 @@ export async function writeDataFile(ost: ObjectStorage, type: string, epoch: num
     let last: string | undefined;
     let batch = '';
     for await (const entry of entries) {
-      if (last !== undefined && compareIds(last, entry.id) >= 0) throw new Error(`snapshot data for ${type} is not sorted by id at ${JSON.stringify(entry.id)}`);
+      if (last !== undefined && compareIds(last, entry.id) >= 0)
+        throw new Error(`snapshot data for ${type} is not sorted by id at ${JSON.stringify(entry.id)}`);
       last = entry.id;
       objects++;
       batch += JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
@@ -158,7 +165,10 @@ export async function writeManifest(ost: ObjectStorage, manifest: SnapshotManife
  * Merges a type's old entries (id order) with changes (id → new data, or null for a
  * delete): the new entries in id order. Memory holds only the changes.
  */
-export async function* mergeEntries(old: AsyncIterable<SnapshotEntry> | undefined, changes: Map<string, Record<string, unknown> | null>): AsyncGenerator<SnapshotEntry> {
+export async function* mergeEntries(
+  old: AsyncIterable<SnapshotEntry> | undefined,
+  changes: Map<string, Record<string, unknown> | null>,
+): AsyncGenerator<SnapshotEntry> {
   const changed = [...changes.keys()].sort(compareIds);
   let i = 0;
   if (old) {

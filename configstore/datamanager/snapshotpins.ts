@@ -23,7 +23,13 @@ export async function pinSnapshot(etcd: Etcd3, keys: ReturnType<typeof etcdKeys>
     throw err;
   }
   let released: Promise<void> | undefined;
-  return { release: () => (released ??= lease.revoke().then(() => undefined, () => undefined)) };
+  return {
+    release: () =>
+      (released ??= lease.revoke().then(
+        () => undefined,
+        () => undefined,
+      )),
+  };
 }
 
 /** Every manifest a live reader pins. */

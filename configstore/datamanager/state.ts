@@ -41,7 +41,8 @@ export function epochOf(pointer: SnapshotPointer | undefined): number {
 
 export function parsePointer(raw: Buffer | string): SnapshotPointer {
   const p = JSON.parse(raw.toString()) as SnapshotPointer;
-  if (typeof p.epoch !== 'number' || typeof p.revision !== 'string' || typeof p.manifest !== 'string') throw new Error(`malformed snapshot pointer ${raw.toString()}`);
+  if (typeof p.epoch !== 'number' || typeof p.revision !== 'string' || typeof p.manifest !== 'string')
+    throw new Error(`malformed snapshot pointer ${raw.toString()}`);
   return p;
 }
 

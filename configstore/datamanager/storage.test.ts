@@ -108,7 +108,13 @@ describe.each([
     const manifest = await readManifest(cluster.storage, pointer.manifest);
     const userFile = manifest.files.user!;
     const lines = (await readAll(cluster.storage, userFile.key)).toString().split('\n').filter(Boolean);
-    await cluster.storage.put(userFile.key, lines.slice(0, -1).map((l) => l + '\n').join('')); // cut at a line boundary
+    await cluster.storage.put(
+      userFile.key,
+      lines
+        .slice(0, -1)
+        .map((l) => l + '\n')
+        .join(''),
+    ); // cut at a line boundary
     await expect(cluster.start(noCheckpoints)).rejects.toThrow(/is damaged/);
     await cluster.storage.put(userFile.key, lines.map((l) => l + '\n').join(''));
     const i = await cluster.start(noCheckpoints);
@@ -224,10 +230,13 @@ describe('read model under etcd trouble', () => {
       expect((await b.server.checkpointer.run({ force: true })).done).toBe(true); // the entries are folded and trimmed
     });
     const answers: number[] = [];
-    await eventually(async () => {
-      answers.push((await fetch(`${a.url}/api/v1alpha/users/before`)).status, (await fetch(`${a.url}/readyz`)).status);
-      return (await userNames(a)).includes('folded3') ? true : undefined;
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        answers.push((await fetch(`${a.url}/api/v1alpha/users/before`)).status, (await fetch(`${a.url}/readyz`)).status);
+        return (await userNames(a)).includes('folded3') ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(a.server.stores.readdb.syncCount).toBeGreaterThan(syncsBefore);
     expect(new Set(answers)).toEqual(new Set([200])); // never a 503 while it rebuilt
     expect(await userNames(a)).toEqual(expect.arrayContaining(['before', 'folded1', 'folded2', 'folded3']));
@@ -243,9 +252,18 @@ describe('read model under etcd trouble', () => {
     try {
       const revision = BigInt((await etcd.get(keys.snapshot).exec()).header.revision);
       const file = await writeDataFile(cluster.storage, 'user', 1, revision, one());
-      const manifest = await writeManifest(cluster.storage, { formatVersion: snapshotFormatVersion, epoch: 1, revision: String(revision), createdAt: new Date().toISOString(), files: { user: file } });
+      const manifest = await writeManifest(cluster.storage, {
+        formatVersion: snapshotFormatVersion,
+        epoch: 1,
+        revision: String(revision),
+        createdAt: new Date().toISOString(),
+        files: { user: file },
+      });
       const pointer: SnapshotPointer = { epoch: 1, revision: String(revision), manifest, createdAt: new Date().toISOString() };
-      await etcd.if(keys.snapshot, 'Version', '>', -1).then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix)).commit();
+      await etcd
+        .if(keys.snapshot, 'Version', '>', -1)
+        .then(etcd.put(keys.snapshot).value(JSON.stringify(pointer)), etcd.delete().prefix(keys.walPrefix))
+        .commit();
     } finally {
       etcd.close();
     }

@@ -266,7 +266,11 @@ describe('posix backend specifics', () => {
     try {
       const ost = new PosixObjectStorage(dir);
       await ost.put('a/b', 'x');
-      const failing = new Readable({ read() { this.destroy(new Error('boom')); } });
+      const failing = new Readable({
+        read() {
+          this.destroy(new Error('boom'));
+        },
+      });
       await expect(ost.put('a/c', failing)).rejects.toThrow();
       expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
       await ost.delete('a/b');

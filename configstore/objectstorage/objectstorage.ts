@@ -93,8 +93,8 @@ function keyProblem(key: string): string | undefined {
 export function validatePrefix(prefix: string): void {
   if (prefix === '') return;
   const complete = prefix.split('/').slice(0, -1);
-  const bad = prefix.startsWith('/') || prefix.includes('\0') || Buffer.byteLength(prefix) > maxKeyBytes ||
-    complete.some((s) => s === '' || s === '.' || s === '..');
+  const bad =
+    prefix.startsWith('/') || prefix.includes('\0') || Buffer.byteLength(prefix) > maxKeyBytes || complete.some((s) => s === '' || s === '.' || s === '..');
   if (bad) throw new BadRequestError(`invalid list prefix ${JSON.stringify(prefix)}`, { code: errorCodes.invalidObjectKey });
 }
 

@@ -179,7 +179,9 @@ export class S3ObjectStorage implements ObjectStorage {
         const parts = [];
         for (let start = 0, n = 1; start < size; start += this.copyPartBytes, n++) {
           const end = Math.min(start + this.copyPartBytes, size) - 1;
-          const res = await this.client.send(new UploadPartCopyCommand({ ...target, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }));
+          const res = await this.client.send(
+            new UploadPartCopyCommand({ ...target, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+          );
           parts.push({ PartNumber: n, ETag: res.CopyPartResult?.ETag });
         }
         await this.client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));

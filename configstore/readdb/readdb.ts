@@ -186,7 +186,10 @@ export class ReadDB<M = UntypedData> {
     // etcd3 keeps trying to create a watch while etcd is away: stop() must not wait for it
     const watcher = await Promise.race([creating, onAbort(this.stopping.signal)]);
     if (!watcher) {
-      void creating.then((w) => cancelWatcher(w), () => undefined);
+      void creating.then(
+        (w) => cancelWatcher(w),
+        () => undefined,
+      );
       return;
     }
     if (generation !== this.watchGeneration || this.stopped) {

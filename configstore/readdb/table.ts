@@ -88,7 +88,8 @@ export class ObjectTable<M = UntypedData> {
     };
     this.byFields = fieldIndexes.map((index, i) => {
       const idents = [index.type, ...index.fields];
-      if (!index.fields.length || idents.some((n) => !/^[a-zA-Z][a-zA-Z0-9]*$/.test(n))) throw new Error(`field index ${JSON.stringify(index)}: plain names only`);
+      if (!index.fields.length || idents.some((n) => !/^[a-zA-Z][a-zA-Z0-9]*$/.test(n)))
+        throw new Error(`field index ${JSON.stringify(index)}: plain names only`);
       const column = (f: string) => `json_extract(data, '$.${f}')`;
       // partial (only objects of the type are indexed); INDEXED BY makes a query the index cannot serve fail at once
       this.db.exec(`CREATE INDEX objects_by_fields_${i} ON objects (${index.fields.map(column).join(', ')}) WHERE type = '${index.type}'`);

@@ -42,7 +42,12 @@ describe('ObjectTable', () => {
     table = new ObjectTable<Data>(undefined, [{ type: 'linkedaccount', fields: ['remoteSourceId', 'remoteUserId'] }]);
     const la = (id: string, remoteSourceId: string, remoteUserId: string) =>
       ({ type: 'put', dataType: 'linkedaccount', id, data: { id, name: id, parentId: 'u', remoteSourceId, remoteUserId } }) as const;
-    table.apply([la('l3', 'gh', 'ann'), la('l1', 'gh', 'ben'), la('l2', 'gl', 'ann'), { type: 'put', dataType: 'org', id: 'o', data: { id: 'o', name: 'gh', remoteSourceId: 'gh' } }]);
+    table.apply([
+      la('l3', 'gh', 'ann'),
+      la('l1', 'gh', 'ben'),
+      la('l2', 'gl', 'ann'),
+      { type: 'put', dataType: 'org', id: 'o', data: { id: 'o', name: 'gh', remoteSourceId: 'gh' } },
+    ]);
     table.read(1n, (tx) => {
       expect(tx.where('linkedaccount', { remoteSourceId: 'gh' }).map((o) => o.id)).toEqual(['l1', 'l3']);
       expect(tx.where('linkedaccount', { remoteSourceId: 'gh', remoteUserId: 'ann' }).map((o) => o.data.remoteUserId)).toEqual(['ann']);

@@ -42,7 +42,8 @@ export function parseResultLine(message: string, operation: DataOpResult['operat
   } catch {
     throw new DataOpResultError(`the Job's result line is not JSON: ${line.slice(0, 200)}`);
   }
-  if (r === null || typeof r !== 'object' || r.operation !== operation) throw new DataOpResultError(`the Job's result is for ${String(r?.operation)}, expected ${operation}`);
+  if (r === null || typeof r !== 'object' || r.operation !== operation)
+    throw new DataOpResultError(`the Job's result is for ${String(r?.operation)}, expected ${operation}`);
   if (!Value.Check(DataOpResult, r)) {
     const first = [...Value.Errors(DataOpResult, r)][0];
     const missing = (first?.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];

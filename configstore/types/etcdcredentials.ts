@@ -33,16 +33,20 @@ export interface EtcdConnectionOptions {
 export function etcdConnectionOptions(endpoints: string[], creds: EtcdCredentials): EtcdConnectionOptions {
   const k = etcdCredentialKeys;
   if (!!creds.cert !== !!creds.key) throw new Error(`${k.cert} and ${k.key} go together: only ${creds.cert ? k.cert : k.key} is set`);
-  if (!!creds.username !== !!creds.password) throw new Error(`${k.username} and ${k.password} go together: only ${creds.username ? k.username : k.password} is set`);
+  if (!!creds.username !== !!creds.password)
+    throw new Error(`${k.username} and ${k.password} go together: only ${creds.username ? k.username : k.password} is set`);
   const tls = creds.ca || creds.cert;
   const plain = endpoints.filter((e) => e.startsWith('http://'));
-  if (tls && plain.length > 0) throw new Error(`${creds.ca ? k.ca : k.cert} is for TLS, but these etcd endpoints are plain http://: ${plain.join(', ')} (use https://)`);
+  if (tls && plain.length > 0)
+    throw new Error(`${creds.ca ? k.ca : k.cert} is for TLS, but these etcd endpoints are plain http://: ${plain.join(', ')} (use https://)`);
   const username = creds.username?.toString('utf8').trim();
   const password = creds.password?.toString('utf8').replace(/\r?\n$/, '');
   if (creds.username && !username) throw new Error(`${k.username} is empty`);
   if (creds.password && !password) throw new Error(`${k.password} is empty`);
   if (username && plain.length > 0) {
-    throw new Error(`${k.username} and ${k.password} would go in clear over plain http:// etcd endpoints (${plain.join(', ')}): serve etcd over TLS and use https:// endpoints (with ${k.ca} for its CA)`);
+    throw new Error(
+      `${k.username} and ${k.password} would go in clear over plain http:// etcd endpoints (${plain.join(', ')}): serve etcd over TLS and use https:// endpoints (with ${k.ca} for its CA)`,
+    );
   }
   return {
     hosts: endpoints,

@@ -12,7 +12,10 @@ describe('etcdConnectionOptions', () => {
   });
 
   it('takes password auth over https://, and plain http:// without credentials', () => {
-    expect(etcdConnectionOptions(['https://etcd:2379'], { username: b('root'), password: b('s3cret\n') })).toMatchObject({ hosts: ['https://etcd:2379'], auth: { username: 'root', password: 's3cret' } });
+    expect(etcdConnectionOptions(['https://etcd:2379'], { username: b('root'), password: b('s3cret\n') })).toMatchObject({
+      hosts: ['https://etcd:2379'],
+      auth: { username: 'root', password: 's3cret' },
+    });
     expect(etcdConnectionOptions(['http://etcd:2379'], {})).toEqual({ hosts: ['http://etcd:2379'] });
   });
 

@@ -67,7 +67,10 @@ export const ImportResult = Type.Object(
     bytes: Type.Integer({ description: 'bytes of the (uncompressed) export read' }),
     sha256: Type.String(),
     epoch: Type.Integer({ description: 'the epoch of the new snapshot (a dry run: the one it would have)' }),
-    revision: Type.String({ description: 'the etcd revision at which the imported data became current (a dry run: the one it read at); an instance whose applied revision reaches it serves the import' }),
+    revision: Type.String({
+      description:
+        'the etcd revision at which the imported data became current (a dry run: the one it read at); an instance whose applied revision reaches it serves the import',
+    }),
     dryRun: Type.Boolean(),
   },
   { additionalProperties: false },

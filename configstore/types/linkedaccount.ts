@@ -37,10 +37,7 @@ export const LinkedAccountData = Type.Object(
 );
 export type LinkedAccountData = Static<typeof LinkedAccountData>;
 
-export const CreateLinkedAccountRequest = Type.Object(
-  { remoteSourceRef: NamedRef, ...accountFields },
-  { additionalProperties: false },
-);
+export const CreateLinkedAccountRequest = Type.Object({ remoteSourceRef: NamedRef, ...accountFields }, { additionalProperties: false });
 export type CreateLinkedAccountRequest = Static<typeof CreateLinkedAccountRequest>;
 
 /** Fields given replace the stored ones (a token refresh sends only the tokens). The remote source never changes. */

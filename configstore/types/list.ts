@@ -37,8 +37,7 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
-export const ListResponse = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Optional(Type.String()) });
+export const ListResponse = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Type.Optional(Type.String()) });
 export interface ListResult<T> {
   items: T[];
   nextCursor?: string;

@@ -66,10 +66,7 @@ export const EnableMaintenanceRequest = Type.Object(
 );
 export type EnableMaintenanceRequest = Static<typeof EnableMaintenanceRequest>;
 
-export const DisableMaintenanceQuery = Type.Object(
-  { owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
-  { additionalProperties: false },
-);
+export const DisableMaintenanceQuery = Type.Object({ owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }, { additionalProperties: false });
 export type DisableMaintenanceQuery = Static<typeof DisableMaintenanceQuery>;
 
 /**

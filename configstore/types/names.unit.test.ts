@@ -24,7 +24,17 @@ const samples = Array.from({ length: 20_000 }, () => {
   const parts = Array.from({ length: pick([1, 2, 3, 4]) }, () => pick([word, word, word, uuid, () => pick(['org', 'user', '..', '.', ''])])());
   return parts.join(pick(['/', '/', '-', '']));
 });
-samples.push('a'.repeat(nameMaxLength), 'a'.repeat(nameMaxLength + 1), `org/${'b'.repeat(40)}/c`, `org/${'b'.repeat(41)}/c`, 'org/a-/b', 'org/a--b', uuid(), `org/${uuid()}`, `org/a/${uuid()}`);
+samples.push(
+  'a'.repeat(nameMaxLength),
+  'a'.repeat(nameMaxLength + 1),
+  `org/${'b'.repeat(40)}/c`,
+  `org/${'b'.repeat(41)}/c`,
+  'org/a-/b',
+  'org/a--b',
+  uuid(),
+  `org/${uuid()}`,
+  `org/a/${uuid()}`,
+);
 
 /** What a string schema accepts: its length bounds and its pattern. */
 const fits = (schema: unknown, s: string) => {

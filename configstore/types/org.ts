@@ -32,10 +32,7 @@ export const CreateOrgRequest = Type.Object(
 );
 export type CreateOrgRequest = Static<typeof CreateOrgRequest>;
 
-export const UpdateOrgRequest = Type.Object(
-  { name: Type.Optional(Name), visibility: Type.Optional(Visibility) },
-  { additionalProperties: false },
-);
+export const UpdateOrgRequest = Type.Object({ name: Type.Optional(Name), visibility: Type.Optional(Visibility) }, { additionalProperties: false });
 export type UpdateOrgRequest = Static<typeof UpdateOrgRequest>;
 
 export const OrgMember = Type.Object({ user: User, role: MemberRole }, { $id: 'OrgMember', additionalProperties: false });

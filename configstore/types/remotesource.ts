@@ -60,7 +60,10 @@ export type RemoteSource = Static<typeof RemoteSource>;
 /** Agola's rules across fields, as the schema says them: the auth types of each type; oauth2's client. */
 const settingsRules = {
   allOf: [
-    ...Object.entries(supportedAuthTypes).map(([type, auths]) => ({ if: { properties: { type: { const: type } } }, then: { properties: { authType: { enum: auths } } } })),
+    ...Object.entries(supportedAuthTypes).map(([type, auths]) => ({
+      if: { properties: { type: { const: type } } },
+      then: { properties: { authType: { enum: auths } } },
+    })),
     {
       if: { properties: { authType: { const: 'oauth2' } } },
       then: { required: ['clientId', 'clientSecret'], properties: { clientId: { minLength: 1 }, clientSecret: { minLength: 1 } } },

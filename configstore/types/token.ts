@@ -10,10 +10,7 @@ export const CreatedUserToken = Type.Object({ name: Name, token: Type.String() }
 export type CreatedUserToken = Static<typeof CreatedUserToken>;
 
 /** A token as listed: no secret. */
-export const UserToken = Type.Object(
-  { name: Name, createdAt: Type.String({ format: 'date-time' }) },
-  { $id: 'UserToken', additionalProperties: false },
-);
+export const UserToken = Type.Object({ name: Name, createdAt: Type.String({ format: 'date-time' }) }, { $id: 'UserToken', additionalProperties: false });
 export type UserToken = Static<typeof UserToken>;
 
 /** A token as stored (and exported): parented by its user, holding only the token's sha256. */

@@ -28,7 +28,10 @@ function valuesSchema<C extends TSchema>(condition: C) {
     { additionalProperties: false },
   );
   /** As in Agola: a value applies when its branch, tag and ref conditions all match. */
-  const when = Type.Object({ branch: Type.Optional(conditions), tag: Type.Optional(conditions), ref: Type.Optional(conditions) }, { additionalProperties: false });
+  const when = Type.Object(
+    { branch: Type.Optional(conditions), tag: Type.Optional(conditions), ref: Type.Optional(conditions) },
+    { additionalProperties: false },
+  );
   const value = Type.Object(
     { secretName: Name, secretVar: Type.String({ minLength: 1, maxLength: 256 }), when: Type.Optional(when) },
     { additionalProperties: false },

@@ -67,7 +67,13 @@ describe('the configstore image (testcontainers)', () => {
       .start();
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 300) throw new Error(`the server in the image did not become ready in 30 s: ${(await container.logs()).read()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -106,7 +112,13 @@ describe('the configstore image (testcontainers)', () => {
   it('exports to S3 from the image: exit 0 and the result line', async () => {
     const { code, output } = await runCli(['export', '--to', backupUrl('image.ndjson.gz')]);
     expect(code, output).toBe(0);
-    const result = JSON.parse(output.trim().split('\n').filter((l) => l.startsWith('{"operation"')).pop()!) as { objects: number; sha256: string };
+    const result = JSON.parse(
+      output
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"operation"'))
+        .pop()!,
+    ) as { objects: number; sha256: string };
     expect(result.objects).toBeGreaterThanOrEqual(1);
     sha256 = result.sha256;
   });
@@ -127,7 +139,11 @@ describe('the configstore image (testcontainers)', () => {
     const bare = await startServer(undefined);
     try {
       const exported = Buffer.from(await (await fetch(`${url}/api/v1alpha/export`)).arrayBuffer());
-      const res = await fetch(`${bare.url}/api/v1alpha/import?dryRun=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: exported });
+      const res = await fetch(`${bare.url}/api/v1alpha/import?dryRun=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: exported,
+      });
       const body = (await res.json()) as { message: string; code: string };
       expect(res.status).toBe(503);
       expect(body.code).toBe('noScratchSpace');

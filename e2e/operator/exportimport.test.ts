@@ -47,7 +47,11 @@ describe('export and import through ConfigStoreMaintenance', () => {
     const client = await clientOf('alpha');
     for (let i = 0; i < 40; i++) await client.createUser({ name: `user${i}` });
     const started = Date.now();
-    await createMaintenance(w, 'backup-1', { clusterRef: { name: 'alpha' }, operation: 'Export', export: { destination: backupObject(w, 'alpha/backup-1.ndjson.gz') } });
+    await createMaintenance(w, 'backup-1', {
+      clusterRef: { name: 'alpha' },
+      operation: 'Export',
+      export: { destination: backupObject(w, 'alpha/backup-1.ndjson.gz') },
+    });
     exported = await finished(w, 'backup-1');
     const seconds = (Date.now() - started) / 1000;
     expect(exported.status!.phase, exported.status!.message).toBe('Succeeded');
@@ -156,10 +160,15 @@ describe('export and import through ConfigStoreMaintenance', () => {
     } finally {
       etcd.close();
     }
-    const done = await until(w, 'hold-1 failed', async () => {
-      const m = await getMaintenance(w, 'hold-1');
-      return m?.status?.phase === 'Failed' && m;
-    }, 60_000);
+    const done = await until(
+      w,
+      'hold-1 failed',
+      async () => {
+        const m = await getMaintenance(w, 'hold-1');
+        return m?.status?.phase === 'Failed' && m;
+      },
+      60_000,
+    );
     expect(done.status!.message).toContain('ended by someone else');
     expect(done.status!.conditions!.find((c) => c.type === 'Stalled')?.status).toBe('True');
     await readyCluster(w, 'alpha');

@@ -19,14 +19,22 @@ export async function kubectl(w: World, args: string[]): Promise<{ stdout: strin
 }
 
 export const readyCluster = (w: World, name: string) =>
-  until(w, `cluster ${name} Ready`, async () => {
-    const c = await getCluster(w, name);
-    return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c.status.mode === 'normal' && c;
-  }, waitMs);
+  until(
+    w,
+    `cluster ${name} Ready`,
+    async () => {
+      const c = await getCluster(w, name);
+      return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c.status.mode === 'normal' && c;
+    },
+    waitMs,
+  );
 
 /** The cluster's server pods, those being deleted left out. */
 export async function serverPods(w: World, cluster: string) {
-  const pods = await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}` });
+  const pods = await w.core.listNamespacedPod({
+    namespace: w.namespace,
+    labelSelector: `app.kubernetes.io/component=server,configstore.io/cluster=${cluster}`,
+  });
   return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
@@ -38,10 +46,17 @@ export async function podClients(w: World, cluster: string): Promise<{ pod: stri
 }
 
 export const finished = (w: World, name: string) =>
-  until(w, `${name} finished`, async () => {
-    const m = await getMaintenance(w, name);
-    return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
-  }, waitMs, 200, async () => (await getMaintenance(w, name))?.status);
+  until(
+    w,
+    `${name} finished`,
+    async () => {
+      const m = await getMaintenance(w, name);
+      return m?.status?.phase && ['Succeeded', 'Failed', 'Rejected'].includes(m.status.phase) && m;
+    },
+    waitMs,
+    200,
+    async () => (await getMaintenance(w, name))?.status,
+  );
 
 export const condition = (m: ConfigStoreMaintenance | undefined, type: string) => m?.status?.conditions?.find((c) => c.type === type);
 
@@ -62,13 +77,18 @@ export async function usersOnEveryPod(w: World, cluster: string): Promise<string
   const pods = await podClients(w, cluster);
   return Promise.all(
     pods.map(({ pod, client }) =>
-      until(w, `users on ${pod}`, async () => {
-        try {
-          return await userNames(client);
-        } catch {
-          return undefined;
-        }
-      }, waitMs),
+      until(
+        w,
+        `users on ${pod}`,
+        async () => {
+          try {
+            return await userNames(client);
+          } catch {
+            return undefined;
+          }
+        },
+        waitMs,
+      ),
     ),
   );
 }
@@ -95,10 +115,17 @@ export async function etcdState(prefix: string) {
 
 /** Waits until every registered instance reports `mode` (2 of them). */
 export const instancesIn = (w: World, prefix: string, mode: string, replicas = 2) =>
-  until(w, `every instance ${mode}`, async () => {
-    const { instances } = await etcdState(prefix);
-    return instances.length === replicas && instances.every((i) => i.mode === mode) && instances;
-  }, waitMs, 300, () => etcdState(prefix));
+  until(
+    w,
+    `every instance ${mode}`,
+    async () => {
+      const { instances } = await etcdState(prefix);
+      return instances.length === replicas && instances.every((i) => i.mode === mode) && instances;
+    },
+    waitMs,
+    300,
+    () => etcdState(prefix),
+  );
 
 export async function jobsOf(w: World, maintenance: string) {
   return (await w.batch.listNamespacedJob({ namespace: w.namespace, labelSelector: `configstore.io/maintenance=${maintenance}` })).items;

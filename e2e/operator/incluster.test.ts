@@ -20,7 +20,20 @@ const minioPassword = 'incluster-secret-0123';
 function etcdManifests(ns: string, image: string) {
   const peer = (m: string) => `http://${m}.etcd-peers.${ns}.svc:2380`;
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'etcd-peers' }, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'etcd' }, ports: [{ name: 'peer', port: 2380 }, { name: 'client', port: 2379 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'etcd-peers' },
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: { app: 'etcd' },
+        ports: [
+          { name: 'peer', port: 2380 },
+          { name: 'client', port: 2379 },
+        ],
+      },
+    },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'etcd' }, spec: { selector: { app: 'etcd' }, ports: [{ name: 'client', port: 2379 }] } },
     {
       apiVersion: 'apps/v1',
@@ -52,7 +65,10 @@ function etcdManifests(ns: string, image: string) {
                   `--initial-cluster-token=${ns}`,
                   '--log-level=warn',
                 ],
-                ports: [{ name: 'client', containerPort: 2379 }, { name: 'peer', containerPort: 2380 }],
+                ports: [
+                  { name: 'client', containerPort: 2379 },
+                  { name: 'peer', containerPort: 2380 },
+                ],
                 readinessProbe: { httpGet: { path: '/health', port: 2379 }, periodSeconds: 2 },
                 volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
                 securityContext: container,
@@ -93,11 +109,17 @@ function minioManifests(image: string) {
                 ],
                 ports: [{ name: 's3', containerPort: 9000 }],
                 readinessProbe: { httpGet: { path: '/minio/health/ready', port: 9000 }, periodSeconds: 2 },
-                volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [
+                  { name: 'data', mountPath: '/data' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
                 securityContext: container,
               },
             ],
-            volumes: [{ name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }],
+            volumes: [
+              { name: 'data', emptyDir: {} },
+              { name: 'tmp', emptyDir: {} },
+            ],
           },
         },
       },
@@ -113,17 +135,31 @@ describe('a cluster on a 3-member etcd and MinIO inside Kubernetes', () => {
       .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
       .map((p) => ({ name: p.metadata!.name!, ip: p.status!.podIP! }));
   const etcdFromHost = async () => new Etcd3({ hosts: (await podIps('app=etcd')).map((p) => `http://${p.ip}:2379`), dialTimeout: 2000 });
-  const clients = async () => (await podIps('configstore.io/cluster=main,app.kubernetes.io/component=server')).map((p) => new ConfigStoreClient(`http://${p.ip}:4000`, { token: adminToken }));
+  const clients = async () =>
+    (await podIps('configstore.io/cluster=main,app.kubernetes.io/component=server')).map(
+      (p) => new ConfigStoreClient(`http://${p.ip}:4000`, { token: adminToken }),
+    );
   const s3 = (ns: string) => ({ endpoint: `http://minio.${ns}.svc:9000`, region: 'us-east-1', credentialsSecretRef: { name: 'minio' } });
 
   beforeAll(async () => {
     w = await startWorld('incluster');
     const manifests = [...etcdManifests(w.namespace, w.env.node.images.etcd), ...minioManifests(w.env.node.images.minio)];
     await w.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }));
-    await until(w, 'etcd (3 members) and MinIO ready', async () => (await podIps('app=etcd')).length === 3 && (await podIps('app=minio')).length === 1, 180_000, 500, () => w.kubectl(['get', 'pods', '-o', 'wide']));
+    await until(
+      w,
+      'etcd (3 members) and MinIO ready',
+      async () => (await podIps('app=etcd')).length === 3 && (await podIps('app=minio')).length === 1,
+      180_000,
+      500,
+      () => w.kubectl(['get', 'pods', '-o', 'wide']),
+    );
     minioIp = (await podIps('app=minio'))[0]!.ip;
-    for (const bucket of ['data', 'backups']) await createBucket({ endpoint: `http://${minioIp}:9000`, region: 'us-east-1', accessKeyId: minioUser, secretAccessKey: minioPassword, bucket }, bucket);
-    await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'minio' }, stringData: { AWS_ACCESS_KEY_ID: minioUser, AWS_SECRET_ACCESS_KEY: minioPassword } } });
+    for (const bucket of ['data', 'backups'])
+      await createBucket({ endpoint: `http://${minioIp}:9000`, region: 'us-east-1', accessKeyId: minioUser, secretAccessKey: minioPassword, bucket }, bucket);
+    await w.core.createNamespacedSecret({
+      namespace: w.namespace,
+      body: { metadata: { name: 'minio' }, stringData: { AWS_ACCESS_KEY_ID: minioUser, AWS_SECRET_ACCESS_KEY: minioPassword } },
+    });
     await createCluster(w, 'main', 2, {
       etcd: { endpoints: [`http://etcd.${w.namespace}.svc:2379`], prefix: '/configstore/main/' },
       objectStorage: { s3: { bucket: 'data', ...s3(w.namespace) } },
@@ -134,10 +170,19 @@ describe('a cluster on a 3-member etcd and MinIO inside Kubernetes', () => {
   });
 
   it('runs on them by Service DNS: Ready, both instances registered in the 3-member etcd', async () => {
-    const c = await until(w, 'cluster main Ready', async () => {
-      const x = await getCluster(w, 'main');
-      return x.status?.readyReplicas === 2 && x.status.instances?.length === 2 && x.status.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') && x;
-    }, 180_000, 300, async () => (await getCluster(w, 'main')).status);
+    const c = await until(
+      w,
+      'cluster main Ready',
+      async () => {
+        const x = await getCluster(w, 'main');
+        return (
+          x.status?.readyReplicas === 2 && x.status.instances?.length === 2 && x.status.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') && x
+        );
+      },
+      180_000,
+      300,
+      async () => (await getCluster(w, 'main')).status,
+    );
     expect(c.status!.mode).toBe('normal');
     const etcd = await etcdFromHost();
     try {
@@ -152,7 +197,11 @@ describe('a cluster on a 3-member etcd and MinIO inside Kubernetes', () => {
   it('exports to and imports from the in-cluster MinIO through CRs', async () => {
     const [client] = await clients();
     for (let i = 0; i < 20; i++) await client!.createUser({ name: `member${i}` });
-    await createMaintenance(w, 'export-1', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: { s3: { bucket: 'backups', key: 'main.ndjson.gz', ...s3(w.namespace) } } } });
+    await createMaintenance(w, 'export-1', {
+      clusterRef: { name: 'main' },
+      operation: 'Export',
+      export: { destination: { s3: { bucket: 'backups', key: 'main.ndjson.gz', ...s3(w.namespace) } } },
+    });
     const exported = await finished(w, 'export-1');
     expect(exported.status!.phase, exported.status!.message).toBe('Succeeded');
     await client!.createUser({ name: 'after-export' });
@@ -164,10 +213,13 @@ describe('a cluster on a 3-member etcd and MinIO inside Kubernetes', () => {
     const imported = await finished(w, 'import-1');
     expect(imported.status!.phase, imported.status!.message).toBe('Succeeded');
     const expected = Array.from({ length: 20 }, (_, i) => `member${i}`).sort();
-    for (const c of await clients()) expect(await until(w, 'the imported users', async () => {
-      const names = await userNames(c).catch(() => undefined);
-      return names?.length === expected.length && names;
-    })).toEqual(expected);
+    for (const c of await clients())
+      expect(
+        await until(w, 'the imported users', async () => {
+          const names = await userNames(c).catch(() => undefined);
+          return names?.length === expected.length && names;
+        }),
+      ).toEqual(expected);
   });
 
   it('keeps taking writes with one etcd member gone (quorum 2 of 3)', async () => {

@@ -78,7 +78,14 @@ describe('on a real node: the chart, the image and examples/', () => {
       expect(pod.spec!.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
       expect(pod.status!.containerStatuses![0]!.imageID).toContain('sha256:');
     }
-    const crds = await w.kubectl(['get', 'crd', 'configstoreclusters.configstore.io', 'configstoremaintenances.configstore.io', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
+    const crds = await w.kubectl([
+      'get',
+      'crd',
+      'configstoreclusters.configstore.io',
+      'configstoremaintenances.configstore.io',
+      '-o',
+      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}',
+    ]);
     expect(crds.trim()).toBe('True True');
     const leader = await w.operator.leader();
     expect(pods.map((p) => p.metadata!.name)).toContain(leader.metadata!.name);
@@ -86,17 +93,26 @@ describe('on a real node: the chart, the image and examples/', () => {
 
   it('examples/cluster.yaml runs 3 instances on the node; each is ready seconds after it is scheduled', async () => {
     main = await applyExampleCluster(w, 'main', 3);
-    const cluster = await until(w, 'cluster main Ready', async () => {
-      const c = await getCluster(w, 'main');
-      return c.status?.readyReplicas === 3 && c.status.mode === 'normal' && c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c;
-    }, 180_000, 300, async () => (await getCluster(w, 'main')).status);
+    const cluster = await until(
+      w,
+      'cluster main Ready',
+      async () => {
+        const c = await getCluster(w, 'main');
+        return c.status?.readyReplicas === 3 && c.status.mode === 'normal' && c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c;
+      },
+      180_000,
+      300,
+      async () => (await getCluster(w, 'main')).status,
+    );
     expect(cluster.status!.instances).toHaveLength(3);
     const pods = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items;
     const startSeconds = pods.map((p) => {
       const at = (type: string) => new Date(p.status!.conditions!.find((c) => c.type === type)!.lastTransitionTime!).getTime();
       return (at('Ready') - at('PodScheduled')) / 1000;
     });
-    console.log(`server pods, PodScheduled → Ready (readiness probe every 2 s; 1 s resolution): ${startSeconds.join(', ')} s; image ${(w.env.node.imageBytes / 1e6).toFixed(0)} MB`);
+    console.log(
+      `server pods, PodScheduled → Ready (readiness probe every 2 s; 1 s resolution): ${startSeconds.join(', ')} s; image ${(w.env.node.imageBytes / 1e6).toFixed(0)} MB`,
+    );
     for (const pod of pods) {
       expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
       expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
@@ -106,7 +122,16 @@ describe('on a real node: the chart, the image and examples/', () => {
       expect(pod.spec!.containers[0]!.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' });
     }
     // what V8 makes of it inside the running container (kubectl exec through the kubelet)
-    const heap = JSON.parse(await w.kubectl(['exec', pods[0]!.metadata!.name!, '--', 'node', '-e', "console.log(JSON.stringify({heapLimitMiB: Math.round(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20), cgroupMiB: Math.round(process.constrainedMemory() / 2 ** 20)}))"])) as { heapLimitMiB: number; cgroupMiB: number };
+    const heap = JSON.parse(
+      await w.kubectl([
+        'exec',
+        pods[0]!.metadata!.name!,
+        '--',
+        'node',
+        '-e',
+        "console.log(JSON.stringify({heapLimitMiB: Math.round(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20), cgroupMiB: Math.round(process.constrainedMemory() / 2 ** 20)}))",
+      ]),
+    ) as { heapLimitMiB: number; cgroupMiB: number };
     expect(heap.cgroupMiB).toBe(1024);
     expect(heap.heapLimitMiB).toBeGreaterThanOrEqual(768);
     expect(heap.heapLimitMiB).toBeLessThan(1024);
@@ -162,24 +187,39 @@ describe('on a real node: the chart, the image and examples/', () => {
   });
 
   it('a rotated admin token reaches the running instances through their Secret volume, without a restart; the next Job uses it', async () => {
-    const before = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.map((p) => p.metadata!.name!).sort();
+    const before = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items
+      .map((p) => p.metadata!.name!)
+      .sort();
     rotated = `rotated-${Date.now().toString(36)}-token`;
-    const status = async (ip: string, token: string) => (await fetch(`http://${ip}:4000/api/v1alpha/maintenance`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const status = async (ip: string, token: string) =>
+      (await fetch(`http://${ip}:4000/api/v1alpha/maintenance`, { headers: { authorization: `Bearer ${token}` } })).status;
     const started = Date.now();
-    await w.kubectl(['create', 'secret', 'generic', 'configstore-admin', `--from-literal=token=${rotated}`, '--dry-run=client', '-o', 'yaml'])
+    await w
+      .kubectl(['create', 'secret', 'generic', 'configstore-admin', `--from-literal=token=${rotated}`, '--dry-run=client', '-o', 'yaml'])
       .then((yaml) => w.kubectl(['apply', '-f', '-'], yaml));
     const ips = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.map((p) => p.status!.podIP!);
-    await until(w, 'every instance to take the rotated token', async () => {
-      for (const ip of ips) if ((await status(ip, rotated)) !== 200) return false;
-      return true;
-    }, 120_000, 500);
+    await until(
+      w,
+      'every instance to take the rotated token',
+      async () => {
+        for (const ip of ips) if ((await status(ip, rotated)) !== 200) return false;
+        return true;
+      },
+      120_000,
+      500,
+    );
     const seconds = (Date.now() - started) / 1000;
     for (const ip of ips) expect(await status(ip, adminToken)).toBe(403);
     const after = (await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items;
     expect(after.map((p) => p.metadata!.name!).sort()).toEqual(before);
     expect(after.every((p) => p.status!.containerStatuses![0]!.restartCount === 0)).toBe(true);
-    console.log(`rotated admin token in force on all 3 instances ${seconds.toFixed(1)} s after the Secret changed (kubelet syncFrequency 10 s here), no restart`);
-    await applyExample('export.yaml', [['name: export-1', 'name: export-2'], ['main/export-1.ndjson.gz', 'main/export-2.ndjson.gz']]);
+    console.log(
+      `rotated admin token in force on all 3 instances ${seconds.toFixed(1)} s after the Secret changed (kubelet syncFrequency 10 s here), no restart`,
+    );
+    await applyExample('export.yaml', [
+      ['name: export-1', 'name: export-2'],
+      ['main/export-1.ndjson.gz', 'main/export-2.ndjson.gz'],
+    ]);
     const done = await finished(w, 'export-2');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
   });
@@ -190,14 +230,18 @@ describe('on a real node: the chart, the image and examples/', () => {
     const body = Buffer.from(await (await fetch(`http://${ip}:4000/api/v1alpha/export`, { headers: { authorization: `Bearer ${rotated}` } })).arrayBuffer());
     // a dry-run import whose body arrives in two halves, the pod deleted in between
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(`http://${ip}:4000/api/v1alpha/import?dryRun=true`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${rotated}`, 'content-type': 'application/x-ndjson', 'content-length': body.length },
-      }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = httpRequest(
+        `http://${ip}:4000/api/v1alpha/import?dryRun=true`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${rotated}`, 'content-type': 'application/x-ndjson', 'content-length': body.length },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.subarray(0, body.length >> 1));
       (async () => {
@@ -210,7 +254,16 @@ describe('on a real node: the chart, the image and examples/', () => {
     const { status, text } = await response;
     expect(status, text).toBe(200);
     expect(JSON.parse(text)).toMatchObject({ dryRun: true });
-    await until(w, 'the deleted pod gone', async () => !(await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.some((p) => p.metadata!.uid === pod!.metadata!.uid), 60_000, 200);
+    await until(
+      w,
+      'the deleted pod gone',
+      async () =>
+        !(await w.core.listNamespacedPod({ namespace: w.namespace, labelSelector: serverSelector('main') })).items.some(
+          (p) => p.metadata!.uid === pod!.metadata!.uid,
+        ),
+      60_000,
+      200,
+    );
     console.log(`deleted pod finished its in-flight import and was gone ${((Date.now() - deletedAt) / 1000).toFixed(1)} s after the delete`);
   });
 });

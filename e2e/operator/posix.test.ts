@@ -26,12 +26,21 @@ describe('posix object storage on a PersistentVolumeClaim', () => {
     await w.core.createPersistentVolume({
       body: {
         metadata: { name: pvName },
-        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteMany'], persistentVolumeReclaimPolicy: 'Retain', storageClassName, hostPath: { path: hostDir, type: 'Directory' } },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteMany'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          storageClassName,
+          hostPath: { path: hostDir, type: 'Directory' },
+        },
       },
     });
     await w.core.createNamespacedPersistentVolumeClaim({
       namespace: w.namespace,
-      body: { metadata: { name: 'objects' }, spec: { accessModes: ['ReadWriteMany'], storageClassName, volumeName: pvName, resources: { requests: { storage: '1Gi' } } } },
+      body: {
+        metadata: { name: 'objects' },
+        spec: { accessModes: ['ReadWriteMany'], storageClassName, volumeName: pvName, resources: { requests: { storage: '1Gi' } } },
+      },
     });
     await createCluster(w, 'files', 2, {
       etcd: { endpoints: [w.env.etcd.endpoint], prefix: etcd.prefix },
@@ -51,7 +60,11 @@ describe('posix object storage on a PersistentVolumeClaim', () => {
     }
     const [first] = await podClients(w, 'files');
     for (let i = 0; i < 10; i++) await first!.client.createUser({ name: `file-user${i}` });
-    await createMaintenance(w, 'files-export', { clusterRef: { name: 'files' }, operation: 'Export', export: { destination: backupObject(w, 'files.ndjson') } });
+    await createMaintenance(w, 'files-export', {
+      clusterRef: { name: 'files' },
+      operation: 'Export',
+      export: { destination: backupObject(w, 'files.ndjson') },
+    });
     const done = await finished(w, 'files-export');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
     // the posix layout: <root>/data/<segment>.d/…/<name>.o
@@ -63,10 +76,16 @@ describe('posix object storage on a PersistentVolumeClaim', () => {
   it('new pods read the data back from the volume', async () => {
     const before = (await serverPods(w, 'files')).map((p) => p.metadata!.name!);
     await Promise.all(before.map((name) => w.core.deleteNamespacedPod({ name, namespace: w.namespace, gracePeriodSeconds: 0 })));
-    await until(w, 'two new pods ready', async () => {
-      const pods = await podClients(w, 'files');
-      return pods.length === 2 && pods.every((p) => !before.includes(p.pod)) && pods;
-    }, 120_000, 300);
+    await until(
+      w,
+      'two new pods ready',
+      async () => {
+        const pods = await podClients(w, 'files');
+        return pods.length === 2 && pods.every((p) => !before.includes(p.pod)) && pods;
+      },
+      120_000,
+      300,
+    );
     for (const { client } of await podClients(w, 'files')) {
       const names = await until(w, 'the users on a new pod', async () => {
         const served = await userNames(client).catch(() => undefined);

@@ -26,7 +26,12 @@ describe('operator restarts', () => {
   beforeAll(async () => {
     w = await startWorld('restart');
     c = await createCluster(w, 'main');
-    await until(w, 'cluster Ready', async () => (await getCluster(w, 'main')).status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'), 90_000);
+    await until(
+      w,
+      'cluster Ready',
+      async () => (await getCluster(w, 'main')).status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+      90_000,
+    );
   }, 180_000);
   afterAll(async () => {
     await w?.cleanup();
@@ -37,12 +42,22 @@ describe('operator restarts', () => {
   for (const target of ['EnterMaintenance', 'WaitForInstances', 'RunJob', 'Verify', 'ExitMaintenance'] as Step[]) {
     it(`killed at ${target}: completes with exactly one Job and maintenance released`, async () => {
       const name = `kill-at-${target.toLowerCase()}`;
-      await createMaintenance(w, name, { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, `${name}.ndjson`), quiesce: true } });
+      await createMaintenance(w, name, {
+        clusterRef: { name: 'main' },
+        operation: 'Export',
+        export: { destination: backupObject(w, `${name}.ndjson`), quiesce: true },
+      });
       // kill as soon as the step is reached (or passed: the steps can be quicker than a poll)
-      const seen = await until(w, `${name} at ${target}`, async () => {
-        const step = (await getMaintenance(w, name))?.status?.step;
-        return step && steps.indexOf(step) >= steps.indexOf(target) && step;
-      }, 60_000, 20);
+      const seen = await until(
+        w,
+        `${name} at ${target}`,
+        async () => {
+          const step = (await getMaintenance(w, name))?.status?.step;
+          return step && steps.indexOf(step) >= steps.indexOf(target) && step;
+        },
+        60_000,
+        20,
+      );
       await w.operator.kill();
       const done = await finished(w, name);
       expect(done.status!.phase, done.status!.message).toBe('Succeeded');
@@ -58,7 +73,11 @@ describe('operator restarts', () => {
   it('killed between releasing the key and recording it: the restarted operator records the release', async () => {
     await w.operator.stop();
     try {
-      const cr = await createMaintenance(w, 'released-unrecorded', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, 'released-unrecorded.ndjson'), quiesce: true } });
+      const cr = await createMaintenance(w, 'released-unrecorded', {
+        clusterRef: { name: 'main' },
+        operation: 'Export',
+        export: { destination: backupObject(w, 'released-unrecorded.ndjson'), quiesce: true },
+      });
       const now = new Date().toISOString();
       const cluster = await getCluster(w, 'main');
       const status = {
@@ -72,7 +91,14 @@ describe('operator restarts', () => {
         maintenanceOwner: cr.metadata!.uid,
         maintenanceRevision: '1',
       };
-      await w.custom.replaceNamespacedCustomObjectStatus({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', name: 'released-unrecorded', body: { ...cr, status } });
+      await w.custom.replaceNamespacedCustomObjectStatus({
+        group,
+        version,
+        namespace: w.namespace,
+        plural: 'configstoremaintenances',
+        name: 'released-unrecorded',
+        body: { ...cr, status },
+      });
       expect(await maintenanceKey()).toBeUndefined(); // released, not recorded
     } finally {
       await w.operator.start();
@@ -87,14 +113,24 @@ describe('operator restarts', () => {
     await w.operator.start(2);
     try {
       const leader = await w.operator.leader();
-      await createMaintenance(w, 'failover', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: backupObject(w, 'failover.ndjson'), quiesce: true } });
+      await createMaintenance(w, 'failover', {
+        clusterRef: { name: 'main' },
+        operation: 'Export',
+        export: { destination: backupObject(w, 'failover.ndjson'), quiesce: true },
+      });
       await until(w, 'failover running', async () => (await getMaintenance(w, 'failover'))?.status?.phase === 'Running', 60_000, 20);
       const killedAt = Date.now();
       await w.operator.kill([leader]);
-      const successor = await until(w, 'another pod to lead', async () => {
-        const now = await w.operator.leader().catch(() => undefined);
-        return now && now.metadata!.name !== leader.metadata!.name && now;
-      }, 30_000, 100);
+      const successor = await until(
+        w,
+        'another pod to lead',
+        async () => {
+          const now = await w.operator.leader().catch(() => undefined);
+          return now && now.metadata!.name !== leader.metadata!.name && now;
+        },
+        30_000,
+        100,
+      );
       const takeoverSeconds = (Date.now() - killedAt) / 1000;
       const done = await finished(w, 'failover');
       expect(done.status!.phase, done.status!.message).toBe('Succeeded');

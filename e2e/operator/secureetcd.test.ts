@@ -33,19 +33,33 @@ describe('a cluster on a TLS + password etcd', () => {
   });
 
   it('runs the cluster: Ready, every instance reported from the registry over TLS', async () => {
-    const cluster = await until(w, 'cluster secure Ready', async () => {
-      const x = await getCluster(w, 'secure');
-      return x.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') && x.status.instances?.length === 2 && x;
-    }, 90_000, 200, async () => (await getCluster(w, 'secure')).status);
+    const cluster = await until(
+      w,
+      'cluster secure Ready',
+      async () => {
+        const x = await getCluster(w, 'secure');
+        return x.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') && x.status.instances?.length === 2 && x;
+      },
+      90_000,
+      200,
+      async () => (await getCluster(w, 'secure')).status,
+    );
     expect(cluster.status).toMatchObject({ mode: 'normal', readyReplicas: 2 });
   });
 
   it('exports with quiesce: the operator puts and releases the maintenance key on the secured etcd', async () => {
     await (await podClients(w, 'secure'))[0]!.client.createUser({ name: 'over-tls' });
-    await createMaintenance(w, 'secure-export', { clusterRef: { name: 'secure' }, operation: 'Export', export: { destination: backupObject(w, 'secure.ndjson'), quiesce: true } });
+    await createMaintenance(w, 'secure-export', {
+      clusterRef: { name: 'secure' },
+      operation: 'Export',
+      export: { destination: backupObject(w, 'secure.ndjson'), quiesce: true },
+    });
     const done = await finished(w, 'secure-export');
     expect(done.status!.phase, done.status!.message).toBe('Succeeded');
-    expect(done.status).toMatchObject({ maintenanceReleased: true, maintenanceEtcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } } });
+    expect(done.status).toMatchObject({
+      maintenanceReleased: true,
+      maintenanceEtcd: { endpoints: [etcd.endpoint], prefix: '/secure/', credentialsSecretRef: { name: 'etcd-credentials' } },
+    });
     expect(done.status!.result!.objects).toBeGreaterThanOrEqual(1); // the user written through the secured etcd
   });
 
@@ -59,20 +73,38 @@ describe('a cluster on a TLS + password etcd', () => {
       admin.close();
     }
     const secret = await w.core.readNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
-    await w.core.replaceNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials', body: { ...secret, data: { ...secret.data, password: Buffer.from(password).toString('base64') } } });
+    await w.core.replaceNamespacedSecret({
+      namespace: w.namespace,
+      name: 'etcd-credentials',
+      body: { ...secret, data: { ...secret.data, password: Buffer.from(password).toString('base64') } },
+    });
 
-    const rolled = await until(w, 'the pods to roll onto the new password', async () => {
-      const pods = await serverPods(w, 'secure');
-      const c = await getCluster(w, 'secure');
-      const ready = c.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True');
-      return ready && c.status!.instances?.length === 2 && pods.length === 2 && pods.every((p) => !before.includes(p.metadata!.name!)) && pods;
-    }, 120_000, 500, async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods(w, 'secure')).map((p) => p.metadata!.name) }));
+    const rolled = await until(
+      w,
+      'the pods to roll onto the new password',
+      async () => {
+        const pods = await serverPods(w, 'secure');
+        const c = await getCluster(w, 'secure');
+        const ready = c.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True');
+        return ready && c.status!.instances?.length === 2 && pods.length === 2 && pods.every((p) => !before.includes(p.metadata!.name!)) && pods;
+      },
+      120_000,
+      500,
+      async () => ({ status: (await getCluster(w, 'secure')).status, pods: (await serverPods(w, 'secure')).map((p) => p.metadata!.name) }),
+    );
     expect(new Set(rolled.map((p) => p.metadata!.annotations?.['configstore.io/etcd-credentials'])).size).toBe(1);
   }, 150_000);
 
   it('deleting a held Maintenance while the credentials Secret is gone keeps the finalizer and says why, until the Secret is back', async () => {
     await createMaintenance(w, 'hold-secure', { clusterRef: { name: 'secure' }, operation: 'Maintenance' });
-    await until(w, 'hold-secure to hold', async () => (await getMaintenance(w, 'hold-secure'))?.status?.step === 'Hold', 60_000, 200, async () => (await getMaintenance(w, 'hold-secure'))?.status);
+    await until(
+      w,
+      'hold-secure to hold',
+      async () => (await getMaintenance(w, 'hold-secure'))?.status?.step === 'Hold',
+      60_000,
+      200,
+      async () => (await getMaintenance(w, 'hold-secure'))?.status,
+    );
     const secret = await w.core.readNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
     await w.core.deleteNamespacedSecret({ namespace: w.namespace, name: 'etcd-credentials' });
     try {
@@ -84,20 +116,36 @@ describe('a cluster on a TLS + password etcd', () => {
       await w.core.createNamespacedSecret({ namespace: w.namespace, body: { metadata: { name: 'etcd-credentials' }, data: secret.data } });
     }
     await gone(w, 'hold-secure'); // once the Secret is back
-    const cluster = await until(w, 'the cluster out of maintenance', async () => {
-      const c = await getCluster(w, 'secure');
-      return c.status?.mode === 'normal' && !c.status.maintenanceOwner && c;
-    }, 60_000, 200, async () => (await getCluster(w, 'secure')).status);
+    const cluster = await until(
+      w,
+      'the cluster out of maintenance',
+      async () => {
+        const c = await getCluster(w, 'secure');
+        return c.status?.mode === 'normal' && !c.status.maintenanceOwner && c;
+      },
+      60_000,
+      200,
+      async () => (await getCluster(w, 'secure')).status,
+    );
     expect(cluster.status!.instances!.every((i) => i.mode === 'normal')).toBe(true);
   }, 150_000);
 
   it('a cluster whose credentials Secret is missing says so in its Ready condition', async () => {
-    const missing = await createCluster(w, 'no-secret', 1, { etcd: { endpoints: [etcd.endpoint], prefix: '/no-secret/', credentialsSecretRef: { name: 'not-there' } } });
+    const missing = await createCluster(w, 'no-secret', 1, {
+      etcd: { endpoints: [etcd.endpoint], prefix: '/no-secret/', credentialsSecretRef: { name: 'not-there' } },
+    });
     try {
-      const cond = await until(w, 'no-secret to report the missing Secret', async () => {
-        const ready = (await getCluster(w, 'no-secret')).status?.conditions?.find((k) => k.type === 'Ready');
-        return ready?.status === 'False' && ready.message?.includes('etcd credentials Secret not-there not found') && ready;
-      }, 60_000, 200, async () => (await getCluster(w, 'no-secret')).status);
+      const cond = await until(
+        w,
+        'no-secret to report the missing Secret',
+        async () => {
+          const ready = (await getCluster(w, 'no-secret')).status?.conditions?.find((k) => k.type === 'Ready');
+          return ready?.status === 'False' && ready.message?.includes('etcd credentials Secret not-there not found') && ready;
+        },
+        60_000,
+        200,
+        async () => (await getCluster(w, 'no-secret')).status,
+      );
       expect(cond.message).toMatch(/etcd credentials Secret not-there not found in namespace/);
     } finally {
       await missing.cleanup();

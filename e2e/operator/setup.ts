@@ -21,7 +21,8 @@ export type NodeEnv = LocalEnvState & { node: NonNullable<LocalEnvState['node']>
 
 export function nodeEnv(): NodeEnv {
   const env = localEnv();
-  if (!env.node || !env.kube) throw new Error('these tests need the real node: run them with `npm test` (or LOCAL_ENV_NODE=1 vitest run --config vitest.node.config.ts)');
+  if (!env.node || !env.kube)
+    throw new Error('these tests need the real node: run them with `npm test` (or LOCAL_ENV_NODE=1 vitest run --config vitest.node.config.ts)');
   return env as NodeEnv;
 }
 
@@ -80,7 +81,8 @@ export async function startWorld(name: string, opts: { operatorReplicas?: number
     values: ['--set', 'leaderElection.leaseDurationSeconds=5', '--set', 'logLevel=debug', ...(opts.helmValues ?? [])],
   });
 
-  const listPods = async () => (await core.listNamespacedPod({ namespace, labelSelector: operatorSelector })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const listPods = async () =>
+    (await core.listNamespacedPod({ namespace, labelSelector: operatorSelector })).items.filter((p) => !p.metadata?.deletionTimestamp);
   const ready = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   const poll = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -91,13 +93,19 @@ export async function startWorld(name: string, opts: { operatorReplicas?: number
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  const scale = (n: number) => apps.patchNamespacedDeploymentScale({ name: release, namespace, body: { spec: { replicas: n } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const scale = (n: number) =>
+    apps.patchNamespacedDeploymentScale(
+      { name: release, namespace, body: { spec: { replicas: n } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   const operator: OperatorDeployment = {
     replicas,
     pods: listPods,
     leader: () =>
       poll('an operator leading', async () => {
-        const lease = JSON.parse(await tool('kubectl', ['-n', namespace, 'get', 'lease', 'configstore-operator', '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+        const lease = JSON.parse(await tool('kubectl', ['-n', namespace, 'get', 'lease', 'configstore-operator', '-o', 'json'])) as {
+          spec?: { holderIdentity?: string };
+        };
         const holder = lease.spec?.holderIdentity?.split('_')[0]; // <pod>_<random>
         return (await listPods()).find((p) => p.metadata!.name === holder && ready(p));
       }),
@@ -170,7 +178,9 @@ export async function createCluster(
       replicas,
       image: env.node.image,
       etcd: opts.etcd ?? { endpoints: [env.etcd.endpoint], prefix: etcd.prefix },
-      objectStorage: opts.objectStorage ?? { s3: { bucket: storage!.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } } },
+      objectStorage: opts.objectStorage ?? {
+        s3: { bucket: storage!.bucket, endpoint: env.s3.endpoint, region: env.s3.region, credentialsSecretRef: { name: 's3' } },
+      },
       adminTokenSecretRef: { name: 'admin' },
       logLevel: 'warn',
     },
@@ -185,7 +195,13 @@ export async function getCluster(w: World, name: string): Promise<ConfigStoreClu
 
 export async function getMaintenance(w: World, name: string): Promise<ConfigStoreMaintenance | undefined> {
   try {
-    return (await w.custom.getNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', name })) as ConfigStoreMaintenance;
+    return (await w.custom.getNamespacedCustomObject({
+      group,
+      version,
+      namespace: w.namespace,
+      plural: 'configstoremaintenances',
+      name,
+    })) as ConfigStoreMaintenance;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
@@ -194,14 +210,27 @@ export async function getMaintenance(w: World, name: string): Promise<ConfigStor
 
 export async function createMaintenance(w: World, name: string, spec: ConfigStoreMaintenance['spec']): Promise<ConfigStoreMaintenance> {
   const body = { apiVersion, kind: 'ConfigStoreMaintenance', metadata: { name, namespace: w.namespace }, spec };
-  return (await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoremaintenances', body })) as ConfigStoreMaintenance;
+  return (await w.custom.createNamespacedCustomObject({
+    group,
+    version,
+    namespace: w.namespace,
+    plural: 'configstoremaintenances',
+    body,
+  })) as ConfigStoreMaintenance;
 }
 
 /**
  * Polls until `probe` returns a value (not undefined/null/false), or fails with `what`, the state
  * `describe` gives and the operator's logs. A probe that throws fails at once.
  */
-export function until<T>(w: World, what: string, probe: () => Promise<T>, timeoutMs = 60_000, everyMs = 200, describe?: () => Promise<unknown>): Promise<Exclude<T, undefined | null | false>> {
+export function until<T>(
+  w: World,
+  what: string,
+  probe: () => Promise<T>,
+  timeoutMs = 60_000,
+  everyMs = 200,
+  describe?: () => Promise<unknown>,
+): Promise<Exclude<T, undefined | null | false>> {
   return eventually(probe, {
     what,
     timeoutMs,

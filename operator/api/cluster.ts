@@ -9,14 +9,19 @@ export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclu
 const EtcdSpec = Type.Object({
   endpoints: Type.Array(Type.String({ pattern: '^https?://[^/?#]+/?$' }), { minItems: 1, maxItems: 16, description: 'etcd client URLs.' }),
   prefix: Type.Optional(
-    Type.String({ default: defaults.etcdPrefix, pattern: '^/([\\x21-\\x7e]*/)?$', maxLength: 256, description: 'Key prefix of this cluster in etcd; starts and ends with "/".' }),
+    Type.String({
+      default: defaults.etcdPrefix,
+      pattern: '^/([\\x21-\\x7e]*/)?$',
+      maxLength: 256,
+      description: 'Key prefix of this cluster in etcd; starts and ends with "/".',
+    }),
   ),
   credentialsSecretRef: Type.Optional(
     Type.Object(
       { name: ObjectName },
       {
         description:
-          'Secret with the TLS material and user for etcd, each key optional: ca.crt (the CA that signed etcd\'s certificate), tls.crt and tls.key (a client certificate; a cert-manager Certificate\'s Secret fits), username and password (etcd auth). Mounted into every pod; the operator reads it to reach etcd itself. TLS needs https:// endpoints.',
+          "Secret with the TLS material and user for etcd, each key optional: ca.crt (the CA that signed etcd's certificate), tls.crt and tls.key (a client certificate; a cert-manager Certificate's Secret fits), username and password (etcd auth). Mounted into every pod; the operator reads it to reach etcd itself. TLS needs https:// endpoints.",
       },
     ),
   ),
@@ -32,7 +37,8 @@ const ObjectStorageSpec = Type.Object(
           minLength: 1,
           maxLength: 253,
           pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
-          description: 'PersistentVolumeClaim in the same namespace that every pod mounts at `path` (ReadWriteMany for more than one replica). Pods have a read-only root: without a volume the data would have nowhere to go.',
+          description:
+            'PersistentVolumeClaim in the same namespace that every pod mounts at `path` (ReadWriteMany for more than one replica). Pods have a read-only root: without a volume the data would have nowhere to go.',
         }),
       }),
     ),
@@ -52,12 +58,15 @@ export const ConfigStoreClusterSpec = Type.Object({
   etcd: EtcdSpec,
   objectStorage: ObjectStorageSpec,
   adminTokenSecretRef: Type.Optional(
-    Type.Object({ name: ObjectName, key: Type.Optional(Type.String({ default: defaults.adminTokenKey })) }, { description: 'Secret with the admin token; admin routes are open without one.' }),
+    Type.Object(
+      { name: ObjectName, key: Type.Optional(Type.String({ default: defaults.adminTokenKey })) },
+      { description: 'Secret with the admin token; admin routes are open without one.' },
+    ),
   ),
   resources: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({
       ...Opaque<Record<string, unknown>>(
-        'Container resources of the server pods (core/v1 ResourceRequirements). V8\'s heap is capped at 3/4 of limits.memory (NODE_OPTIONS=--max-old-space-size).',
+        "Container resources of the server pods (core/v1 ResourceRequirements). V8's heap is capped at 3/4 of limits.memory (NODE_OPTIONS=--max-old-space-size).",
       ),
       default: defaultServerResources,
     }),

@@ -25,7 +25,13 @@ describe('CRDs on the API server', () => {
   let custom: CustomObjectsApi;
   const plural = 'configstoremaintenances';
   const create = (name: string, spec: unknown) =>
-    custom.createNamespacedCustomObject({ group, version, namespace: ns.namespace, plural, body: { apiVersion, kind: 'ConfigStoreMaintenance', metadata: { name }, spec } });
+    custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns.namespace,
+      plural,
+      body: { apiVersion, kind: 'ConfigStoreMaintenance', metadata: { name }, spec },
+    });
   const refusal = async (p: Promise<unknown>) => {
     const err = await p.then(
       () => undefined,
@@ -58,13 +64,17 @@ describe('CRDs on the API server', () => {
   });
 
   it('accept a valid export and fill the defaults', async () => {
-    const created = (await create('ok', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: s3 } })) as { spec: { export: { quiesce: boolean; destination: { s3: { region: string } } } } };
+    const created = (await create('ok', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: s3 } })) as {
+      spec: { export: { quiesce: boolean; destination: { s3: { region: string } } } };
+    };
     expect(created.spec.export.quiesce).toBe(false);
     expect(created.spec.export.destination.s3.region).toBe('us-east-1');
   });
 
   it('refuse an export block on an import, and a missing one', async () => {
-    expect(await refusal(create('mixed', { clusterRef: { name: 'main' }, operation: 'Import', export: { destination: s3 } }))).toContain('spec.export is required for operation Export and not allowed otherwise');
+    expect(await refusal(create('mixed', { clusterRef: { name: 'main' }, operation: 'Import', export: { destination: s3 } }))).toContain(
+      'spec.export is required for operation Export and not allowed otherwise',
+    );
     expect(await refusal(create('missing', { clusterRef: { name: 'main' }, operation: 'Import' }))).toContain('spec.import is required for operation Import');
   });
 
@@ -94,12 +104,21 @@ describe('CRDs on the API server', () => {
         version,
         namespace: ns.namespace,
         plural: 'configstoreclusters',
-        body: { apiVersion, kind: 'ConfigStoreCluster', metadata: { name }, spec: { image: 'configstore:dev', etcd: { endpoints: ['http://etcd:2379'] }, objectStorage } },
+        body: {
+          apiVersion,
+          kind: 'ConfigStoreCluster',
+          metadata: { name },
+          spec: { image: 'configstore:dev', etcd: { endpoints: ['http://etcd:2379'] }, objectStorage },
+        },
       });
-    expect(await refusal(cluster('both', { posix: { path: '/data', claimName: 'objects' }, s3: { bucket: 'abc' } }))).toContain('set exactly one of objectStorage.s3 and objectStorage.posix');
+    expect(await refusal(cluster('both', { posix: { path: '/data', claimName: 'objects' }, s3: { bucket: 'abc' } }))).toContain(
+      'set exactly one of objectStorage.s3 and objectStorage.posix',
+    );
     expect(await refusal(cluster('neither', {}))).toContain('set exactly one');
     expect(await refusal(cluster('noclaim', { posix: { path: '/data' } }))).toContain('spec.objectStorage.posix.claimName: Required value');
-    const ok = (await cluster('posix', { posix: { path: '/data', claimName: 'objects' } })) as { spec: { replicas: number; port: number; etcd: { prefix: string } } };
+    const ok = (await cluster('posix', { posix: { path: '/data', claimName: 'objects' } })) as {
+      spec: { replicas: number; port: number; etcd: { prefix: string } };
+    };
     expect(ok.spec).toMatchObject({ replicas: 3, port: 4000, etcd: { prefix: '/configstore/' } });
   });
 });

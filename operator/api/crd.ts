@@ -38,7 +38,14 @@ function crd(names: KindNames, spec: unknown, status: unknown, printerColumns: u
     spec: {
       group,
       scope: 'Namespaced',
-      names: { kind: names.kind, listKind: `${names.kind}List`, plural: names.plural, singular: names.singular, shortNames: [...names.shortNames], categories: ['configstore'] },
+      names: {
+        kind: names.kind,
+        listKind: `${names.kind}List`,
+        plural: names.plural,
+        singular: names.singular,
+        shortNames: [...names.shortNames],
+        categories: ['configstore'],
+      },
       versions: [
         {
           name: version,
@@ -70,7 +77,13 @@ export const apiVersion = _apiVersion;
 
 export function customResourceDefinitions() {
   return [
-    crd(clusterKind, ConfigStoreClusterSpec, ConfigStoreClusterStatus, clusterPrinterColumns, 'A configstore cluster run by the operator: a Deployment and a Service on etcd and object storage.'),
+    crd(
+      clusterKind,
+      ConfigStoreClusterSpec,
+      ConfigStoreClusterStatus,
+      clusterPrinterColumns,
+      'A configstore cluster run by the operator: a Deployment and a Service on etcd and object storage.',
+    ),
     crd(
       maintenanceKind,
       ConfigStoreMaintenanceSpec,

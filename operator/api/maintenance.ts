@@ -4,7 +4,12 @@ import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
 import { Conditions, LocalObjectReference, S3Object, StringEnum } from './common.js';
 
-export const maintenanceKind = { kind: 'ConfigStoreMaintenance', plural: 'configstoremaintenances', singular: 'configstoremaintenance', shortNames: ['csm'] } as const;
+export const maintenanceKind = {
+  kind: 'ConfigStoreMaintenance',
+  plural: 'configstoremaintenances',
+  singular: 'configstoremaintenance',
+  shortNames: ['csm'],
+} as const;
 
 export const operations = ['Maintenance', 'Export', 'Import'] as const;
 export type Operation = (typeof operations)[number];
@@ -14,13 +19,21 @@ const Destination = Type.Object({ s3: S3Object });
 export const ExportSpec = Type.Object({
   destination: Destination,
   quiesce: Type.Optional(
-    Type.Boolean({ default: false, description: 'Enter maintenance for the export, so no write lands after it (a migration). Exports are consistent without it.' }),
+    Type.Boolean({
+      default: false,
+      description: 'Enter maintenance for the export, so no write lands after it (a migration). Exports are consistent without it.',
+    }),
   ),
 });
 
 export const ImportSpec = Type.Object({
   source: Destination,
-  sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256 (its trailer's, as an export reports it); the import is refused if it differs." })),
+  sha256: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: "The export's sha256 (its trailer's, as an export reports it); the import is refused if it differs.",
+    }),
+  ),
   dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate the whole export, change nothing.' })),
 });
 
@@ -35,8 +48,17 @@ export const ConfigStoreMaintenanceSpec = Type.Object(
     ),
     timeouts: Type.Optional(
       Type.Object({
-        enterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: defaults.enterSeconds, description: 'How long every Ready instance may take to report maintenance.' })),
-        runSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 604800, default: defaults.runSeconds, description: "The Job's activeDeadlineSeconds." })),
+        enterSeconds: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 3600,
+            default: defaults.enterSeconds,
+            description: 'How long every Ready instance may take to report maintenance.',
+          }),
+        ),
+        runSeconds: Type.Optional(
+          Type.Integer({ minimum: 10, maximum: 604800, default: defaults.runSeconds, description: "The Job's activeDeadlineSeconds." }),
+        ),
       }),
     ),
     ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0, description: 'Delete this object that long after it finished.' })),
@@ -46,7 +68,10 @@ export const ConfigStoreMaintenanceSpec = Type.Object(
       { rule: 'self == oldSelf', message: 'spec is immutable: create a new ConfigStoreMaintenance to run another operation' },
       { rule: "has(self.export) == (self.operation == 'Export')", message: 'spec.export is required for operation Export and not allowed otherwise' },
       { rule: "has(self.import) == (self.operation == 'Import')", message: 'spec.import is required for operation Import and not allowed otherwise' },
-      { rule: "!(self.operation == 'Maintenance' && has(self.keepMaintenance) && !self.keepMaintenance)", message: 'operation Maintenance always keeps maintenance until deleted; drop keepMaintenance: false' },
+      {
+        rule: "!(self.operation == 'Maintenance' && has(self.keepMaintenance) && !self.keepMaintenance)",
+        message: 'operation Maintenance always keeps maintenance until deleted; drop keepMaintenance: false',
+      },
     ],
   },
 );
@@ -82,7 +107,11 @@ export const LastError = Type.Object({
 export type LastError = Static<typeof LastError>;
 
 /** Where this CR put the maintenance key: recorded before it is put, so abort and exit release it there. */
-export const MaintenanceEtcd = Type.Object({ endpoints: Type.Array(Type.String()), prefix: Type.String(), credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String() })) });
+export const MaintenanceEtcd = Type.Object({
+  endpoints: Type.Array(Type.String()),
+  prefix: Type.String(),
+  credentialsSecretRef: Type.Optional(Type.Object({ name: Type.String() })),
+});
 export type MaintenanceEtcd = Static<typeof MaintenanceEtcd>;
 
 export const ConfigStoreMaintenanceStatus = Type.Object({

@@ -26,7 +26,10 @@ export interface EtcdTarget {
 export class EtcdCredentialsError extends Error {
   override name = 'EtcdCredentialsError';
   /** The Secret's fingerprint when it was read (it exists, but does not fit). */
-  constructor(message: string, readonly fingerprint?: string) {
+  constructor(
+    message: string,
+    readonly fingerprint?: string,
+  ) {
     super(message);
   }
 }
@@ -39,14 +42,21 @@ export class EtcdCredentialsError extends Error {
 export class EtcdUnreachableError extends Error {
   override name = 'EtcdUnreachableError';
   constructor(endpoints: string[], since: Date, cause: string) {
-    super(`etcd at ${endpoints.join(', ')} is unreachable since ${since.toISOString()} (${cause}); check that it runs and that this operator can reach it (network policy, DNS, TLS)`);
+    super(
+      `etcd at ${endpoints.join(', ')} is unreachable since ${since.toISOString()} (${cause}); check that it runs and that this operator can reach it (network policy, DNS, TLS)`,
+    );
   }
 }
 
 /** An error that means etcd did not answer (not one it gave). */
 function isUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return isRecoverableError(err) || err instanceof GRPCDeadlineExceededError || err.name === 'BrokenCircuitError' || /circuit breaker is open|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND|No connection established/i.test(err.message);
+  return (
+    isRecoverableError(err) ||
+    err instanceof GRPCDeadlineExceededError ||
+    err.name === 'BrokenCircuitError' ||
+    /circuit breaker is open|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND|No connection established/i.test(err.message)
+  );
 }
 
 /** The deepest cause that says something (a broken circuit has none of its own). */
@@ -157,7 +167,10 @@ export async function readMaintenance(etcd: Etcd3, prefix: string): Promise<Main
 export async function enterMaintenance(etcd: Etcd3, prefix: string, owner: string, reason: string): Promise<MaintenanceKey & { created: boolean }> {
   const key = etcdKeys(prefix).maintenance;
   const request: MaintenanceRequest = { requestedAt: new Date().toISOString(), requestedBy: 'configstore-operator', reason, owner };
-  const res = await etcd.if(key, 'Create', '==', 0).then(etcd.put(key).value(JSON.stringify(request))).commit();
+  const res = await etcd
+    .if(key, 'Create', '==', 0)
+    .then(etcd.put(key).value(JSON.stringify(request)))
+    .commit();
   const now = await readMaintenance(etcd, prefix);
   if (!now) throw new Error('the maintenance key vanished right after it was put; retrying');
   return { ...now, created: res.succeeded && now.owner === owner };

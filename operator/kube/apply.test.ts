@@ -19,7 +19,12 @@ describe('applyObject (server-side apply) on a real kube-apiserver', () => {
     await cleanup();
   });
 
-  const desired = (data: Record<string, string>): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace, labels: { app: 'cs' } }, data });
+  const desired = (data: Record<string, string>): V1ConfigMap => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cfg', namespace, labels: { app: 'cs' } },
+    data,
+  });
 
   it('creates, then updates as the configstore-operator field manager, removing what it no longer states', async () => {
     const created = await applyObject(objects, desired({ a: '1', b: '1' }));

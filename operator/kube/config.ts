@@ -1,14 +1,5 @@
 // Where the operator's Kubernetes credentials come from, and the API clients it uses.
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-} from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 
 export interface LoadKubeConfigOptions {
   /** An explicit kubeconfig file (a --kubeconfig flag); wins over everything else. */

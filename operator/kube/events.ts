@@ -2,14 +2,7 @@
 // is best effort: a failure is logged and never reaches the reconciler. The same event
 // repeated within a few minutes bumps the first one's series count instead of piling up
 // new objects, like client-go's event broadcaster.
-import {
-  PatchStrategy,
-  V1MicroTime,
-  setHeaderOptions,
-  type EventsV1Api,
-  type KubernetesObject,
-  type V1ObjectReference,
-} from '@kubernetes/client-node';
+import { PatchStrategy, V1MicroTime, setHeaderOptions, type EventsV1Api, type KubernetesObject, type V1ObjectReference } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Log } from '../../configstore/log.js';
 import { statusCode } from './request.js';

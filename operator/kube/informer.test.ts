@@ -167,7 +167,12 @@ describe('Informer on a real kube-apiserver', () => {
       informers.push(inf);
       inf.start();
       await inf.waitForSync(20_000);
-      expect(inf.list().map((w) => w.metadata.name).sort()).toEqual(['w1', 'w2']);
+      expect(
+        inf
+          .list()
+          .map((w) => w.metadata.name)
+          .sort(),
+      ).toEqual(['w1', 'w2']);
       const lists = inf.stats.lists;
 
       proxy.cut();

@@ -123,7 +123,15 @@ describe('LeaderElector on a real kube-apiserver', () => {
 
   it('refuses timings where the lease could expire while the leader still thinks it leads', () => {
     expect(
-      () => new LeaderElector({ coordination: kc.makeApiClient(CoordinationV1Api), namespace, name: 'x', leaseDurationMs: 5000, renewDeadlineMs: 6000, log: quiet }),
+      () =>
+        new LeaderElector({
+          coordination: kc.makeApiClient(CoordinationV1Api),
+          namespace,
+          name: 'x',
+          leaseDurationMs: 5000,
+          renewDeadlineMs: 6000,
+          log: quiet,
+        }),
     ).toThrow(/leaseDuration > renewDeadline > retryPeriod/);
   });
 });

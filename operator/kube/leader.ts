@@ -112,7 +112,10 @@ export class LeaderElector {
         lease = await api.readNamespacedLease({ name, namespace }, options);
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
-        const body = { metadata: { name }, spec: { holderIdentity: this.identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } };
+        const body = {
+          metadata: { name },
+          spec: { holderIdentity: this.identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        };
         this.observe(await api.createNamespacedLease({ namespace, body }, options));
         return true;
       }

@@ -4,7 +4,12 @@ import { isolatedNamespace } from '../../scripts/localenv/testenv.js';
 import { ConflictError, getCondition, isConflict, replaceStatus, retryOnConflict, setCondition, setKstatusConditions, type Condition } from './status.js';
 import { retry429, throwawayCrd, type ThrowawayCrd } from '../../testsupport/kube.js';
 
-type Widget = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string }; status?: { phase?: string; conditions?: Condition[] } };
+type Widget = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  status?: { phase?: string; conditions?: Condition[] };
+};
 
 describe('status writes on a real kube-apiserver', () => {
   let kc: KubeConfig;
@@ -27,7 +32,11 @@ describe('status writes on a real kube-apiserver', () => {
 
   it('writes status conditional on resourceVersion; a stale write is refused with ConflictError and changes nothing', async () => {
     const created = (await retry429(() =>
-      custom.createNamespacedCustomObject({ ...crd, namespace, body: { apiVersion: `${crd.group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } } }),
+      custom.createNamespacedCustomObject({
+        ...crd,
+        namespace,
+        body: { apiVersion: `${crd.group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } },
+      }),
     )) as Widget;
 
     const first = await replaceStatus(custom, crd, created, { phase: 'Running' });
@@ -58,7 +67,11 @@ describe('status writes on a real kube-apiserver', () => {
 
   it('stores kstatus conditions the API accepts', async () => {
     const w = await read('w');
-    const conditions = setKstatusConditions(w.status!.conditions, { Ready: ['False', 'JobFailed'], Reconciling: ['False', 'JobFailed'], Stalled: ['True', 'JobFailed'] }, { message: 'exit 3', observedGeneration: 1 });
+    const conditions = setKstatusConditions(
+      w.status!.conditions,
+      { Ready: ['False', 'JobFailed'], Reconciling: ['False', 'JobFailed'], Stalled: ['True', 'JobFailed'] },
+      { message: 'exit 3', observedGeneration: 1 },
+    );
     const stored = await replaceStatus(custom, crd, w, { ...w.status, conditions });
     expect(stored.status!.conditions!.map((c) => [c.type, c.status])).toEqual([
       ['Ready', 'False'],
@@ -83,9 +96,19 @@ describe('conditions', () => {
   });
 
   it('setKstatusConditions sets all three, each moving its lastTransitionTime only when its status flips', () => {
-    let c = setKstatusConditions([], { Ready: ['False', 'Exporting'], Reconciling: ['True', 'Exporting'], Stalled: ['False', 'Exporting'] }, { message: 'step 2/4', observedGeneration: 1 }, t0);
+    let c = setKstatusConditions(
+      [],
+      { Ready: ['False', 'Exporting'], Reconciling: ['True', 'Exporting'], Stalled: ['False', 'Exporting'] },
+      { message: 'step 2/4', observedGeneration: 1 },
+      t0,
+    );
     expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=False', 'Reconciling=True', 'Stalled=False']);
-    c = setKstatusConditions(c, { Ready: ['True', 'Succeeded'], Reconciling: ['False', 'Succeeded'], Stalled: ['False', 'Succeeded'] }, { message: 'done', observedGeneration: 1 }, t1);
+    c = setKstatusConditions(
+      c,
+      { Ready: ['True', 'Succeeded'], Reconciling: ['False', 'Succeeded'], Stalled: ['False', 'Succeeded'] },
+      { message: 'done', observedGeneration: 1 },
+      t1,
+    );
     expect(c.map((x) => `${x.type}=${x.status}`)).toEqual(['Ready=True', 'Reconciling=False', 'Stalled=False']);
     expect(getCondition(c, 'Ready')!.lastTransitionTime).toBe('2026-01-01T00:05:00Z');
     expect(getCondition(c, 'Stalled')!.lastTransitionTime).toBe('2026-01-01T00:00:00Z');

@@ -4,7 +4,8 @@ import { down, envVars, readState, up } from './env.js';
 import { leftovers } from './node/teardown.js';
 import { isRunning } from './process.js';
 
-const usage = 'usage: scripts/local-env up [--kube | --control-plane] [--dir DIR] | run [--kube | --control-plane] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
+const usage =
+  'usage: scripts/local-env up [--kube | --control-plane] [--dir DIR] | run [--kube | --control-plane] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
 
 function fail(message: string): never {
   process.stderr.write(`local-env: ${message}\n${usage}\n`);
@@ -24,7 +25,13 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { kube: { type: 'boolean' }, node: { type: 'boolean' }, 'control-plane': { type: 'boolean' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
+      options: {
+        kube: { type: 'boolean' },
+        node: { type: 'boolean' },
+        'control-plane': { type: 'boolean' },
+        dir: { type: 'string' },
+        keep: { type: 'boolean' },
+      },
     });
   } catch (err) {
     fail((err as Error).message);

@@ -68,11 +68,9 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
       startEtcd(binary('etcd'), dir, 'etcd', { host }).then((e) => (processes.push(e.process), e)),
       startMinio(binary('minio'), dir, host).then((m) => (processes.push(m.process), m)),
       withKube
-        ? startKube(
-            { etcd: binary('etcd'), apiserver: binary('kube', 'kube-apiserver'), controllerManager: binary('kube', 'kube-controller-manager') },
-            dir,
-            { node: withNode },
-          ).then((k) => (processes.push(...k.processes), k))
+        ? startKube({ etcd: binary('etcd'), apiserver: binary('kube', 'kube-apiserver'), controllerManager: binary('kube', 'kube-controller-manager') }, dir, {
+            node: withNode,
+          }).then((k) => (processes.push(...k.processes), k))
         : undefined,
     ]);
     const node =

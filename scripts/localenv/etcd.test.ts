@@ -13,14 +13,27 @@ describe('local etcd', () => {
   it('runs compare-and-swap transactions on mod revisions', async () => {
     await client.put(`${prefix}k`).value('v1');
     const kv = (await client.get(`${prefix}k`).exec()).kvs[0]!;
-    const ok = await client.if(`${prefix}k`, 'Mod', '==', kv.mod_revision).then(client.put(`${prefix}k`).value('v2')).commit();
+    const ok = await client
+      .if(`${prefix}k`, 'Mod', '==', kv.mod_revision)
+      .then(client.put(`${prefix}k`).value('v2'))
+      .commit();
     expect(ok.succeeded).toBe(true);
-    const stale = await client.if(`${prefix}k`, 'Mod', '==', kv.mod_revision).then(client.put(`${prefix}k`).value('v3')).else(client.get(`${prefix}k`)).commit();
+    const stale = await client
+      .if(`${prefix}k`, 'Mod', '==', kv.mod_revision)
+      .then(client.put(`${prefix}k`).value('v3'))
+      .else(client.get(`${prefix}k`))
+      .commit();
     expect(stale.succeeded).toBe(false);
     expect(await client.get(`${prefix}k`).string()).toBe('v2');
-    const absent = await client.if(`${prefix}new`, 'Create', '==', 0).then(client.put(`${prefix}new`).value('x')).commit();
+    const absent = await client
+      .if(`${prefix}new`, 'Create', '==', 0)
+      .then(client.put(`${prefix}new`).value('x'))
+      .commit();
     expect(absent.succeeded).toBe(true);
-    const again = await client.if(`${prefix}new`, 'Create', '==', 0).then(client.put(`${prefix}new`).value('y')).commit();
+    const again = await client
+      .if(`${prefix}new`, 'Create', '==', 0)
+      .then(client.put(`${prefix}new`).value('y'))
+      .commit();
     expect(again.succeeded).toBe(false);
   });
 

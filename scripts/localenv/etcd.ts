@@ -23,24 +23,49 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string,
     const credentialsDir = opts.secure ? makeCredentials(join(dataDir, 'credentials'), host) : undefined;
     const endpoint = `${credentialsDir ? 'https' : 'http'}://${host}:${client}`;
     const tls = credentialsDir
-      ? ['--cert-file', join(credentialsDir, 'server.crt'), '--key-file', join(credentialsDir, 'server.key'), '--trusted-ca-file', join(credentialsDir, 'ca.crt'), '--client-cert-auth']
+      ? [
+          '--cert-file',
+          join(credentialsDir, 'server.crt'),
+          '--key-file',
+          join(credentialsDir, 'server.key'),
+          '--trusted-ca-file',
+          join(credentialsDir, 'ca.crt'),
+          '--client-cert-auth',
+        ]
       : [];
-    const proc = startProcess(name, etcdBin, [
-      ...tls,
-      '--name', name,
-      '--data-dir', join(dataDir, 'data'),
-      '--listen-client-urls', endpoint,
-      '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', `http://${host}:${peer}`,
-      '--initial-advertise-peer-urls', `http://${host}:${peer}`,
-      '--initial-cluster', `${name}=http://${host}:${peer}`,
-      '--listen-metrics-urls', 'http://127.0.0.1:0',
-      '--log-level', 'warn',
-      // tests and the demo write a lot and keep little: keep the db small
-      '--quota-backend-bytes', String(4 * 1024 * 1024 * 1024),
-      '--auto-compaction-mode', 'revision',
-      '--auto-compaction-retention', '100000',
-    ], { log: join(stateDir, `${name}.log`) });
+    const proc = startProcess(
+      name,
+      etcdBin,
+      [
+        ...tls,
+        '--name',
+        name,
+        '--data-dir',
+        join(dataDir, 'data'),
+        '--listen-client-urls',
+        endpoint,
+        '--advertise-client-urls',
+        endpoint,
+        '--listen-peer-urls',
+        `http://${host}:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://${host}:${peer}`,
+        '--initial-cluster',
+        `${name}=http://${host}:${peer}`,
+        '--listen-metrics-urls',
+        'http://127.0.0.1:0',
+        '--log-level',
+        'warn',
+        // tests and the demo write a lot and keep little: keep the db small
+        '--quota-backend-bytes',
+        String(4 * 1024 * 1024 * 1024),
+        '--auto-compaction-mode',
+        'revision',
+        '--auto-compaction-retention',
+        '100000',
+      ],
+      { log: join(stateDir, `${name}.log`) },
+    );
     try {
       if (!credentialsDir) {
         await waitReady(proc, async () => (await fetch(`${endpoint}/health`)).ok, 20_000);
@@ -69,7 +94,23 @@ function makeCredentials(dir: string, host: string): string {
     key(`${name}.key`);
     openssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
     writeFileSync(join(dir, `${name}.ext`), ext.join('\n'));
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
   }
   writeFileSync(join(dir, 'username'), 'root');
   writeFileSync(join(dir, 'password'), `pw-${Math.random().toString(36).slice(2)}`);
@@ -80,7 +121,12 @@ function makeCredentials(dir: string, host: string): string {
 export function secureEtcdClient(server: Pick<EtcdServer, 'endpoint' | 'credentialsDir'>, opts: { auth?: boolean } = {}): Etcd3 {
   const read = (f: string) => readFileSync(join(server.credentialsDir!, f));
   const auth = opts.auth === false ? {} : { auth: { username: read('username').toString(), password: read('password').toString() } };
-  return new Etcd3({ hosts: server.endpoint, credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') }, ...auth, dialTimeout: 1000 });
+  return new Etcd3({
+    hosts: server.endpoint,
+    credentials: { rootCertificate: read('ca.crt'), privateKey: read('tls.key'), certChain: read('tls.crt') },
+    ...auth,
+    dialTimeout: 1000,
+  });
 }
 
 /** Creates the root user with the password of the credentials and turns auth on (each step idempotent: the probe retries until etcd is up). */

@@ -1,15 +1,6 @@
 // Smoke test: the local control plane is a real kube-apiserver (CRDs with CEL rules,
 // status subresources, watches, RBAC) with a real kube-controller-manager behind it.
-import {
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  Watch,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +72,10 @@ async function watchUntil(kc: KubeConfig, path: string, resourceVersion: string,
           },
           () => resolve(false),
         )
-        .then((c) => (ac = c), () => resolve(false));
+        .then(
+          (c) => (ac = c),
+          () => resolve(false),
+        );
     });
     if (finished) return events;
     await new Promise((r) => setTimeout(r, 200));

@@ -36,7 +36,26 @@ function makePki(dir: string, node: boolean): void {
   const sign = (name: string, subject: string, ext: string) => {
     writeFileSync(join(dir, `${name}.ext`), ext);
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '3650', '-extfile', `${name}.ext`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '3650',
+        '-extfile',
+        `${name}.ext`,
+      ],
+      dir,
+    );
   };
   sign(
     'apiserver',
@@ -95,7 +114,11 @@ function readyz(server: string, pki: string): Promise<boolean> {
   });
 }
 
-export async function startKube(bins: { etcd: string; apiserver: string; controllerManager: string }, stateDir: string, opts: { node?: boolean } = {}): Promise<KubeControlPlane> {
+export async function startKube(
+  bins: { etcd: string; apiserver: string; controllerManager: string },
+  stateDir: string,
+  opts: { node?: boolean } = {},
+): Promise<KubeControlPlane> {
   const host = opts.node ? nodeIp : '127.0.0.1';
   const dir = join(stateDir, 'kube');
   const pki = join(dir, 'pki');
@@ -109,30 +132,35 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       server = `https://${host}:${port}`;
-      const apiserver = startProcess('kube-apiserver', bins.apiserver, [
-        `--etcd-servers=${etcd.endpoint}`,
-        `--bind-address=${host}`,
-        `--advertise-address=${host}`,
-        `--secure-port=${port}`,
-        `--cert-dir=${join(dir, 'apiserver-certs')}`,
-        `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
-        `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
-        `--client-ca-file=${join(pki, 'ca.crt')}`,
-        `--service-account-issuer=${serviceAccountIssuer}`,
-        `--service-account-key-file=${join(pki, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-        '--authorization-mode=Node,RBAC',
-        '--enable-admission-plugins=NodeRestriction',
-        `--service-cluster-ip-range=${serviceCidr}`,
-        // logs and exec through the kubelet: as an admin, to the node's InternalIP (not a DNS lookup of its name)
-        `--kubelet-client-certificate=${join(pki, 'admin.crt')}`,
-        `--kubelet-client-key=${join(pki, 'admin.key')}`,
-        `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
-        '--kubelet-preferred-address-types=InternalIP',
-        '--allow-privileged=true',
-        '--profiling=false',
-        '--v=1',
-      ], { log: join(stateDir, 'kube-apiserver.log') });
+      const apiserver = startProcess(
+        'kube-apiserver',
+        bins.apiserver,
+        [
+          `--etcd-servers=${etcd.endpoint}`,
+          `--bind-address=${host}`,
+          `--advertise-address=${host}`,
+          `--secure-port=${port}`,
+          `--cert-dir=${join(dir, 'apiserver-certs')}`,
+          `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
+          `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
+          `--client-ca-file=${join(pki, 'ca.crt')}`,
+          `--service-account-issuer=${serviceAccountIssuer}`,
+          `--service-account-key-file=${join(pki, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+          '--authorization-mode=Node,RBAC',
+          '--enable-admission-plugins=NodeRestriction',
+          `--service-cluster-ip-range=${serviceCidr}`,
+          // logs and exec through the kubelet: as an admin, to the node's InternalIP (not a DNS lookup of its name)
+          `--kubelet-client-certificate=${join(pki, 'admin.crt')}`,
+          `--kubelet-client-key=${join(pki, 'admin.key')}`,
+          `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
+          '--kubelet-preferred-address-types=InternalIP',
+          '--allow-privileged=true',
+          '--profiling=false',
+          '--v=1',
+        ],
+        { log: join(stateDir, 'kube-apiserver.log') },
+      );
       try {
         await waitReady(apiserver, () => readyz(server, pki), 120_000);
         processes.push(apiserver);
@@ -146,20 +174,26 @@ export async function startKube(bins: { etcd: string; apiserver: string; control
     const adminConfig = join(dir, 'admin.kubeconfig');
     writeFileSync(adminConfig, kubeconfigYaml(server, pki, 'admin'));
     const kcmConfig = join(dir, 'controller-manager.kubeconfig');
-    for (const user of opts.node ? ['controller-manager', 'scheduler', 'kube-proxy', 'kubelet'] : ['controller-manager']) writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigYaml(server, pki, user));
+    for (const user of opts.node ? ['controller-manager', 'scheduler', 'kube-proxy', 'kubelet'] : ['controller-manager'])
+      writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigYaml(server, pki, user));
 
-    const kcm = startProcess('kube-controller-manager', bins.controllerManager, [
-      `--kubeconfig=${kcmConfig}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-      `--service-account-private-key-file=${join(pki, 'sa.key')}`,
-      `--root-ca-file=${join(pki, 'ca.crt')}`,
-      '--use-service-account-credentials=true', // each controller with its bootstrap RBAC role
-      // a real kubelet: the node lifecycle controller lifts its not-ready taint once it is Ready;
-      // the fake node sends no heartbeats, and that controller would evict every pod
-      opts.node ? '--controllers=*' : '--controllers=*,-node-lifecycle-controller,-taint-eviction-controller',
-      '--v=1',
-    ], { log: join(stateDir, 'kube-controller-manager.log') });
+    const kcm = startProcess(
+      'kube-controller-manager',
+      bins.controllerManager,
+      [
+        `--kubeconfig=${kcmConfig}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+        `--root-ca-file=${join(pki, 'ca.crt')}`,
+        '--use-service-account-credentials=true', // each controller with its bootstrap RBAC role
+        // a real kubelet: the node lifecycle controller lifts its not-ready taint once it is Ready;
+        // the fake node sends no heartbeats, and that controller would evict every pod
+        opts.node ? '--controllers=*' : '--controllers=*,-node-lifecycle-controller,-taint-eviction-controller',
+        '--v=1',
+      ],
+      { log: join(stateDir, 'kube-controller-manager.log') },
+    );
     processes.push(kcm);
     // It has no port to probe: it must at least stay up through its start-up.
     await waitReady(kcm, async () => (await sleep(1500), isRunning(kcm)), 10_000);

@@ -18,16 +18,21 @@ export async function startMinio(minioBin: string, stateDir: string, host = '127
     const dataDir = join(stateDir, 'minio', 'data');
     mkdirSync(dataDir, { recursive: true });
     const endpoint = `http://${host}:${port}`;
-    const proc = startProcess('minio', minioBin, ['server', dataDir, '--address', `${host}:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-      log: join(stateDir, 'minio.log'),
-      env: {
-        MINIO_ROOT_USER: accessKeyId,
-        MINIO_ROOT_PASSWORD: secretAccessKey,
-        MINIO_BROWSER: 'off',
-        MINIO_UPDATE: 'off',
-        MINIO_CI_CD: '1',
+    const proc = startProcess(
+      'minio',
+      minioBin,
+      ['server', dataDir, '--address', `${host}:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+      {
+        log: join(stateDir, 'minio.log'),
+        env: {
+          MINIO_ROOT_USER: accessKeyId,
+          MINIO_ROOT_PASSWORD: secretAccessKey,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+          MINIO_CI_CD: '1',
+        },
       },
-    });
+    );
     try {
       await waitReady(proc, async () => (await fetch(`${endpoint}/minio/health/ready`)).ok, 30_000);
       return { endpoint, accessKeyId, secretAccessKey, process: proc };

@@ -38,23 +38,46 @@ export function nodeImage(state: LocalEnvState): string {
 }
 
 /** `helm install` of the chart in `namespace`, watching that namespace only, and waits until its pods are ready. */
-export async function helmInstallOperator(o: { state: LocalEnvState; namespace: string; release?: string; replicas?: number; values?: string[] }): Promise<void> {
+export async function helmInstallOperator(o: {
+  state: LocalEnvState;
+  namespace: string;
+  release?: string;
+  replicas?: number;
+  values?: string[];
+}): Promise<void> {
   const [repository, tag] = splitImage(nodeImage(o.state));
   await kubeTool(o.state, 'helm', [
-    '-n', o.namespace, 'install', o.release ?? defaultRelease, chartDir,
-    '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`,
-    '--set', `watchNamespace=${o.namespace}`,
+    '-n',
+    o.namespace,
+    'install',
+    o.release ?? defaultRelease,
+    chartDir,
+    '--set',
+    `image.repository=${repository}`,
+    '--set',
+    `image.tag=${tag}`,
+    '--set',
+    `watchNamespace=${o.namespace}`,
     ...(o.replicas !== undefined ? ['--set', `replicas=${o.replicas}`] : []),
     ...(o.values ?? []),
-    '--wait', '--timeout', '180s',
+    '--wait',
+    '--timeout',
+    '180s',
   ]);
 }
 
 /** The last lines of every operator pod's log. */
 export function operatorLogs(state: LocalEnvState, namespace: string, release = defaultRelease, lines = 30): Promise<string> {
-  return kubeTool(state, 'kubectl', ['-n', namespace, 'logs', '-l', `app.kubernetes.io/name=${release}`, `--tail=${lines}`, '--prefix', '--all-containers']).catch(
-    (e: Error) => `(no operator logs: ${e.message})`,
-  );
+  return kubeTool(state, 'kubectl', [
+    '-n',
+    namespace,
+    'logs',
+    '-l',
+    `app.kubernetes.io/name=${release}`,
+    `--tail=${lines}`,
+    '--prefix',
+    '--all-containers',
+  ]).catch((e: Error) => `(no operator logs: ${e.message})`);
 }
 
 /** Ready=True, mode normal and (if given) that many ready replicas. */

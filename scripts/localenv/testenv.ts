@@ -39,7 +39,10 @@ export function isolatedEtcdPrefix(name: string): { prefix: string; cleanup: () 
 }
 
 /** A fresh bucket on the local MinIO; `cleanup` empties and removes it. */
-export async function isolatedBucket(name: string, options: Partial<S3Options> = {}): Promise<{ bucket: string; storage: S3ObjectStorage; cleanup: () => Promise<void> }> {
+export async function isolatedBucket(
+  name: string,
+  options: Partial<S3Options> = {},
+): Promise<{ bucket: string; storage: S3ObjectStorage; cleanup: () => Promise<void> }> {
   const env = localEnv();
   const bucket = uniqueName(name).slice(0, 63);
   await createBucket(env.s3, bucket);
@@ -78,7 +81,10 @@ export function adminKubeConfig(): KubeConfig {
 }
 
 /** A fresh namespace on the local control plane (with `labels`, e.g. Pod Security's); `cleanup` deletes it (and all in it). */
-export async function isolatedNamespace(name: string, labels: Record<string, string> = {}): Promise<{ namespace: string; kc: KubeConfig; cleanup: () => Promise<void> }> {
+export async function isolatedNamespace(
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<{ namespace: string; kc: KubeConfig; cleanup: () => Promise<void> }> {
   const kc = adminKubeConfig();
   const namespace = uniqueName(name).slice(0, 63);
   const core = kc.makeApiClient(CoreV1Api);

@@ -37,7 +37,10 @@ describe('installed tools', () => {
       writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: probe\nversion: 0.1.0\n');
       writeFileSync(join(chart, 'values.yaml'), 'replicas: 2\n');
       writeFileSync(join(chart, 'values.schema.json'), JSON.stringify({ type: 'object', properties: { replicas: { type: 'integer', minimum: 1 } } }));
-      writeFileSync(join(chart, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe}\ndata: {replicas: "{{ .Values.replicas }}"}\n');
+      writeFileSync(
+        join(chart, 'templates', 'cm.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe}\ndata: {replicas: "{{ .Values.replicas }}"}\n',
+      );
       const env = { ...process.env, HOME: home, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') };
       expect((await run(bin('helm'), ['template', 'r', chart], { env })).stdout).toContain('replicas: "2"');
       const bad = await run(bin('helm'), ['template', 'r', chart, '--set', 'replicas=0'], { env }).then(

@@ -119,7 +119,10 @@ export function desiredDeployment(cluster: ConfigStoreCluster, opts: { etcdCrede
       // a new pod must be ready before an old one goes: the cluster keeps serving during a rollout
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: clusterLabels(name), ...(opts.etcdCredentials ? { annotations: { [etcdCredentialsAnnotation]: opts.etcdCredentials.slice(0, 16) } } : {}) },
+        metadata: {
+          labels: clusterLabels(name),
+          ...(opts.etcdCredentials ? { annotations: { [etcdCredentialsAnnotation]: opts.etcdCredentials.slice(0, 16) } } : {}),
+        },
         spec: {
           ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets } : {}),
           terminationGracePeriodSeconds: 30,

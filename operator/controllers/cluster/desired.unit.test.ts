@@ -11,7 +11,12 @@ const cluster = (spec: Partial<ConfigStoreCluster['spec']> = {}): ConfigStoreClu
   apiVersion: 'configstore.io/v1alpha1',
   kind: 'ConfigStoreCluster',
   metadata: { name: 'main', namespace: 'ns', uid: 'c-uid', generation: 1 },
-  spec: { image: 'configstore:1', etcd: { endpoints: ['http://etcd:2379'] }, objectStorage: { s3: { bucket: 'data', prefix: 'cs/main/', endpoint: 'http://minio:9000' } }, ...spec },
+  spec: {
+    image: 'configstore:1',
+    etcd: { endpoints: ['http://etcd:2379'] },
+    objectStorage: { s3: { bucket: 'data', prefix: 'cs/main/', endpoint: 'http://minio:9000' } },
+    ...spec,
+  },
 });
 
 const envOf = (d: { spec?: { template: { spec?: { containers: { env?: { name: string; value?: string }[] }[] } } } }) =>
@@ -22,7 +27,12 @@ describe('desired objects', () => {
     const d = desiredDeployment(cluster());
     expect(d.spec!.replicas).toBe(3);
     const env = envOf(d);
-    expect(env).toMatchObject({ CONFIGSTORE_LISTEN: '0.0.0.0:4000', CONFIGSTORE_ETCD_PREFIX: '/configstore/', CONFIGSTORE_LOG_LEVEL: 'info', CONFIGSTORE_ETCD_ENDPOINTS: 'http://etcd:2379' });
+    expect(env).toMatchObject({
+      CONFIGSTORE_LISTEN: '0.0.0.0:4000',
+      CONFIGSTORE_ETCD_PREFIX: '/configstore/',
+      CONFIGSTORE_LOG_LEVEL: 'info',
+      CONFIGSTORE_ETCD_ENDPOINTS: 'http://etcd:2379',
+    });
     const c = d.spec!.template.spec!.containers[0]!;
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(d.spec!.template.spec!.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -30,10 +40,20 @@ describe('desired objects', () => {
   });
 
   it('the spec wins over the defaults; a changed etcd Secret fingerprint rolls the pods', () => {
-    const d = desiredDeployment(cluster({ replicas: 5, port: 8080, logLevel: 'debug', etcd: { endpoints: ['https://etcd:2379'], prefix: '/team-a/', credentialsSecretRef: { name: 'etcd-tls' } } }), { etcdCredentials: 'f1' });
+    const d = desiredDeployment(
+      cluster({
+        replicas: 5,
+        port: 8080,
+        logLevel: 'debug',
+        etcd: { endpoints: ['https://etcd:2379'], prefix: '/team-a/', credentialsSecretRef: { name: 'etcd-tls' } },
+      }),
+      { etcdCredentials: 'f1' },
+    );
     expect(d.spec!.replicas).toBe(5);
     expect(envOf(d)).toMatchObject({ CONFIGSTORE_LISTEN: '0.0.0.0:8080', CONFIGSTORE_ETCD_PREFIX: '/team-a/', CONFIGSTORE_LOG_LEVEL: 'debug' });
-    const other = desiredDeployment(cluster({ etcd: { endpoints: ['https://etcd:2379'], credentialsSecretRef: { name: 'etcd-tls' } } }), { etcdCredentials: 'f2' });
+    const other = desiredDeployment(cluster({ etcd: { endpoints: ['https://etcd:2379'], credentialsSecretRef: { name: 'etcd-tls' } } }), {
+      etcdCredentials: 'f2',
+    });
     expect(d.spec!.template.metadata!.annotations).not.toEqual(other.spec!.template.metadata!.annotations);
     expect(desiredService(cluster({ port: 8080 })).spec!.ports![0]!.port).toBe(8080);
   });
@@ -41,7 +61,10 @@ describe('desired objects', () => {
   it('the object storage URL it passes is one the server parses back to the same place', () => {
     const url = objectStorageUrl(cluster().spec.objectStorage);
     expect(url).toBe('s3://data/cs/main/?endpoint=http%3A%2F%2Fminio%3A9000&region=us-east-1');
-    expect(parseObjectStorageUrl(url)).toEqual({ kind: 's3', options: { bucket: 'data', prefix: 'cs/main/', endpoint: 'http://minio:9000', region: 'us-east-1' } });
+    expect(parseObjectStorageUrl(url)).toEqual({
+      kind: 's3',
+      options: { bucket: 'data', prefix: 'cs/main/', endpoint: 'http://minio:9000', region: 'us-east-1' },
+    });
     expect(objectStorageUrl({ posix: { path: '/data', claimName: 'pvc' } })).toBe('file:///data');
   });
 
@@ -53,7 +76,10 @@ describe('desired objects', () => {
       spec: {
         clusterRef: { name: 'main' },
         operation: 'Import',
-        import: { source: { s3: { bucket: 'backups', key: 'a b/x.ndjson.gz', region: 'eu-west-1', credentialsSecretRef: { name: 's3', accessKeyIdKey: 'id' } } }, sha256: 'c'.repeat(64) },
+        import: {
+          source: { s3: { bucket: 'backups', key: 'a b/x.ndjson.gz', region: 'eu-west-1', credentialsSecretRef: { name: 's3', accessKeyIdKey: 'id' } } },
+          sha256: 'c'.repeat(64),
+        },
         timeouts: { runSeconds: 600 },
       },
     };

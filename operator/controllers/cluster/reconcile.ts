@@ -2,7 +2,16 @@
 // owner references), then reports ready replicas and what every instance says in the etcd
 // registry (its mode, applied revision), with kstatus conditions.
 import type { Etcd3 } from 'etcd3';
-import { PatchStrategy, setHeaderOptions, type AppsV1Api, type KubernetesObject, type CoreV1Api, type CustomObjectsApi, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type AppsV1Api,
+  type KubernetesObject,
+  type CoreV1Api,
+  type CustomObjectsApi,
+  type V1Deployment,
+  type V1Service,
+} from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, etcdPrefixOf, group, replicasOf, version } from '../../api/index.js';
@@ -29,7 +38,8 @@ export class ClusterReconciler {
   constructor(private readonly deps: ClusterDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<number | undefined> {
-    const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as ConfigStoreCluster | undefined;
+    const cluster = (await this.deps.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).catch(ignore404)) as
+      ConfigStoreCluster | undefined;
     // deleted: owner references take the rest
     if (!cluster || cluster.metadata.deletionTimestamp) return undefined;
     // a missing or unfit credentials Secret: applied all the same (the pods wait for it), reported
@@ -58,7 +68,12 @@ export class ClusterReconciler {
     const generation = cluster.metadata.generation ?? 1;
     const wanted = replicasOf(cluster);
     const ready = deployment.status?.readyReplicas ?? 0;
-    const status: ConfigStoreClusterStatus = { ...cluster.status, observedGeneration: generation, replicas: deployment.status?.replicas ?? 0, readyReplicas: ready };
+    const status: ConfigStoreClusterStatus = {
+      ...cluster.status,
+      observedGeneration: generation,
+      replicas: deployment.status?.replicas ?? 0,
+      readyReplicas: ready,
+    };
     let conditions = cluster.status?.conditions ?? [];
     let etcdProblem: string | undefined;
     try {
@@ -67,7 +82,13 @@ export class ClusterReconciler {
       const etcd = etcdOrError.client; // connected once per round: one read of its Secret
       const [registry, key] = await this.deps.etcd.calling(cluster.spec.etcd, () => Promise.all([readRegistry(etcd, prefix), readMaintenance(etcd, prefix)]));
       const instances: InstanceReport[] = registry
-        .map((i) => ({ id: i.id, mode: i.mode, appliedRevision: i.appliedRevision, ...(i.podName ? { pod: i.podName } : {}), ...(i.fenceRevision ? { fenceRevision: i.fenceRevision } : {}) }))
+        .map((i) => ({
+          id: i.id,
+          mode: i.mode,
+          appliedRevision: i.appliedRevision,
+          ...(i.podName ? { pod: i.podName } : {}),
+          ...(i.fenceRevision ? { fenceRevision: i.fenceRevision } : {}),
+        }))
         .sort((a, b) => a.id.localeCompare(b.id))
         .slice(0, 100);
       const modes = new Set(instances.map((i) => i.mode));
@@ -78,7 +99,8 @@ export class ClusterReconciler {
     } catch (err) {
       etcdProblem = `cannot read the instance registry from etcd: ${(err as Error).message}`;
     }
-    const rolledOut = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && (deployment.status?.updatedReplicas ?? 0) >= wanted;
+    const rolledOut =
+      (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && (deployment.status?.updatedReplicas ?? 0) >= wanted;
     const isReady = ready >= wanted && rolledOut && !etcdProblem;
     const message = etcdProblem ?? (isReady ? `${ready}/${wanted} instances ready` : `${ready}/${wanted} instances ready; rolling out`);
     const states: KstatusConditions = {

@@ -3,7 +3,15 @@
 // spec is immutable, so a wrong reference stays wrong.
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { statusCode } from '../../kube/request.js';
-import { adminTokenKeyOf, operations, s3CredentialKeysOf, type ConfigStoreCluster, type ConfigStoreMaintenance, type S3CredentialsSecretRef, type S3Object } from '../../api/index.js';
+import {
+  adminTokenKeyOf,
+  operations,
+  s3CredentialKeysOf,
+  type ConfigStoreCluster,
+  type ConfigStoreMaintenance,
+  type S3CredentialsSecretRef,
+  type S3Object,
+} from '../../api/index.js';
 
 export interface AdmitDeps {
   core: CoreV1Api;
@@ -43,7 +51,9 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
   if (!cluster) reasons.push(`ConfigStoreCluster ${spec.clusterRef.name} not found in namespace ${namespace}`);
   // what the CRD's schema says too, checked again: an older CRD may not say it
   if (!(operations as readonly string[]).includes(spec.operation)) {
-    reasons.push(`spec.operation ${JSON.stringify(spec.operation ?? null)} is not one of ${operations.join(', ')} (is the installed CRD older than this operator? apply crds/ from its chart)`);
+    reasons.push(
+      `spec.operation ${JSON.stringify(spec.operation ?? null)} is not one of ${operations.join(', ')} (is the installed CRD older than this operator? apply crds/ from its chart)`,
+    );
   }
   if (spec.operation === 'Export' && !spec.export) reasons.push('operation Export needs spec.export');
   if (spec.operation === 'Import' && !spec.import) reasons.push('operation Import needs spec.import');
@@ -54,7 +64,9 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
   const target = spec.export?.destination?.s3 ?? spec.import?.source?.s3;
   if (target) {
     if (spec.operation === 'Export' && cluster && overlapsClusterStorage(cluster, target)) {
-      reasons.push(`spec.export.destination: s3://${target.bucket}/${target.key} is inside the cluster's own snapshot prefix, where its garbage collection would delete it`);
+      reasons.push(
+        `spec.export.destination: s3://${target.bucket}/${target.key} is inside the cluster's own snapshot prefix, where its garbage collection would delete it`,
+      );
     }
     const field = spec.export ? 'spec.export.destination.s3.credentialsSecretRef' : 'spec.import.source.s3.credentialsSecretRef';
     reasons.push(...(await secretProblems(deps.core, namespace, target.credentialsSecretRef, field)));

@@ -6,8 +6,12 @@ import type { ConfigStoreCluster, ConfigStoreMaintenance } from '../../api/index
 import { admissionProblems } from './admit.js';
 
 const noSecrets = { readNamespacedSecret: async () => ({ data: {} }) } as unknown as CoreV1Api;
-const cluster = { metadata: { name: 'main', namespace: 'ns' }, spec: { etcd: { endpoints: ['http://etcd:2379'] }, objectStorage: { posix: { path: '/data', claimName: 'data' } } } } as unknown as ConfigStoreCluster;
-const cr = (spec: Record<string, unknown>) => ({ metadata: { name: 'op', namespace: 'ns', uid: 'u' }, spec: { clusterRef: { name: 'main' }, ...spec } }) as unknown as ConfigStoreMaintenance;
+const cluster = {
+  metadata: { name: 'main', namespace: 'ns' },
+  spec: { etcd: { endpoints: ['http://etcd:2379'] }, objectStorage: { posix: { path: '/data', claimName: 'data' } } },
+} as unknown as ConfigStoreCluster;
+const cr = (spec: Record<string, unknown>) =>
+  ({ metadata: { name: 'op', namespace: 'ns', uid: 'u' }, spec: { clusterRef: { name: 'main' }, ...spec } }) as unknown as ConfigStoreMaintenance;
 
 describe('admissionProblems', () => {
   it('rejects an operation the CRD should have refused, saying which ones exist', async () => {

@@ -21,10 +21,20 @@ export async function recordSuccess(ctx: StepContext, cr: ConfigStoreMaintenance
     const done = status.succeededOperations ?? [];
     if (!done.some((o) => o.uid === cr.metadata.uid)) {
       const others = done.filter((o) => o.name !== cr.metadata.name);
-      status.succeededOperations = [...others, { name: cr.metadata.name, uid: cr.metadata.uid, operation: cr.spec.operation, completedAt: ctx.nowIso() }].slice(-succeededOperationsKept);
+      status.succeededOperations = [...others, { name: cr.metadata.name, uid: cr.metadata.uid, operation: cr.spec.operation, completedAt: ctx.nowIso() }].slice(
+        -succeededOperationsKept,
+      );
     }
     if (cr.spec.operation === 'Export' && result) {
-      status.lastExport = { maintenance: cr.metadata.name, location: result.location, objects: result.objects, bytes: result.bytes, sha256: result.sha256, revision: result.revision ?? '', completedAt: ctx.nowIso() };
+      status.lastExport = {
+        maintenance: cr.metadata.name,
+        location: result.location,
+        objects: result.objects,
+        bytes: result.bytes,
+        sha256: result.sha256,
+        revision: result.revision ?? '',
+        completedAt: ctx.nowIso(),
+      };
     }
     await replaceStatus(ctx.deps.custom, clusters, cluster, status);
   });

@@ -118,7 +118,9 @@ export class StepContext {
 
   /** Ready pods of the cluster (and live registry entries) whose instance does not satisfy `ok`. */
   async instancesNotIn(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster, ok: (i: InstanceStatus) => boolean): Promise<string[]> {
-    const pods = (await this.deps.core.listNamespacedPod({ namespace: cr.metadata.namespace, labelSelector: selectorString(podSelector(cluster.metadata.name)) })).items;
+    const pods = (
+      await this.deps.core.listNamespacedPod({ namespace: cr.metadata.namespace, labelSelector: selectorString(podSelector(cluster.metadata.name)) })
+    ).items;
     const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     const registry = await this.deps.fence.registry(cluster.metadata.namespace!, cluster.spec.etcd, etcdPrefixOf(cluster));
     const lagging = new Set<string>();

@@ -11,7 +11,12 @@ import { handlerOf } from './operations.js';
 
 export async function addFinalizer(ctx: StepContext, cr: ConfigStoreMaintenance): Promise<StepOutcome> {
   const body = { ...cr, metadata: { ...cr.metadata, finalizers: [...(cr.metadata.finalizers ?? []), finalizer] } };
-  const next = (await ctx.deps.custom.replaceNamespacedCustomObject({ ...maintenanceResource, namespace: cr.metadata.namespace, name: cr.metadata.name, body })) as ConfigStoreMaintenance;
+  const next = (await ctx.deps.custom.replaceNamespacedCustomObject({
+    ...maintenanceResource,
+    namespace: cr.metadata.namespace,
+    name: cr.metadata.name,
+    body,
+  })) as ConfigStoreMaintenance;
   ctx.deps.onWrite?.(next);
   return { next };
 }

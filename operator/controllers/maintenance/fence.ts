@@ -19,7 +19,9 @@ export async function enterMaintenance(ctx: StepContext, cr: ConfigStoreMaintena
   if (!cr.status?.maintenanceEtcd) {
     // recorded before the key is put: abort and exit release it there, whatever happens next
     const { endpoints, credentialsSecretRef } = cluster.c.spec.etcd;
-    const next = await ctx.writeOnly(cr, { maintenanceEtcd: { endpoints, prefix: etcdPrefixOf(cluster.c), ...(credentialsSecretRef ? { credentialsSecretRef } : {}) } });
+    const next = await ctx.writeOnly(cr, {
+      maintenanceEtcd: { endpoints, prefix: etcdPrefixOf(cluster.c), ...(credentialsSecretRef ? { credentialsSecretRef } : {}) },
+    });
     return next ? { next } : { waitMs: 0 };
   }
   const where = cr.status.maintenanceEtcd;
@@ -34,8 +36,18 @@ export async function enterMaintenance(ctx: StepContext, cr: ConfigStoreMaintena
       return { waitMs: queuePollMs };
     }
   }
-  ctx.deps.events.record(cr, 'Normal', 'MaintenanceRequested', own ? `maintenance key put (revision ${key.revision})` : `cluster already in maintenance, held by ${key.owner}: running inside it`);
-  return ctx.write(cr, { step: 'WaitForInstances', maintenanceRevision: key.revision, maintenanceOwner: key.owner, message: 'waiting for every instance to enter maintenance' });
+  ctx.deps.events.record(
+    cr,
+    'Normal',
+    'MaintenanceRequested',
+    own ? `maintenance key put (revision ${key.revision})` : `cluster already in maintenance, held by ${key.owner}: running inside it`,
+  );
+  return ctx.write(cr, {
+    step: 'WaitForInstances',
+    maintenanceRevision: key.revision,
+    maintenanceOwner: key.owner,
+    message: 'waiting for every instance to enter maintenance',
+  });
 }
 
 export async function waitForInstances(ctx: StepContext, cr: ConfigStoreMaintenance): Promise<StepOutcome> {
@@ -49,7 +61,8 @@ export async function waitForInstances(ctx: StepContext, cr: ConfigStoreMaintena
   const lagging = await ctx.instancesNotIn(cr, cluster.c, (i) => i.mode === 'maintenance' && i.fenceRevision === key.revision);
   if (lagging.length > 0) {
     const { enterSeconds } = timeoutsOf(cr.spec);
-    if (ctx.stepExpired(cr, enterSeconds)) return ctx.fail(cr, 'WaitForInstances', `instances did not enter maintenance within ${enterSeconds}s: ${lagging.join(', ')}`);
+    if (ctx.stepExpired(cr, enterSeconds))
+      return ctx.fail(cr, 'WaitForInstances', `instances did not enter maintenance within ${enterSeconds}s: ${lagging.join(', ')}`);
     const message = `waiting for ${lagging.join(', ')} to enter maintenance`;
     if (cr.status?.message !== message) await ctx.write(cr, { message });
     return { waitMs: pollMs };
@@ -68,7 +81,15 @@ export async function hold(ctx: StepContext, cr: ConfigStoreMaintenance): Promis
   if (key?.revision === cr.status?.maintenanceRevision) return { waitMs: holdPollMs };
   const message = 'the maintenance this resource held was ended by someone else (the etcd key was removed or replaced); the cluster is not held any more';
   ctx.deps.events.record(cr, 'Warning', 'MaintenanceLost', message);
-  return ctx.write(cr, { phase: 'Failed', step: 'Done', outcome: 'Failed', maintenanceReleased: true, message, completedAt: ctx.nowIso(), lastErrors: withError(cr.status, 'Hold', message, ctx.now()) });
+  return ctx.write(cr, {
+    phase: 'Failed',
+    step: 'Done',
+    outcome: 'Failed',
+    maintenanceReleased: true,
+    message,
+    completedAt: ctx.nowIso(),
+    lastErrors: withError(cr.status, 'Hold', message, ctx.now()),
+  });
 }
 
 export async function exitMaintenance(ctx: StepContext, cr: ConfigStoreMaintenance): Promise<StepOutcome> {
@@ -76,7 +97,10 @@ export async function exitMaintenance(ctx: StepContext, cr: ConfigStoreMaintenan
   const outcome = status.outcome ?? 'Succeeded';
   if (await releaseOwn(ctx, cr)) {
     // a failure keeps its message: it is the one the final status shows
-    const next = await ctx.writeOnly(cr, { maintenanceReleased: true, ...(outcome === 'Succeeded' ? { message: 'maintenance released; waiting for every instance to serve again' } : {}) });
+    const next = await ctx.writeOnly(cr, {
+      maintenanceReleased: true,
+      ...(outcome === 'Succeeded' ? { message: 'maintenance released; waiting for every instance to serve again' } : {}),
+    });
     return next ? { next } : { waitMs: 0 };
   }
   let lagging: string[] = [];

@@ -19,7 +19,12 @@ export function cliArgs(cr: ConfigStoreMaintenance): string[] {
 
 export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster): V1Job {
   const target = cr.spec.export?.destination.s3 ?? cr.spec.import?.source.s3;
-  const env: V1EnvVar[] = [{ name: 'CONFIGSTORE_SERVER', value: clusterUrl(cluster) }, ...adminTokenEnv(cluster), ...s3CredentialsEnv(target?.credentialsSecretRef), scratch.env];
+  const env: V1EnvVar[] = [
+    { name: 'CONFIGSTORE_SERVER', value: clusterUrl(cluster) },
+    ...adminTokenEnv(cluster),
+    ...s3CredentialsEnv(target?.credentialsSecretRef),
+    scratch.env,
+  ];
   const labels = jobLabels(cluster.metadata.name, cr.metadata.name, cr.metadata.uid);
   return {
     apiVersion: 'batch/v1',

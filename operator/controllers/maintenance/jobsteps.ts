@@ -53,7 +53,12 @@ export async function verify(ctx: StepContext, cr: ConfigStoreMaintenance): Prom
     const revision = BigInt(served);
     const behind = await ctx.instancesNotIn(cr, cluster.c, (i) => BigInt(i.appliedRevision) >= revision);
     if (behind.length > 0) {
-      if (ctx.stepExpired(cr, verifySeconds)) return ctx.fail(cr, 'Verify', `the import was applied (revision ${served}) but these instances did not load it within ${verifySeconds}s: ${behind.join(', ')}`);
+      if (ctx.stepExpired(cr, verifySeconds))
+        return ctx.fail(
+          cr,
+          'Verify',
+          `the import was applied (revision ${served}) but these instances did not load it within ${verifySeconds}s: ${behind.join(', ')}`,
+        );
       return { waitMs: pollMs };
     }
   }

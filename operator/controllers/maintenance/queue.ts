@@ -9,10 +9,12 @@ const byAge = (a: ConfigStoreMaintenance, b: ConfigStoreMaintenance) =>
 
 /** Those that must finish before `cr` may start; empty when it may run. */
 export function blockers(cr: ConfigStoreMaintenance, all: ConfigStoreMaintenance[]): ConfigStoreMaintenance[] {
-  return all
-    // one being deleted still blocks until its finalizer has released what it held
-    .filter((o) => o.metadata.uid !== cr.metadata.uid && o.spec.clusterRef.name === cr.spec.clusterRef.name)
-    .filter((o) => !isTerminal(o.status) && o.status?.step !== 'Hold')
-    .filter((o) => o.status?.phase === 'Running' || byAge(o, cr) < 0)
-    .sort(byAge);
+  return (
+    all
+      // one being deleted still blocks until its finalizer has released what it held
+      .filter((o) => o.metadata.uid !== cr.metadata.uid && o.spec.clusterRef.name === cr.spec.clusterRef.name)
+      .filter((o) => !isTerminal(o.status) && o.status?.step !== 'Hold')
+      .filter((o) => o.status?.phase === 'Running' || byAge(o, cr) < 0)
+      .sort(byAge)
+  );
 }

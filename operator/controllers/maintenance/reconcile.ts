@@ -38,7 +38,12 @@ const maxStepsPerRound = 20;
 /** How long a step may keep failing before the operation fails (undefined: retried as long as it takes). */
 export function deadlineOf(cr: ConfigStoreMaintenance, step: Step): number | undefined {
   const { enterSeconds, runSeconds } = timeoutsOf(cr.spec);
-  const deadlines: Partial<Record<Step, number>> = { EnterMaintenance: enterSeconds, WaitForInstances: enterSeconds, RunJob: runSeconds + jobDeadlineSlackSeconds, Verify: verifySeconds };
+  const deadlines: Partial<Record<Step, number>> = {
+    EnterMaintenance: enterSeconds,
+    WaitForInstances: enterSeconds,
+    RunJob: runSeconds + jobDeadlineSlackSeconds,
+    Verify: verifySeconds,
+  };
   return deadlines[step];
 }
 
@@ -51,7 +56,8 @@ export class MaintenanceReconciler {
 
   /** Reconciles one CR; returns when to look again (undefined: on the next event). */
   async reconcile(namespace: string, name: string): Promise<number | undefined> {
-    let cr = (await this.ctx.deps.custom.getNamespacedCustomObject({ ...maintenanceResource, namespace, name }).catch(ignore404)) as ConfigStoreMaintenance | undefined;
+    let cr = (await this.ctx.deps.custom.getNamespacedCustomObject({ ...maintenanceResource, namespace, name }).catch(ignore404)) as
+      ConfigStoreMaintenance | undefined;
     for (let i = 0; i < maxStepsPerRound && cr; i++) {
       const outcome = await this.stepWithDeadline(cr);
       if ('waitMs' in outcome) return outcome.waitMs;

@@ -30,7 +30,11 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     const cr = w.read('backup')!;
     expect(cr.metadata.finalizers).toEqual([finalizer]);
     const job = w.job(cr)!;
-    expect(job.spec!.template.spec!.containers[0]!.args).toEqual(['export', '--to', 's3://backups/main/x.ndjson?endpoint=http%3A%2F%2Fminio%3A9000&region=us-east-1']);
+    expect(job.spec!.template.spec!.containers[0]!.args).toEqual([
+      'export',
+      '--to',
+      's3://backups/main/x.ndjson?endpoint=http%3A%2F%2Fminio%3A9000&region=us-east-1',
+    ]);
     expect(job.spec!.activeDeadlineSeconds).toBe(3600);
 
     w.finishJob(cr, { code: 0, message: `progress…\n${exportResultLine()}` });
@@ -57,7 +61,11 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     expect(await reconcile('restore')).toBe(300);
     expect(phases('restore')).toBe('Running/RunJob');
     const cr = w.read('restore')!;
-    expect(w.job(cr)!.spec!.template.spec!.containers[0]!.args).toEqual(['import', '--from', 's3://backups/main/x.ndjson?endpoint=http%3A%2F%2Fminio%3A9000&region=us-east-1']);
+    expect(w.job(cr)!.spec!.template.spec!.containers[0]!.args).toEqual([
+      'import',
+      '--from',
+      's3://backups/main/x.ndjson?endpoint=http%3A%2F%2Fminio%3A9000&region=us-east-1',
+    ]);
 
     w.finishJob(cr, { code: 0, message: importResultLine() });
     expect(await reconcile('restore')).toBe(1000); // instances still at revision 50 < 90
@@ -169,7 +177,9 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     w.finishJob(w.read('backup')!, { code: 1, message: 'error: bucket backups does not exist' });
     await reconcile('backup');
     expect(phases('backup')).toBe('Failed/Done');
-    expect(w.read('backup')!.status!.message).toMatch(/^Job backup-[\w-]+ failed: error: bucket backups does not exist; Job has reached the specified backoff limit$/);
+    expect(w.read('backup')!.status!.message).toMatch(
+      /^Job backup-[\w-]+ failed: error: bucket backups does not exist; Job has reached the specified backoff limit$/,
+    );
   });
 
   it('a result line that does not fit the schema fails the operation and says why', async () => {
@@ -198,7 +208,11 @@ describe('maintenance reconciler (fake API and etcd)', () => {
 
   it('rejects what cannot run, with every reason at once, touching nothing', async () => {
     const { w, reconcile, phases } = setup();
-    w.maintenance('bad', { operation: 'Export', clusterRef: { name: 'nope' }, export: { destination: { s3: { ...s3, credentialsSecretRef: { name: 'missing' } } } } });
+    w.maintenance('bad', {
+      operation: 'Export',
+      clusterRef: { name: 'nope' },
+      export: { destination: { s3: { ...s3, credentialsSecretRef: { name: 'missing' } } } },
+    });
     await reconcile('bad');
     expect(phases('bad')).toBe('Rejected/Done');
     expect(w.read('bad')!.status!.reasons).toEqual([

@@ -19,7 +19,8 @@ export function advance(cr: ConfigStoreMaintenance, change: Partial<ConfigStoreM
   if (isTerminal(prev) && change.phase && change.phase !== prev.phase) {
     throw new BackwardTransitionError(`phase ${prev.phase} is final; refused to move it to ${change.phase}`);
   }
-  if (change.phase && comparablePhase(change.phase) < comparablePhase(prev.phase)) throw new BackwardTransitionError(`phase ${prev.phase} → ${change.phase} would go back`);
+  if (change.phase && comparablePhase(change.phase) < comparablePhase(prev.phase))
+    throw new BackwardTransitionError(`phase ${prev.phase} → ${change.phase} would go back`);
   if (change.step && stepRank(change.step) < stepRank(prev.step)) throw new BackwardTransitionError(`step ${prev.step} → ${change.step} would go back`);
   const next: ConfigStoreMaintenanceStatus = { ...prev, ...change, observedGeneration: cr.metadata.generation ?? 1 };
   if (change.step && change.step !== prev.step) next.stepStartedAt = now.toISOString();
@@ -34,7 +35,12 @@ export function withError(status: ConfigStoreMaintenanceStatus | undefined, step
   const text = message.slice(0, 4096);
   const last = errors.at(-1);
   if (last && last.step === step && last.message === text) {
-    errors[errors.length - 1] = { ...last, observedAt: now.toISOString(), count: (last.count ?? 1) + 1, firstObservedAt: last.firstObservedAt ?? last.observedAt };
+    errors[errors.length - 1] = {
+      ...last,
+      observedAt: now.toISOString(),
+      count: (last.count ?? 1) + 1,
+      firstObservedAt: last.firstObservedAt ?? last.observedAt,
+    };
     return errors;
   }
   errors.push({ step, message: text, observedAt: now.toISOString() });

@@ -10,7 +10,13 @@ describe('withError', () => {
     let errors = withError(undefined, 'EnterMaintenance', 'etcd at http://etcd:2379 is unreachable since …', at(0));
     for (let i = 1; i <= 9; i++) errors = withError({ lastErrors: errors }, 'EnterMaintenance', 'etcd at http://etcd:2379 is unreachable since …', at(i));
     expect(errors).toEqual([
-      { step: 'EnterMaintenance', message: 'etcd at http://etcd:2379 is unreachable since …', observedAt: at(9).toISOString(), count: 10, firstObservedAt: at(0).toISOString() },
+      {
+        step: 'EnterMaintenance',
+        message: 'etcd at http://etcd:2379 is unreachable since …',
+        observedAt: at(9).toISOString(),
+        count: 10,
+        firstObservedAt: at(0).toISOString(),
+      },
     ]);
   });
 

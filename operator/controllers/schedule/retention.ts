@@ -82,9 +82,16 @@ export function planRetention(backups: BackupCandidate[], policy: RetentionPolic
   });
 
   const kept = good.filter((b) => reasons.has(b.name)).map((b) => ({ name: b.name, reasons: reasons.get(b.name)! }));
-  const prunable = good.filter((b) => !reasons.has(b.name)).reverse().map((b) => b.name);
+  const prunable = good
+    .filter((b) => !reasons.has(b.name))
+    .reverse()
+    .map((b) => b.name);
   if (opts.newestRunFailed && prunable.length > 0) {
-    return { keep: [...kept, ...prunable.map((name) => ({ name, reasons: ['held'] }))], prune: [], held: 'the newest run failed: nothing is pruned until one succeeds' };
+    return {
+      keep: [...kept, ...prunable.map((name) => ({ name, reasons: ['held'] }))],
+      prune: [],
+      held: 'the newest run failed: nothing is pruned until one succeeds',
+    };
   }
   return { keep: kept, prune: prunable };
 }

@@ -39,10 +39,7 @@ describe('retention', () => {
   });
 
   it('never prunes below minVerified good backups, and counts only good ones', () => {
-    const backups: BackupCandidate[] = [
-      ...nightly(3),
-      { name: 'broken-newest', completedAt: new Date('2026-07-01T02:00:00Z'), good: false },
-    ];
+    const backups: BackupCandidate[] = [...nightly(3), { name: 'broken-newest', completedAt: new Date('2026-07-01T02:00:00Z'), good: false }];
     const plan = planRetention(backups, {}, { timeZone: 'UTC', newestRunFailed: false });
     expect(plan.keep).toEqual([{ name: 'nightly-2026-06-30', reasons: ['minVerified'] }]);
     expect(plan.prune).toEqual(['nightly-2026-06-28', 'nightly-2026-06-29']);

@@ -24,15 +24,27 @@ export async function startDocker(nodeDir: string): Promise<DockerEngine> {
   const dir = join(nodeDir, 'docker');
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'docker.sock');
-  const proc = startProcess('dockerd', '/usr/sbin/dockerd', [
-    '--data-root', join(cacheDir, 'docker'),
-    '--exec-root', join(dir, 'exec'),
-    '--pidfile', join(dir, 'docker.pid'),
-    '-H', `unix://${socket}`,
-    // builds use the host's network; the engine changes nothing on the machine's
-    '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
-    '--log-level=warn',
-  ], { log: join(nodeDir, 'dockerd.log') });
+  const proc = startProcess(
+    'dockerd',
+    '/usr/sbin/dockerd',
+    [
+      '--data-root',
+      join(cacheDir, 'docker'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'docker.pid'),
+      '-H',
+      `unix://${socket}`,
+      // builds use the host's network; the engine changes nothing on the machine's
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-masq=false',
+      '--log-level=warn',
+    ],
+    { log: join(nodeDir, 'dockerd.log') },
+  );
   const host = `unix://${socket}`;
   await waitReady(proc, async () => (await docker(host, ['version', '--format', '{{.Server.Version}}']), true), 60_000);
   return { host, process: proc };
@@ -45,7 +57,12 @@ export async function docker(host: string, args: string[], env: NodeJS.ProcessEn
 
 /** A tag from the build context's content (.dockerignore'd paths left out): same sources, same tag. */
 export function contextTag(): string {
-  const ignored = new Set(readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
+  const ignored = new Set(
+    readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const hash = createHash('sha256');
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -76,7 +93,10 @@ export async function buildConfigstoreImage(engine: DockerEngine, registry: stri
   const started = Date.now();
   await run(join(repoRoot, 'scripts', 'images', 'base-image'), [], { env: { ...process.env, DOCKER_HOST: engine.host } });
   const ref = `${registry}/configstore:${contextTag()}`;
-  const exists = await docker(engine.host, ['image', 'inspect', ref]).then(() => true, () => false);
+  const exists = await docker(engine.host, ['image', 'inspect', ref]).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
     try {
       const out = await docker(engine.host, ['build', '--network', 'host', '-t', ref, repoRoot], { DOCKER_BUILDKIT: '0' });
@@ -84,7 +104,13 @@ export async function buildConfigstoreImage(engine: DockerEngine, registry: stri
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       writeFileSync(log, `${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-      throw new Error(`docker build of the configstore image failed (log: ${log}): ${String(e.stderr ?? e.message).trim().split('\n').slice(-5).join(' | ')}`);
+      throw new Error(
+        `docker build of the configstore image failed (log: ${log}): ${String(e.stderr ?? e.message)
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .join(' | ')}`,
+      );
     }
   }
   await docker(engine.host, ['push', ref]);

@@ -46,7 +46,14 @@ export interface NodeState {
   runtimeSocket: string;
 }
 
-export async function startNode(o: { bins: NodeBins; stateDir: string; kubeDir: string; pkiDir: string; adminKubeconfig: string; processes: StartedProcess[] }): Promise<NodeState> {
+export async function startNode(o: {
+  bins: NodeBins;
+  stateDir: string;
+  kubeDir: string;
+  pkiDir: string;
+  adminKubeconfig: string;
+  processes: StartedProcess[];
+}): Promise<NodeState> {
   const dir = join(o.stateDir, 'node');
   mkdirSync(dir, { recursive: true });
   const keep = <T extends StartedProcess>(p: T) => (o.processes.push(p), p);
@@ -65,7 +72,9 @@ export async function startNode(o: { bins: NodeBins; stateDir: string; kubeDir: 
 
   const runtime = runtimePaths(dir);
   writeRuntimeConfig(runtime, { registry: registry.address, pauseImage, nodeDir: dir });
-  const containerd = keep(startProcess('containerd', '/usr/bin/containerd', ['--config', runtime.config, '--log-level', 'warn'], { log: join(dir, 'containerd.log') }));
+  const containerd = keep(
+    startProcess('containerd', '/usr/bin/containerd', ['--config', runtime.config, '--log-level', 'warn'], { log: join(dir, 'containerd.log') }),
+  );
   await waitReady(containerd, async () => (await run('ctr', ['--address', runtime.socket, 'version']), true), 30_000);
   // the kubelet's first pull would unpack ~400 MB while a pod waits: pull it while the node starts
   const pulled = image.then((b) => run('ctr', ['--address', runtime.socket, '-n', 'k8s.io', 'images', 'pull', '--plain-http', b.ref], { maxBuffer: 16 << 20 }));
@@ -80,10 +89,19 @@ clientConnection: {kubeconfig: ${join(o.kubeDir, 'scheduler.kubeconfig')}}
 leaderElection: {leaderElect: false}
 `,
   );
-  keep(startProcess('kube-scheduler', o.bins.scheduler, ['--config', schedulerConfig, '--secure-port=0', '--v=1'], { log: join(o.stateDir, 'kube-scheduler.log') }));
+  keep(
+    startProcess('kube-scheduler', o.bins.scheduler, ['--config', schedulerConfig, '--secure-port=0', '--v=1'], {
+      log: join(o.stateDir, 'kube-scheduler.log'),
+    }),
+  );
 
   const proxyConfig = join(dir, 'kube-proxy.yaml');
-  writeKubeProxyConfig(proxyConfig, { kubeconfig: join(o.kubeDir, 'kube-proxy.kubeconfig'), healthzPort: await freePort(), metricsPort: await freePort(), hostname: nodeName });
+  writeKubeProxyConfig(proxyConfig, {
+    kubeconfig: join(o.kubeDir, 'kube-proxy.kubeconfig'),
+    healthzPort: await freePort(),
+    metricsPort: await freePort(),
+    hostname: nodeName,
+  });
   keep(startProcess('kube-proxy', o.bins.proxy, ['--config', proxyConfig, '--v=1'], { log: join(o.stateDir, 'kube-proxy.log') }));
 
   keep(await startCoreDns(o.bins.coredns, dir, o.adminKubeconfig, await freePort()));
@@ -97,7 +115,19 @@ leaderElection: {leaderElect: false}
     startProcess(
       'kubelet',
       o.bins.kubelet,
-      ['--config', kubeletConfig, '--kubeconfig', join(o.kubeDir, 'kubelet.kubeconfig'), '--root-dir', join(dir, 'kubelet'), '--hostname-override', nodeName, '--node-ip', nodeIp, '--v=1'],
+      [
+        '--config',
+        kubeletConfig,
+        '--kubeconfig',
+        join(o.kubeDir, 'kubelet.kubeconfig'),
+        '--root-dir',
+        join(dir, 'kubelet'),
+        '--hostname-override',
+        nodeName,
+        '--node-ip',
+        nodeIp,
+        '--v=1',
+      ],
       { log: join(o.stateDir, 'kubelet.log') },
     ),
   );

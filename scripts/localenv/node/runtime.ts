@@ -67,7 +67,12 @@ state = "${join(p.dir, 'state')}"
             // no NAT: pods only talk to the node and each other
             ipMasq: false,
             hairpinMode: true,
-            ipam: { type: 'host-local', ranges: [[{ subnet: podCidr, gateway: podGateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(o.nodeDir, 'cni', 'ipam') },
+            ipam: {
+              type: 'host-local',
+              ranges: [[{ subnet: podCidr, gateway: podGateway }]],
+              routes: [{ dst: '0.0.0.0/0' }],
+              dataDir: join(o.nodeDir, 'cni', 'ipam'),
+            },
           },
           { type: 'portmap', capabilities: { portMappings: true } },
         ],

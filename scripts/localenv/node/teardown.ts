@@ -41,7 +41,10 @@ const ours = (chain: string) => iptablesPrefixes.some((p) => chain.startsWith(p)
 
 function ourChains(cmd: string, table: string): { chains: string[]; rules: string[] } {
   const lines = quiet(cmd, ['-t', table, '-S']).split('\n');
-  const chains = lines.filter((l) => l.startsWith('-N ')).map((l) => l.slice(3).trim()).filter(ours);
+  const chains = lines
+    .filter((l) => l.startsWith('-N '))
+    .map((l) => l.slice(3).trim())
+    .filter(ours);
   const rules = lines.filter((l) => {
     const m = /^-A (\S+) .*?-j (\S+)/.exec(l) ?? /^-A (\S+)/.exec(l);
     return m && (ours(m[1]!) || (m[2] !== undefined && ours(m[2])));
