@@ -1,16 +1,26 @@
-// The operator process: caches (hardened informers) on both kinds and on the Jobs it made,
+// The operator process: caches (hardened informers) on the three kinds and on the Jobs it made,
 // one work queue per controller, leader election (only the leader reconciles), and the
 // /healthz, /readyz and /metrics endpoints.
 import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { Log } from '../configstore/log.js';
-import { clusterKind, group, maintenanceKind, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from './api/index.js';
+import {
+  backupScheduleKind,
+  clusterKind,
+  group,
+  maintenanceKind,
+  version,
+  type ConfigStoreBackupSchedule,
+  type ConfigStoreCluster,
+  type ConfigStoreMaintenance,
+} from './api/index.js';
 import { ClusterReconciler } from './controllers/cluster/reconcile.js';
 import { EtcdPool } from './controllers/etcd.js';
 import { fenceOn } from './controllers/maintenance/fence-etcd.js';
 import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/reconcile.js';
 import { labels, managedBy } from './controllers/naming.js';
 import { OwnWrites } from './controllers/ownwrites.js';
+import { ScheduleReconciler } from './controllers/schedule/reconcile.js';
 import { WorkQueue } from './controllers/workqueue.js';
 import type { KubeClients } from './kube/config.js';
 import { Informer } from './kube/informer.js';
@@ -26,6 +36,8 @@ export interface OperatorOptions {
   leadership?: { waitForLeadership(): Promise<void>; isLeader(): boolean };
   resyncMs?: number;
   workers?: number;
+  /** Scheduled exports running at once, operator-wide (default 4). */
+  maxConcurrentScheduledExports?: number;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata!.namespace}/${o.metadata!.name}`;
@@ -36,11 +48,14 @@ export class Operator {
   private readonly clusters: Informer<ConfigStoreCluster & KubernetesObject>;
   private readonly maintenances: Informer<ConfigStoreMaintenance & KubernetesObject>;
   private readonly jobs: Informer<V1Job>;
+  private readonly schedules: Informer<ConfigStoreBackupSchedule & KubernetesObject>;
   private readonly clusterQueue: WorkQueue;
   private readonly maintenanceQueue: WorkQueue;
+  private readonly scheduleQueue: WorkQueue;
   private readonly etcd: EtcdPool;
   private leading = false;
   private readonly ownWrites = new OwnWrites();
+  private readonly ownScheduleWrites = new OwnWrites();
 
   constructor(private readonly o: OperatorOptions) {
     const { clients, log } = o;
@@ -61,6 +76,15 @@ export class Operator {
       onPhase: (cr, phase) => this.metrics.phase(cr, phase),
       onWrite: (cr) => this.ownWrites.record(`${cr.metadata.namespace}/${cr.metadata.name}`, cr.metadata.resourceVersion),
     });
+    const scheduleReconciler = new ScheduleReconciler({
+      custom: clients.custom,
+      events: { record: (schedule, type, reason, note) => o.events.recordOn?.(schedule as unknown as KubernetesObject, type, reason, 'Schedule', note) },
+      log,
+      maintenances: (ns) => this.maintenances.list(ns),
+      maxConcurrentRuns: o.maxConcurrentScheduledExports ?? 4,
+      metrics: this.metrics.schedules,
+      onWrite: (s) => this.ownScheduleWrites.record(keyOf(s as unknown as KubernetesObject), s.metadata.resourceVersion),
+    });
     const workers = o.workers ?? 4;
     this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, {
       workers,
@@ -69,6 +93,11 @@ export class Operator {
     this.maintenanceQueue = new WorkQueue('maintenance', (k) => maintenanceReconciler.reconcile(...split(k)), log, {
       workers,
       onResult: (ok, ms) => this.metrics.observe('maintenance', ok, ms),
+    });
+
+    this.scheduleQueue = new WorkQueue('schedule', (k) => scheduleReconciler.reconcile(...split(k)), log, {
+      workers: 1,
+      onResult: (ok, ms) => this.metrics.observe('schedule', ok, ms),
     });
 
     this.clusters = new Informer({
@@ -87,6 +116,9 @@ export class Operator {
         // its own status writes coming back: not a reason to reconcile it again (its backoff holds)
         if (type === 'delete') this.ownWrites.forget(keyOf(m));
         if (type === 'delete' || !this.ownWrites.consume(keyOf(m), m.metadata.resourceVersion)) this.enqueueMaintenance(keyOf(m));
+        // a schedule's run moved: its schedule looks again (a free place, a success, a failure)
+        const schedule = (m.metadata.labels as Record<string, string> | undefined)?.[labels.schedule];
+        if (schedule) this.enqueueSchedule(`${m.metadata.namespace}/${schedule}`);
         // the queue of its cluster may move
         for (const other of this.maintenances.list(m.metadata.namespace)) {
           if (other.metadata.uid !== m.metadata.uid && other.spec.clusterRef.name === m.spec.clusterRef.name) this.enqueueMaintenance(keyOf(other));
@@ -102,6 +134,14 @@ export class Operator {
         if (owner) this.enqueueMaintenance(`${job.metadata!.namespace}/${owner}`);
       },
     });
+    this.schedules = new Informer({
+      ...informerOpts,
+      path: `/apis/${group}/${version}${nsPath}/${backupScheduleKind.plural}`,
+      onEvent: (type, s) => {
+        if (type === 'delete') this.ownScheduleWrites.forget(keyOf(s));
+        if (type === 'delete' || !this.ownScheduleWrites.consume(keyOf(s), s.metadata.resourceVersion)) this.enqueueSchedule(keyOf(s));
+      },
+    });
   }
 
   private enqueueCluster(key: string) {
@@ -112,27 +152,36 @@ export class Operator {
     if (this.leading) this.maintenanceQueue.add(key);
   }
 
+  private enqueueSchedule(key: string) {
+    if (this.leading) this.scheduleQueue.add(key);
+  }
+
+  private get informers() {
+    return [this.clusters, this.maintenances, this.jobs, this.schedules];
+  }
+
   /** Starts the caches, then reconciles once (and as long as) this replica leads. */
   async start(): Promise<void> {
-    for (const inf of [this.clusters, this.maintenances, this.jobs]) inf.start();
-    await Promise.all([this.clusters, this.maintenances, this.jobs].map((i) => i.waitForSync()));
+    for (const inf of this.informers) inf.start();
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
     if (this.o.leadership) await this.o.leadership.waitForLeadership();
     this.leading = true;
     this.metrics.leader.set(1);
-    this.o.log.info('leading: reconciling every ConfigStoreCluster and ConfigStoreMaintenance');
+    this.o.log.info('leading: reconciling every ConfigStoreCluster, ConfigStoreMaintenance and ConfigStoreBackupSchedule');
     for (const c of this.clusters.list()) this.clusterQueue.add(keyOf(c));
     for (const m of this.maintenances.list()) this.maintenanceQueue.add(keyOf(m));
+    for (const sc of this.schedules.list()) this.scheduleQueue.add(keyOf(sc));
   }
 
   ready(): boolean {
-    return [this.clusters, this.maintenances, this.jobs].every((i) => i.hasSynced());
+    return this.informers.every((i) => i.hasSynced());
   }
 
   async stop(): Promise<void> {
     this.leading = false;
     this.metrics.leader.set(0);
-    await Promise.all([this.clusterQueue.stop(), this.maintenanceQueue.stop()]);
-    await Promise.all([this.clusters, this.maintenances, this.jobs].map((i) => i.stop()));
+    await Promise.all([this.clusterQueue.stop(), this.maintenanceQueue.stop(), this.scheduleQueue.stop()]);
+    await Promise.all(this.informers.map((i) => i.stop()));
     this.etcd.close();
   }
 }

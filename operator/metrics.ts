@@ -1,7 +1,8 @@
 // The operator's Prometheus metrics: reconciles and their durations per controller,
 // operations by phase (from the cache at scrape time) and transitions, bytes exported.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ConfigStoreMaintenance } from './api/index.js';
+import type { ConfigStoreBackupSchedule, ConfigStoreMaintenance } from './api/index.js';
+import type { ScheduleMetrics } from './controllers/schedule/reconcile.js';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -29,6 +30,30 @@ export class OperatorMetrics {
     help: 'Bytes written by successful exports',
     registers: [this.registry],
   });
+  private readonly backupLastSuccess = new Gauge({
+    name: 'configstore_backup_last_success_timestamp_seconds',
+    help: 'When the newest successful run of a backup schedule finished (Unix seconds)',
+    labelNames: ['namespace', 'schedule'],
+    registers: [this.registry],
+  });
+  private readonly backupLastFailure = new Gauge({
+    name: 'configstore_backup_last_failure_timestamp_seconds',
+    help: 'When the newest failed run of a backup schedule finished (Unix seconds)',
+    labelNames: ['namespace', 'schedule'],
+    registers: [this.registry],
+  });
+  private readonly backupMissed = new Counter({
+    name: 'configstore_backup_schedule_missed_total',
+    help: 'Slots of a backup schedule that never ran (downtime, startingDeadlineSeconds, concurrencyPolicy Forbid)',
+    labelNames: ['namespace', 'schedule'],
+    registers: [this.registry],
+  });
+  /** What the schedule reconciler reports. */
+  readonly schedules: ScheduleMetrics = {
+    lastSuccess: (s, at) => this.backupLastSuccess.set(scheduleLabels(s), at.getTime() / 1000),
+    lastFailure: (s, at) => this.backupLastFailure.set(scheduleLabels(s), at.getTime() / 1000),
+    missed: (s, n) => this.backupMissed.inc(scheduleLabels(s), n),
+  };
   readonly leader = new Gauge({ name: 'configstore_operator_leader', help: '1 while this replica holds the leader lease', registers: [this.registry] });
 
   constructor(operations: () => ConfigStoreMaintenance[]) {
@@ -55,3 +80,5 @@ export class OperatorMetrics {
     if (phase === 'Succeeded' && cr.spec.operation === 'Export' && cr.status?.result) this.exportedBytes.inc(cr.status.result.bytes);
   }
 }
+
+const scheduleLabels = (s: ConfigStoreBackupSchedule) => ({ namespace: s.metadata.namespace, schedule: s.metadata.name });

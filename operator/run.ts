@@ -49,7 +49,14 @@ export async function runOperator(settings: OperatorSettings, kc: KubeConfig) {
         }, 200);
       }),
   };
-  const operator = new Operator({ clients, log, events, ...(watchNamespace ? { namespace: watchNamespace } : {}), ...(leadership ? { leadership } : {}) });
+  const operator = new Operator({
+    clients,
+    log,
+    events,
+    maxConcurrentScheduledExports: settings.maxConcurrentScheduledExports,
+    ...(watchNamespace ? { namespace: watchNamespace } : {}),
+    ...(leadership ? { leadership } : {}),
+  });
   const server = await serveOperatorEndpoints(operator, listen.host, listen.port);
   log.info(
     { listen: `${listen.host}:${listen.port}`, watchNamespace: watchNamespace ?? '(all)', leaderElection: !!elector, identity: elector?.identity },

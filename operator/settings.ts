@@ -12,4 +12,6 @@ export interface OperatorSettings {
   /** The Lease's namespace; undefined: the pod's (or the kubeconfig's). */
   leaseNamespace: string | undefined;
   logLevel: string;
+  /** Scheduled exports running at once across every schedule this operator runs. */
+  maxConcurrentScheduledExports: number;
 }

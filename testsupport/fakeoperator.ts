@@ -106,7 +106,12 @@ export class FakeApiServer {
   // ---- the typed clients' calls the reconciler makes ----------------------------------
 
   custom(): CustomObjectsApi {
-    const kindOf = (plural: string) => (plural === 'configstoreclusters' ? 'ConfigStoreCluster' : 'ConfigStoreMaintenance');
+    const kinds: Record<string, string> = {
+      configstoreclusters: 'ConfigStoreCluster',
+      configstoremaintenances: 'ConfigStoreMaintenance',
+      configstorebackupschedules: 'ConfigStoreBackupSchedule',
+    };
+    const kindOf = (plural: string) => kinds[plural] ?? `unknown plural ${plural}`;
     const api = {
       getNamespacedCustomObject: async (r: { plural: string; namespace: string; name: string }) => {
         this.calls.push(`get ${r.plural}/${r.name}`);
@@ -119,6 +124,11 @@ export class FakeApiServer {
       replaceNamespacedCustomObjectStatus: async (r: { plural: string; body: Obj }) => {
         this.calls.push(`replaceStatus ${r.plural}/${r.body.metadata.name}`);
         return this.replace(kindOf(r.plural), r.body, 'status');
+      },
+      createNamespacedCustomObject: async (r: { plural: string; namespace: string; body: Obj }) => {
+        this.calls.push(`create ${r.plural}/${r.body.metadata.name}`);
+        if (this.has(kindOf(r.plural), r.namespace, r.body.metadata.name)) throw new ApiError(409, `${r.plural} ${r.body.metadata.name} already exists`);
+        return this.put(kindOf(r.plural), { ...r.body, metadata: { ...r.body.metadata, namespace: r.namespace } });
       },
       deleteNamespacedCustomObject: async (r: { plural: string; namespace: string; name: string }) => {
         this.calls.push(`delete ${r.plural}/${r.name}`);

@@ -21,6 +21,11 @@ export function addOperatorCommand(program: Command): void {
         .default('15'),
     )
     .addOption(new Option('--lease-namespace <ns>', "the Lease's namespace (default: the pod's)").env('POD_NAMESPACE'))
+    .addOption(
+      new Option('--max-concurrent-scheduled-exports <n>', 'scheduled exports running at once, over every ConfigStoreBackupSchedule')
+        .env('CONFIGSTORE_OPERATOR_MAX_CONCURRENT_SCHEDULED_EXPORTS')
+        .default('4'),
+    )
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, then in-cluster)'))
     .addOption(new Option('--log-level <level>', levels.join(', ')).env('CONFIGSTORE_LOG_LEVEL').default('info'))
     .action(async (opts: Record<string, string | undefined>) => {
@@ -48,6 +53,12 @@ export function parseOperatorSettings(opts: Record<string, string | undefined>):
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 300) {
     throw new UsageError(`--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION=${JSON.stringify(opts.leaseDuration)}: expected whole seconds from 3 to 300`);
   }
+  const maxExports = Number(opts.maxConcurrentScheduledExports ?? '4');
+  if (!Number.isInteger(maxExports) || maxExports < 1 || maxExports > 100) {
+    throw new UsageError(
+      `--max-concurrent-scheduled-exports/CONFIGSTORE_OPERATOR_MAX_CONCURRENT_SCHEDULED_EXPORTS=${JSON.stringify(opts.maxConcurrentScheduledExports)}: expected a whole number from 1 to 100`,
+    );
+  }
   return {
     listen,
     watchNamespace: opts.watchNamespace || undefined,
@@ -56,5 +67,6 @@ export function parseOperatorSettings(opts: Record<string, string | undefined>):
     leaseDurationSeconds: leaseSeconds,
     leaseNamespace: opts.leaseNamespace || undefined,
     logLevel: opts.logLevel!,
+    maxConcurrentScheduledExports: maxExports,
   };
 }

@@ -16,6 +16,7 @@ describe('operator settings', () => {
       leaseDurationSeconds: 15,
       leaseNamespace: undefined,
       logLevel: 'info',
+      maxConcurrentScheduledExports: 4,
     });
     expect(parseOperatorSettings({ ...defaults, watchNamespace: 'team-a', leaderElection: 'false', leaseDuration: '30', leaseNamespace: 'ops' })).toMatchObject(
       {
@@ -35,6 +36,10 @@ describe('operator settings', () => {
     [{ leaderElection: 'yes' }, '--leader-election/CONFIGSTORE_OPERATOR_LEADER_ELECTION="yes": expected true or false'],
     [{ leaseDuration: '2' }, '--lease-duration/CONFIGSTORE_OPERATOR_LEASE_DURATION="2": expected whole seconds from 3 to 300'],
     [{ leaseDuration: '1.5' }, 'expected whole seconds from 3 to 300'],
+    [
+      { maxConcurrentScheduledExports: '0' },
+      '--max-concurrent-scheduled-exports/CONFIGSTORE_OPERATOR_MAX_CONCURRENT_SCHEDULED_EXPORTS="0": expected a whole number from 1 to 100',
+    ],
   ])('refuses %j', (bad, message) => {
     expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(UsageError);
     expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(message);

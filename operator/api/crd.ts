@@ -2,6 +2,7 @@
 // scripts/gen-crds.ts writes them to crds/; crd.test.ts fails when crds/ is stale.
 import { apiVersion as _apiVersion, group, version } from './common.js';
 import { clusterKind, clusterPrinterColumns, ConfigStoreClusterSpec, ConfigStoreClusterStatus } from './cluster.js';
+import { backupScheduleKind, backupSchedulePrinterColumns, ConfigStoreBackupScheduleSpec, ConfigStoreBackupScheduleStatus } from './backupschedule.js';
 import { ConfigStoreMaintenanceSpec, ConfigStoreMaintenanceStatus, maintenanceKind, maintenancePrinterColumns } from './maintenance.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -90,6 +91,13 @@ export function customResourceDefinitions() {
       ConfigStoreMaintenanceStatus,
       maintenancePrinterColumns,
       'One maintenance, export or import of a ConfigStoreCluster, run once. Delete it to abort (maintenance is released).',
+    ),
+    crd(
+      backupScheduleKind,
+      ConfigStoreBackupScheduleSpec,
+      ConfigStoreBackupScheduleStatus,
+      backupSchedulePrinterColumns,
+      'Exports of a ConfigStoreCluster on a cron schedule, each run a ConfigStoreMaintenance named <schedule>-<UTC slot>, pruned by a retention policy that never deletes the last good backup.',
     ),
   ];
 }

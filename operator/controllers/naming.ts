@@ -10,6 +10,8 @@ export const labels = {
   cluster: 'configstore.io/cluster',
   maintenance: 'configstore.io/maintenance',
   runId: 'configstore.io/run-id',
+  /** On a backup schedule's runs (ConfigStoreMaintenance): the schedule's name. */
+  schedule: 'configstore.io/backup-schedule',
 };
 
 /** Labels of a cluster's server pods (and its Deployment and Service). */

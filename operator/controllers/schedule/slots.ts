@@ -64,8 +64,9 @@ export interface SlotDecision {
   due?: Date;
   /** Slots since the last run that will never run: older missed ones, or the latest past its deadline. */
   skipped: number;
-  /** Why the latest slot was not run, when it was skipped. */
+  /** Why the latest slot was not run, when it was skipped (past its deadline), and that slot. */
   skippedReason?: string;
+  skippedSlot?: Date;
   /** The next slot after now. */
   next: Date;
   /** When to look again: the next slot plus jitter, or the due slot's jitter end. */
@@ -109,7 +110,7 @@ export function decideSlot(at: (from: Date) => CronExpression, s: SlotState): Sl
   const lateMs = s.now.getTime() - latest.getTime();
   if (s.startingDeadlineSeconds !== undefined && lateMs > s.startingDeadlineSeconds * 1000 + jitter) {
     const skippedReason = `slot ${latest.toISOString()} was ${Math.round(lateMs / 1000)}s ago, past startingDeadlineSeconds ${s.startingDeadlineSeconds}`;
-    return { skipped: missed + 1, skippedReason, next, wakeAt };
+    return { skipped: missed + 1, skippedReason, skippedSlot: latest, next, wakeAt };
   }
   return { due: latest, skipped: missed, next, wakeAt };
 }
@@ -118,11 +119,15 @@ export function decideSlot(at: (from: Date) => CronExpression, s: SlotState): Sl
  * A delay in [0, min(maxMs, a tenth of the schedule's period)) fixed per schedule (its uid):
  * the same schedule always starts at the same offset, different ones spread out.
  */
-export function jitterMs(uid: string, at: (from: Date) => CronExpression, now: Date, maxMs = 60_000): number {
+/** The time between two slots after `now` (a cron's period, where it has one). */
+export function periodMs(at: (from: Date) => CronExpression, now: Date): number {
   const it = at(now);
   const a = it.next().toDate().getTime();
-  const b = it.next().toDate().getTime();
-  const window = Math.min(maxMs, Math.floor((b - a) / 10));
+  return it.next().toDate().getTime() - a;
+}
+
+export function jitterMs(uid: string, at: (from: Date) => CronExpression, now: Date, maxMs = 60_000): number {
+  const window = Math.min(maxMs, Math.floor(periodMs(at, now) / 10));
   if (window <= 0) return 0;
   return createHash('sha256').update(uid).digest().readUInt32BE(0) % window;
 }

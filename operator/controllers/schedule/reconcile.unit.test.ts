@@ -1,0 +1,228 @@
+// The backup schedule reconciler on a fake API server and clock: runs made per slot and
+// adopted after a restart, Forbid / Replace, one catch-up after downtime, deadlines, the
+// operator-wide cap, invalid schedules, TTL of failed runs, retention preview and health.
+import { describe, expect, it } from 'vitest';
+import { fakeWorld } from '../../../testsupport/fakeoperator.js';
+import type { ConfigStoreBackupSchedule, ConfigStoreBackupScheduleSpec, ConfigStoreMaintenance } from '../../api/index.js';
+import { labels } from '../naming.js';
+import { ScheduleReconciler, type ScheduleDeps } from './reconcile.js';
+
+type Obj = Parameters<ReturnType<typeof fakeWorld>['api']['replace']>[1];
+
+function setup(opts: { maxConcurrentRuns?: number } = {}) {
+  const w = fakeWorld();
+  w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
+  const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
+  const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0 };
+  const deps: ScheduleDeps = {
+    custom: w.deps.custom,
+    events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
+    log: w.deps.log,
+    maintenances: (ns) => (ns ? w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns) : all()),
+    maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
+    metrics: { lastSuccess: (_s, at) => metrics.success.push(at), lastFailure: (_s, at) => metrics.failure.push(at), missed: (_s, n) => (metrics.missed += n) },
+    now: w.clock.now,
+  };
+  const reconciler = new ScheduleReconciler(deps);
+  const schedule = (name: string, spec: Partial<ConfigStoreBackupScheduleSpec> = {}) =>
+    w.api.put('ConfigStoreBackupSchedule', {
+      apiVersion: 'configstore.io/v1alpha1',
+      kind: 'ConfigStoreBackupSchedule',
+      metadata: { name, namespace: 'ns', generation: 1 },
+      spec: {
+        clusterRef: { name: 'main' },
+        schedule: '0 2 * * *',
+        destination: { s3: { bucket: 'backups', prefix: 'main/', endpoint: 'http://minio:9000' } },
+        ...spec,
+      },
+    });
+  const read = (name: string) => w.api.get<ConfigStoreBackupSchedule>('ConfigStoreBackupSchedule', 'ns', name)!;
+  const runs = (ns = 'ns') => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns).map((m) => m.metadata.name);
+  const finish = (name: string, phase: 'Succeeded' | 'Failed', ns = 'ns') => {
+    const run = w.api.get<Obj>('ConfigStoreMaintenance', ns, name)!;
+    const result = { location: 's3://backups/x', objects: 1, bytes: 10, sha256: 'a'.repeat(64), revision: '5' };
+    w.api.replace(
+      'ConfigStoreMaintenance',
+      { ...run, status: { phase, completedAt: w.clock.now().toISOString(), ...(phase === 'Succeeded' ? { result } : { message: 'Job failed' }) } },
+      'status',
+    );
+  };
+  /** Moves the clock to `iso` (plus the at most 60 s jitter of a daily schedule). */
+  const at = (iso: string) => w.clock.advance((Date.parse(iso) + 61_000 - w.clock.now().getTime()) / 1000);
+  return { w, metrics, schedule, read, runs, finish, at, reconcile: (name: string) => reconciler.reconcile('ns', name) };
+}
+
+describe('backup schedule reconciler (fake API and clock)', () => {
+  it('immediate: one run at once, an Export to <prefix><run>.ndjson.gz labelled with the schedule; the same minute adds none', async () => {
+    const { w, schedule, read, runs, reconcile } = setup();
+    schedule('nightly', { immediate: true });
+    const wait = await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606011000']);
+    const run = w.api.get<ConfigStoreMaintenance>('ConfigStoreMaintenance', 'ns', 'nightly-202606011000')!;
+    expect(run.spec).toEqual({
+      clusterRef: { name: 'main' },
+      operation: 'Export',
+      export: { destination: { s3: { bucket: 'backups', key: 'main/nightly-202606011000.ndjson.gz', endpoint: 'http://minio:9000' } } },
+    });
+    expect(run.metadata.labels).toMatchObject({ [labels.schedule]: 'nightly' });
+    expect(read('nightly').status).toMatchObject({
+      lastScheduleTime: '2026-06-01T10:00:00.000Z',
+      nextScheduleTime: '2026-06-02T02:00:00.000Z',
+      active: ['nightly-202606011000'],
+    });
+    expect(wait).toBeGreaterThan(15 * 3600_000); // sleeps until the next slot
+    await reconcile('nightly');
+    expect(runs()).toHaveLength(1);
+    expect(w.events.map((e) => e.reason)).toEqual(['Created']);
+  });
+
+  it('makes the run of each slot once; a restarted operator adopts the run it made', async () => {
+    const { w, schedule, read, runs, finish, at, reconcile } = setup();
+    schedule('nightly');
+    await reconcile('nightly');
+    expect(runs()).toEqual([]);
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606020200']);
+    finish('nightly-202606020200', 'Succeeded');
+    // the status write was lost (an operator killed before it): the run is found, not made again
+    const s = read('nightly');
+    w.api.replace('ConfigStoreBackupSchedule', { ...s, status: {} } as unknown as Obj, 'status');
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606020200']);
+    expect(w.events.map((e) => e.reason)).toEqual(['Created', 'Adopted']);
+    expect(read('nightly').status).toMatchObject({ lastScheduleTime: '2026-06-02T02:00:00.000Z', lastSuccessfulTime: expect.any(String) });
+  });
+
+  it('after downtime runs only the latest missed slot and counts the rest', async () => {
+    const { w, metrics, schedule, read, runs, finish, at, reconcile } = setup();
+    schedule('nightly');
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    finish('nightly-202606020200', 'Succeeded');
+    at('2026-06-06T02:00:00Z'); // the operator was down from the 2nd to the 6th
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606020200', 'nightly-202606060200']);
+    expect(read('nightly').status).toMatchObject({
+      missedRuns: 3,
+      lastSkipped: { reason: '3 slot(s) missed while the operator was not running; only the latest ran' },
+    });
+    expect(metrics.missed).toBe(3);
+    expect(w.events.at(-1)!.reason).toBe('MissedRuns');
+  });
+
+  it('a slot past startingDeadlineSeconds is skipped with the reason, not run late', async () => {
+    const { schedule, read, runs, at, reconcile } = setup();
+    schedule('nightly', { startingDeadlineSeconds: 300 });
+    at('2026-06-02T02:10:00Z');
+    await reconcile('nightly');
+    expect(runs()).toEqual([]);
+    expect(read('nightly').status!.lastSkipped!.reason).toMatch(/^slot 2026-06-02T02:00:00.000Z was \d+s ago, past startingDeadlineSeconds 300$/);
+    expect(read('nightly').status!.lastScheduleTime).toBe('2026-06-02T02:00:00.000Z');
+  });
+
+  it('Forbid skips a slot while a run is going; Replace deletes the running one', async () => {
+    const { schedule, read, runs, at, reconcile } = setup();
+    schedule('forbid');
+    schedule('replace', { concurrencyPolicy: 'Replace' });
+    at('2026-06-02T02:00:00Z');
+    await reconcile('forbid');
+    await reconcile('replace');
+    at('2026-06-03T02:00:00Z'); // both runs still going
+    await reconcile('forbid');
+    await reconcile('replace');
+    expect(runs()).toEqual(['forbid-202606020200', 'replace-202606030200']);
+    expect(read('forbid').status).toMatchObject({
+      missedRuns: 1,
+      lastSkipped: { reason: 'slot 2026-06-03T02:00:00.000Z skipped: run forbid-202606020200 is still going (concurrencyPolicy Forbid)' },
+    });
+  });
+
+  it('waits for a free place under the operator-wide cap, then runs', async () => {
+    const { w, schedule, read, runs, finish, at, reconcile } = setup({ maxConcurrentRuns: 1 });
+    // another namespace's scheduled export is running
+    w.api.put('ConfigStoreMaintenance', {
+      metadata: { name: 'x-202606020200', namespace: 'other', labels: { [labels.schedule]: 'x' } },
+      spec: { clusterRef: { name: 'c' }, operation: 'Export' },
+    });
+    schedule('nightly');
+    at('2026-06-02T02:00:00Z');
+    expect(await reconcile('nightly')).toBe(5000);
+    expect(runs()).toEqual([]);
+    expect(read('nightly').status!.message).toBe('run of slot 2026-06-02T02:00:00.000Z waits: 1 scheduled exports are running (at most 1 at once)');
+    finish('x-202606020200', 'Succeeded', 'other');
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606020200']);
+  });
+
+  it('a schedule the CRD let through but cron cannot read is Stalled with the reason', async () => {
+    const { w, schedule, read, runs, reconcile } = setup();
+    schedule('bad', { schedule: '61 2 * * *' });
+    expect(await reconcile('bad')).toBeUndefined();
+    const status = read('bad').status!;
+    expect(status.message).toBe('schedule "61 2 * * *": Constraint error, got value 61 expected range 0-59');
+    expect(status.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=False', 'Reconciling=False', 'Stalled=True']);
+    expect(runs()).toEqual([]);
+    expect(w.events).toMatchObject([{ reason: 'InvalidSchedule' }]);
+    schedule('tz', { timeZone: 'Mars/Olympus' });
+    await reconcile('tz');
+    expect(read('tz').status!.message).toMatch(/timeZone "Mars\/Olympus" is not an IANA time zone name/);
+  });
+
+  it('health, last success and failure, retention preview; nothing pruned while the newest run failed', async () => {
+    const { metrics, schedule, read, finish, at, reconcile } = setup();
+    schedule('nightly', { retention: { keepLast: 2 } });
+    for (const day of ['02', '03', '04']) {
+      at(`2026-06-${day}T02:00:00Z`);
+      await reconcile('nightly');
+      finish(`nightly-202606${day}0200`, 'Succeeded');
+    }
+    await reconcile('nightly');
+    let status = read('nightly').status!;
+    expect(status.retention).toEqual({
+      keep: [
+        { name: 'nightly-202606040200', reasons: ['last'] },
+        { name: 'nightly-202606030200', reasons: ['last'] },
+      ],
+      prune: ['nightly-202606020200'],
+    });
+    expect(status.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'True', reason: 'LastRunSucceeded' });
+    expect(metrics.success).toHaveLength(3);
+
+    at('2026-06-05T02:00:00Z');
+    await reconcile('nightly');
+    finish('nightly-202606050200', 'Failed');
+    await reconcile('nightly');
+    status = read('nightly').status!;
+    expect(status.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'False', reason: 'LastRunFailed' });
+    expect(status.retention!.prune).toEqual([]);
+    expect(status.retention!.held).toMatch(/newest run failed/);
+    expect(status.lastFailureTime).toBeDefined();
+    expect(metrics.failure).toHaveLength(1);
+  });
+
+  it('deletes failed runs past ttlSecondsAfterFinished, keeps succeeded ones', async () => {
+    const { w, schedule, runs, finish, at, reconcile } = setup();
+    schedule('nightly', { ttlSecondsAfterFinished: 3600 });
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    finish('nightly-202606020200', 'Succeeded');
+    at('2026-06-03T02:00:00Z');
+    await reconcile('nightly');
+    finish('nightly-202606030200', 'Failed');
+    expect(await reconcile('nightly')).toBeLessThanOrEqual(3600_000);
+    w.clock.advance(3601);
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606020200']);
+  });
+
+  it('suspend: no new runs', async () => {
+    const { schedule, read, runs, at, reconcile } = setup();
+    schedule('nightly', { suspend: true, immediate: true });
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    expect(runs()).toEqual([]);
+    expect(read('nightly').status!.message).toBe('suspended: no new runs');
+    expect(read('nightly').status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Suspended' });
+  });
+});
