@@ -38,7 +38,7 @@ describe('examples/', () => {
       readdirSync(examples)
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
-    ).toEqual(['cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
+    ).toEqual(['backupschedule.yaml', 'cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
   });
 
   it('every object passes a server-side dry-run apply (schemas, CEL rules, Secrets)', async () => {
@@ -46,6 +46,7 @@ describe('examples/', () => {
     const applied = stdout.trim().split('\n').sort();
     expect(applied).toEqual(
       [
+        'configstorebackupschedule.configstore.io/nightly created (server dry run)',
         'configstorecluster.configstore.io/main created (server dry run)',
         'configstoremaintenance.configstore.io/export-1 created (server dry run)',
         'configstoremaintenance.configstore.io/import-1 created (server dry run)',
@@ -55,7 +56,7 @@ describe('examples/', () => {
       ].sort(),
     );
     // a dry run stores nothing
-    const { stdout: left } = await tool('kubectl', ['get', 'csc,csm', '-n', ns.namespace, '-o', 'name']);
+    const { stdout: left } = await tool('kubectl', ['get', 'csc,csm,csbs', '-n', ns.namespace, '-o', 'name']);
     expect(left.trim()).toBe('');
   });
 
@@ -66,6 +67,19 @@ describe('examples/', () => {
     expect(err?.code).toBe(1);
     expect(err?.stderr).toContain('spec.export is required for operation Export and not allowed otherwise');
     expect(err?.stderr).toContain('spec.import is required for operation Import and not allowed otherwise');
+  });
+
+  it('refuses a 6-field cron schedule (seconds read as minutes) with a message saying what to write', async () => {
+    const sixFields = readFileSync(join(examples, 'backupschedule.yaml'), 'utf8').replace('schedule: "30 2 * * *"', 'schedule: "0 30 2 * * *"');
+    writeFileSync(join(scratch, 'six.yaml'), sixFields);
+    const err = await failure(tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'six.yaml')]));
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('schedule must be the standard 5 cron fields (minute hour day-of-month month day-of-week)');
+    expect(err?.stderr).toContain('a 6th field would be read as seconds and is not supported');
+    const macro = sixFields.replace('schedule: "0 30 2 * * *"', 'schedule: "@daily"');
+    writeFileSync(join(scratch, 'macro.yaml'), macro);
+    const { stdout } = await tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'macro.yaml')]);
+    expect(stdout).toContain('configstorebackupschedule.configstore.io/nightly created (server dry run)');
   });
 });
 

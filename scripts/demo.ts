@@ -175,6 +175,7 @@ async function main() {
       '',
       `Also: kubectl apply -f ${files['maintenance.yaml']} (writes 503 until you kubectl delete it),`,
       `      kubectl describe csm export-1 (events), kubectl get pods,jobs, kubectl logs -l app.kubernetes.io/name=${defaultRelease} -f`,
+      `      kubectl apply -f ${files['backupschedule.yaml']} (nightly exports; kubectl get csbs shows the last success and the next run),`,
       '',
       'Press Ctrl-C to stop everything.',
       '',

@@ -1,0 +1,113 @@
+// A ConfigStoreBackupSchedule on the real node: an immediate run and the next minute's slot,
+// each an Export ConfigStoreMaintenance whose object lands in MinIO; the schedule's status,
+// printer columns, retention preview and metrics as a user reads them.
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiVersion, group, version, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
+import { labels } from '../../operator/controllers/naming.js';
+import { s3ClientFor } from '../../scripts/localenv/env.js';
+import { localEnv } from '../../scripts/localenv/testenv.js';
+import { kubectl, readyCluster } from './helpers.js';
+import { createCluster, startWorld, until, type World } from './setup.js';
+
+describe('ConfigStoreBackupSchedule', () => {
+  let w: World;
+  let a: Awaited<ReturnType<typeof createCluster>>;
+  const schedules = { group, version, plural: 'configstorebackupschedules' };
+
+  const runs = async () =>
+    (
+      (await w.custom.listNamespacedCustomObject({
+        group,
+        version,
+        namespace: w.namespace,
+        plural: 'configstoremaintenances',
+        labelSelector: `${labels.schedule}=every-minute`,
+      })) as {
+        items: ConfigStoreMaintenance[];
+      }
+    ).items.sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
+  const schedule = async () =>
+    (await w.custom.getNamespacedCustomObject({ ...schedules, namespace: w.namespace, name: 'every-minute' })) as ConfigStoreBackupSchedule;
+  const succeeded = (n: number) => async () => {
+    const all = await runs();
+    const done = all.filter((r) => r.status?.phase === 'Succeeded');
+    if (all.some((r) => r.status?.phase === 'Failed' || r.status?.phase === 'Rejected'))
+      throw new Error(`a run failed: ${JSON.stringify(all.map((r) => r.status))}`);
+    return done.length >= n && done;
+  };
+
+  beforeAll(async () => {
+    w = await startWorld('sched');
+    a = await createCluster(w, 'alpha');
+    await readyCluster(w, 'alpha');
+  }, 180_000);
+  afterAll(async () => {
+    await w?.cleanup();
+    await a?.cleanup();
+  });
+
+  it('runs at once (immediate), then at the next minute; each run an Export whose object is in the bucket', async () => {
+    const body = {
+      apiVersion,
+      kind: 'ConfigStoreBackupSchedule',
+      metadata: { name: 'every-minute', namespace: w.namespace },
+      spec: {
+        clusterRef: { name: 'alpha' },
+        schedule: '* * * * *',
+        immediate: true,
+        destination: {
+          s3: {
+            bucket: w.backups.bucket,
+            prefix: 'alpha/scheduled/',
+            endpoint: w.env.s3.endpoint,
+            region: w.env.s3.region,
+            credentialsSecretRef: { name: 's3' },
+          },
+        },
+        retention: { keepLast: 1 },
+      },
+    };
+    const started = Date.now();
+    await w.custom.createNamespacedCustomObject({ ...schedules, namespace: w.namespace, body });
+    const [first] = await until(w, 'the immediate run succeeded', succeeded(1), 60_000, 500, runs);
+    console.log(`schedule applied → immediate run Succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(first!.metadata.name).toMatch(/^every-minute-\d{12}$/);
+    expect(first!.spec.export!.destination.s3.key).toBe(`alpha/scheduled/${first!.metadata.name}.ndjson.gz`);
+    const s3 = s3ClientFor(localEnv().s3);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: first!.spec.export!.destination.s3.key }));
+    expect(head.ContentLength).toBe(first!.status!.result!.bytes);
+
+    // the next slot: within a minute, plus its jitter (at most a tenth of the period)
+    const both = await until(w, 'the next minute’s run succeeded', succeeded(2), 100_000, 1000, runs);
+    const second = both.find((r) => r.metadata.name !== first!.metadata.name)!;
+    expect(second.metadata.name.slice(-2)).toMatch(/^\d\d$/);
+    const slot = new Date((second.metadata.annotations as Record<string, string>)['configstore.io/scheduled-at']!);
+    expect(slot.getUTCSeconds()).toBe(0);
+    await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: second.spec.export!.destination.s3.key }));
+    s3.destroy();
+  }, 200_000);
+
+  it('reports the last success, the next slot, health and what retention would prune', async () => {
+    const s = await until(w, 'the schedule saw both successes', async () => {
+      const now = await schedule();
+      return (now.status?.retention?.keep.length ?? 0) + (now.status?.retention?.prune.length ?? 0) >= 2 && now;
+    });
+    const names = (await runs()).filter((r) => r.status?.phase === 'Succeeded').map((r) => r.metadata.name);
+    expect(s.status!.retention!.keep.map((k) => k.name)).toEqual([names.at(-1)]);
+    expect(s.status!.retention!.prune).toEqual(names.slice(0, -1));
+    expect(Date.parse(s.status!.nextScheduleTime!)).toBeGreaterThan(Date.now() - 1000);
+    expect(s.status!.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'True', reason: 'LastRunSucceeded' });
+    expect(s.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Scheduled' });
+    const { stdout } = await kubectl(w, ['get', 'csbs', 'every-minute']);
+    expect(stdout).toMatch(/^NAME\s+SCHEDULE\s+SUSPENDED\s+LAST SUCCESS\s+NEXT\s+HEALTHY\s+AGE/m);
+    expect(stdout).toMatch(/every-minute\s+\* \* \* \* \*\s+\S*\s+\d+s\s+\S+\s+True\s+/);
+
+    const text = await (await fetch(await w.operator.metricsUrl())).text();
+    const line = new RegExp(`configstore_backup_last_success_timestamp_seconds\\{namespace="${w.namespace}",schedule="every-minute"\\} (\\d+(\\.\\d+)?)`).exec(
+      text,
+    );
+    expect(line, text.slice(0, 2000)).not.toBeNull();
+    expect(Number(line![1]) * 1000).toBeGreaterThan(Date.now() - 5 * 60_000);
+  });
+});
