@@ -21,6 +21,7 @@ import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/
 import { labels, managedBy } from './controllers/naming.js';
 import { OwnWrites } from './controllers/ownwrites.js';
 import { ScheduleReconciler } from './controllers/schedule/reconcile.js';
+import { s3BackupObjects } from './controllers/schedule/s3objects.js';
 import { WorkQueue } from './controllers/workqueue.js';
 import type { KubeClients } from './kube/config.js';
 import { Informer } from './kube/informer.js';
@@ -82,6 +83,7 @@ export class Operator {
       log,
       maintenances: (ns) => this.maintenances.list(ns),
       maxConcurrentRuns: o.maxConcurrentScheduledExports ?? 4,
+      objects: s3BackupObjects(clients.core),
       metrics: this.metrics.schedules,
       onWrite: (s) => this.ownScheduleWrites.record(keyOf(s as unknown as KubernetesObject), s.metadata.resourceVersion),
     });

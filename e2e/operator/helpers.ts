@@ -136,9 +136,9 @@ export async function podsOfJobs(w: World, maintenance: string) {
 }
 
 /** events.k8s.io Events about a ConfigStoreMaintenance. */
-export async function eventsOf(w: World, name: string) {
+export async function eventsOf(w: World, name: string, kind = 'ConfigStoreMaintenance') {
   const events = await w.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: w.namespace });
-  return events.items.filter((e) => e.regarding?.kind === 'ConfigStoreMaintenance' && e.regarding.name === name);
+  return events.items.filter((e) => e.regarding?.kind === kind && e.regarding.name === name);
 }
 
 export const gone = (w: World, name: string) => until(w, `${name} deleted`, async () => (await getMaintenance(w, name)) === undefined, waitMs, 100);

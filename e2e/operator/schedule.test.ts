@@ -1,19 +1,21 @@
 // A ConfigStoreBackupSchedule on the real node: an immediate run and the next minute's slot,
-// each an Export ConfigStoreMaintenance whose object lands in MinIO; the schedule's status,
-// printer columns, retention preview and metrics as a user reads them.
+// each an Export ConfigStoreMaintenance whose object lands in MinIO; retention deleting the
+// older one from MinIO; the schedule's status, printer columns and metrics as a user reads them.
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiVersion, group, version, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { labels } from '../../operator/controllers/naming.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
 import { localEnv } from '../../scripts/localenv/testenv.js';
-import { kubectl, readyCluster } from './helpers.js';
+import { eventsOf, kubectl, readyCluster } from './helpers.js';
 import { createCluster, startWorld, until, type World } from './setup.js';
 
 describe('ConfigStoreBackupSchedule', () => {
   let w: World;
   let a: Awaited<ReturnType<typeof createCluster>>;
   const schedules = { group, version, plural: 'configstorebackupschedules' };
+  let firstRun: ConfigStoreMaintenance | undefined;
+  let secondRun: ConfigStoreMaintenance | undefined;
 
   const runs = async () =>
     (
@@ -71,6 +73,7 @@ describe('ConfigStoreBackupSchedule', () => {
     const started = Date.now();
     await w.custom.createNamespacedCustomObject({ ...schedules, namespace: w.namespace, body });
     const [first] = await until(w, 'the immediate run succeeded', succeeded(1), 60_000, 500, runs);
+    firstRun = first;
     console.log(`schedule applied → immediate run Succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(first!.metadata.name).toMatch(/^every-minute-\d{12}$/);
     expect(first!.spec.export!.destination.s3.key).toBe(`alpha/scheduled/${first!.metadata.name}.ndjson.gz`);
@@ -81,6 +84,7 @@ describe('ConfigStoreBackupSchedule', () => {
     // the next slot: within a minute, plus its jitter (at most a tenth of the period)
     const both = await until(w, 'the next minute’s run succeeded', succeeded(2), 100_000, 1000, runs);
     const second = both.find((r) => r.metadata.name !== first!.metadata.name)!;
+    secondRun = second;
     expect(second.metadata.name.slice(-2)).toMatch(/^\d\d$/);
     const slot = new Date((second.metadata.annotations as Record<string, string>)['configstore.io/scheduled-at']!);
     expect(slot.getUTCSeconds()).toBe(0);
@@ -88,14 +92,34 @@ describe('ConfigStoreBackupSchedule', () => {
     s3.destroy();
   }, 200_000);
 
-  it('reports the last success, the next slot, health and what retention would prune', async () => {
-    const s = await until(w, 'the schedule saw both successes', async () => {
-      const now = await schedule();
-      return (now.status?.retention?.keep.length ?? 0) + (now.status?.retention?.prune.length ?? 0) >= 2 && now;
-    });
-    const names = (await runs()).filter((r) => r.status?.phase === 'Succeeded').map((r) => r.metadata.name);
-    expect(s.status!.retention!.keep.map((k) => k.name)).toEqual([names.at(-1)]);
-    expect(s.status!.retention!.prune).toEqual(names.slice(0, -1));
+  it('retention (keepLast 1) deletes the older stored export, then its run; the status says what it kept', async () => {
+    const first = firstRun!;
+    const s = await until(
+      w,
+      'the older backup pruned',
+      async () => {
+        const now = await schedule();
+        const names = (await runs()).map((r) => r.metadata.name);
+        return !names.includes(first.metadata.name) && now.status?.retention?.keep.length === 1 && now;
+      },
+      60_000,
+      500,
+      async () => ({ schedule: (await schedule()).status, runs: (await runs()).map((r) => [r.metadata.name, r.status?.phase]) }),
+    );
+    expect(s.status!.retention).toEqual({ keep: [{ name: secondRun!.metadata.name, reasons: ['last'] }], prune: [] });
+    const s3 = s3ClientFor(localEnv().s3);
+    const gone = await s3
+      .send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: first.spec.export!.destination.s3.key }))
+      .catch((err: { name?: string }) => err.name);
+    expect(gone).toBe('NotFound');
+    await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: secondRun!.spec.export!.destination.s3.key })); // the kept one is there
+    s3.destroy();
+    const events = await eventsOf(w, 'every-minute', 'ConfigStoreBackupSchedule');
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'Pruned']));
+  });
+
+  it('reports the last success, the next slot, health, the printer columns and metrics', async () => {
+    const s = await schedule();
     expect(Date.parse(s.status!.nextScheduleTime!)).toBeGreaterThan(Date.now() - 1000);
     expect(s.status!.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'True', reason: 'LastRunSucceeded' });
     expect(s.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Scheduled' });

@@ -1,6 +1,6 @@
 // The ConfigStoreBackupSchedule reconciler: on each round it checks the schedule, decides the
 // slot due (slots.ts), makes or adopts that slot's run (an Export ConfigStoreMaintenance) or
-// records why it was skipped, deletes failed runs past their TTL, previews retention, and
+// records why it was skipped, deletes failed runs past their TTL, prunes by retention, and
 // writes the status; it wakes again at the next slot. Runs re-queue their schedule as they move.
 import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
@@ -9,7 +9,8 @@ import { backupScheduleKind, group, maintenanceKind, version } from '../../api/i
 import { isConflict, replaceStatus, setCondition, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import { labels } from '../naming.js';
-import { defaultMinVerified, planRetention } from './retention.js';
+import { defaultMinVerified, planRetention, type RetentionPlan } from './retention.js';
+import type { BackupObjects } from './s3objects.js';
 import { desiredRun, isActive, runsOf } from './runs.js';
 import { decideSlot, jitterMs, parseSchedule, periodMs, runName, ScheduleError } from './slots.js';
 
@@ -31,6 +32,8 @@ export interface ScheduleDeps {
   maintenances(namespace?: string): ConfigStoreMaintenance[];
   /** Scheduled exports running at once, operator-wide; more wait for a free place. */
   maxConcurrentRuns: number;
+  /** Where pruned backups' stored exports are deleted. */
+  objects: BackupObjects;
   metrics?: ScheduleMetrics;
   now?: () => Date;
   onWrite?: (s: ConfigStoreBackupSchedule) => void;
@@ -105,7 +108,12 @@ export class ScheduleReconciler {
 
     const ttlWakeMs = await this.deleteExpiredFailures(schedule, runs, now);
     if (ttlWakeMs !== undefined) wakeMs = Math.min(wakeMs, ttlWakeMs);
-    this.summarize(schedule, status, runs, timeZone, periodMs(at, now), now);
+    const plan = this.summarize(schedule, status, runs, timeZone, periodMs(at, now), now);
+    if (plan && plan.prune.length > 0) {
+      await this.prune(schedule, runs, plan);
+      runs = runsOf(schedule, this.deps.maintenances(namespace));
+      this.summarize(schedule, status, runs, timeZone, periodMs(at, now), now);
+    }
     await this.writeStatus(schedule, status);
     return Math.max(wakeMs, 1000);
   }
@@ -177,7 +185,7 @@ export class ScheduleReconciler {
     return soonest;
   }
 
-  /** What the runs say: last success and failure, active runs, the retention preview, BackupsHealthy. */
+  /** What the runs say: last success and failure, active runs, BackupsHealthy, and the retention plan (undefined: no retention, all kept). */
   private summarize(
     schedule: ConfigStoreBackupSchedule,
     status: ConfigStoreBackupScheduleStatus,
@@ -186,8 +194,9 @@ export class ScheduleReconciler {
     period: number,
     now: Date,
   ) {
+    // a run being deleted (pruned, its finalizer still running) is no longer a backup to count
     const finished = runs
-      .filter((r) => !isActive(r) && r.status?.completedAt)
+      .filter((r) => !isActive(r) && r.status?.completedAt && !r.metadata.deletionTimestamp)
       .sort((a, b) => Date.parse(b.status!.completedAt!) - Date.parse(a.status!.completedAt!));
     const newest = (phase: string) => finished.find((r) => r.status?.phase === phase)?.status?.completedAt;
     const success = newest('Succeeded');
@@ -204,12 +213,16 @@ export class ScheduleReconciler {
     if (active.length > 0) status.active = active.slice(0, 16);
     else delete status.active;
 
-    const newestRunFailed = !!finished[0] && finished[0].status?.phase !== 'Succeeded';
-    const candidates = finished
-      .filter((r) => r.status?.phase === 'Succeeded' && r.status.result)
-      .map((r) => ({ name: r.metadata.name, completedAt: new Date(r.status!.completedAt!), good: true }));
-    const plan = planRetention(candidates, { minVerified: defaultMinVerified, ...schedule.spec.retention }, { timeZone, newestRunFailed });
-    status.retention = { keep: plan.keep.slice(0, 1000), prune: plan.prune.slice(0, 1000), ...(plan.held ? { held: plan.held } : {}) };
+    // no retention given: every backup is kept (nothing is ever pruned by default)
+    let plan: RetentionPlan | undefined;
+    if (schedule.spec.retention) {
+      const newestRunFailed = !!finished[0] && finished[0].status?.phase !== 'Succeeded';
+      const candidates = finished
+        .filter((r) => r.status?.phase === 'Succeeded' && r.status.result)
+        .map((r) => ({ name: r.metadata.name, completedAt: new Date(r.status!.completedAt!), good: true }));
+      plan = planRetention(candidates, { minVerified: defaultMinVerified, ...schedule.spec.retention }, { timeZone, newestRunFailed });
+      status.retention = { keep: plan.keep.slice(0, 1000), prune: plan.prune.slice(0, 1000), ...(plan.held ? { held: plan.held } : {}) };
+    } else delete status.retention;
 
     const generation = schedule.metadata.generation ?? 1;
     const ready: KstatusConditions = schedule.spec.suspend
@@ -218,6 +231,31 @@ export class ScheduleReconciler {
     let conditions = setKstatusConditions(status.conditions, ready, { message: status.message ?? '', observedGeneration: generation }, now);
     conditions = setCondition(conditions, { ...backupsHealthy(finished, status, period, now), observedGeneration: generation }, now);
     status.conditions = conditions;
+    return plan;
+  }
+
+  /**
+   * Deletes what retention lets go: the stored export first, then its run (a failed delete
+   * keeps the run, so the next round tries again; an object already gone is fine). Logged and
+   * an Event each, since it destroys a backup.
+   */
+  private async prune(schedule: ConfigStoreBackupSchedule, runs: ConfigStoreMaintenance[], plan: RetentionPlan): Promise<void> {
+    for (const name of plan.prune) {
+      const run = runs.find((r) => r.metadata.name === name && r.status?.phase === 'Succeeded' && !r.metadata.deletionTimestamp);
+      const object = run?.spec.export?.destination.s3;
+      if (!run || !object) continue;
+      const where = `s3://${object.bucket}/${object.key}`;
+      try {
+        await this.deps.objects.delete(run.metadata.namespace, object);
+      } catch (err) {
+        this.deps.log.warn({ schedule: schedule.metadata.name, run: name, where, err: (err as Error).message }, 'could not delete a pruned backup; will retry');
+        this.deps.events.record(schedule, 'Warning', 'PruneFailed', `could not delete ${where} of run ${name}: ${(err as Error).message}; will retry`);
+        continue;
+      }
+      await this.deps.custom.deleteNamespacedCustomObject({ ...maintenances, namespace: run.metadata.namespace, name }).catch(ignore404);
+      this.deps.log.info({ schedule: schedule.metadata.name, run: name, where, kept: plan.keep.map((k) => k.name) }, 'retention: backup pruned');
+      this.deps.events.record(schedule, 'Normal', 'Pruned', `backup ${name} (${where}) deleted by retention`);
+    }
   }
 
   private async invalid(schedule: ConfigStoreBackupSchedule, message: string): Promise<undefined> {

@@ -14,12 +14,19 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
   const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
   const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0 };
+  const objects = { deleted: [] as string[], failing: undefined as Error | undefined };
   const deps: ScheduleDeps = {
     custom: w.deps.custom,
     events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
     log: w.deps.log,
     maintenances: (ns) => (ns ? w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns) : all()),
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
+    objects: {
+      delete: async (_ns, o) => {
+        if (objects.failing) throw objects.failing;
+        objects.deleted.push(`${o.bucket}/${o.key}`);
+      },
+    },
     metrics: { lastSuccess: (_s, at) => metrics.success.push(at), lastFailure: (_s, at) => metrics.failure.push(at), missed: (_s, n) => (metrics.missed += n) },
     now: w.clock.now,
   };
@@ -49,7 +56,7 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   };
   /** Moves the clock to `iso` (plus the at most 60 s jitter of a daily schedule). */
   const at = (iso: string) => w.clock.advance((Date.parse(iso) + 61_000 - w.clock.now().getTime()) / 1000);
-  return { w, metrics, schedule, read, runs, finish, at, reconcile: (name: string) => reconciler.reconcile('ns', name) };
+  return { w, metrics, objects, schedule, read, runs, finish, at, reconcile: (name: string) => reconciler.reconcile('ns', name) };
 }
 
 describe('backup schedule reconciler (fake API and clock)', () => {
@@ -169,36 +176,75 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     expect(read('tz').status!.message).toMatch(/timeZone "Mars\/Olympus" is not an IANA time zone name/);
   });
 
-  it('health, last success and failure, retention preview; nothing pruned while the newest run failed', async () => {
-    const { metrics, schedule, read, finish, at, reconcile } = setup();
+  it('health, last success and failure; retention prunes the stored export then the run, never while the newest run failed', async () => {
+    const { w, metrics, objects, schedule, read, runs, finish, at, reconcile } = setup();
     schedule('nightly', { retention: { keepLast: 2 } });
-    for (const day of ['02', '03', '04']) {
+    for (const day of ['02', '03']) {
       at(`2026-06-${day}T02:00:00Z`);
       await reconcile('nightly');
       finish(`nightly-202606${day}0200`, 'Succeeded');
     }
+    objects.failing = new Error('connect ECONNREFUSED');
+    at('2026-06-04T02:00:00Z');
     await reconcile('nightly');
+    finish('nightly-202606040200', 'Succeeded');
+    await reconcile('nightly'); // the delete fails: the run stays, to be tried again
+    expect(runs()).toHaveLength(3);
+    expect(w.events.at(-1)).toMatchObject({
+      reason: 'PruneFailed',
+      note: 'could not delete s3://backups/main/nightly-202606020200.ndjson.gz of run nightly-202606020200: connect ECONNREFUSED; will retry',
+    });
+    expect(read('nightly').status!.retention!.prune).toEqual(['nightly-202606020200']);
+    objects.failing = undefined;
+    await reconcile('nightly');
+    expect(objects.deleted).toEqual(['backups/main/nightly-202606020200.ndjson.gz']);
+    expect(runs()).toEqual(['nightly-202606030200', 'nightly-202606040200']);
     let status = read('nightly').status!;
     expect(status.retention).toEqual({
       keep: [
         { name: 'nightly-202606040200', reasons: ['last'] },
         { name: 'nightly-202606030200', reasons: ['last'] },
       ],
-      prune: ['nightly-202606020200'],
+      prune: [],
+    });
+    expect(w.events.at(-1)).toMatchObject({
+      reason: 'Pruned',
+      note: 'backup nightly-202606020200 (s3://backups/main/nightly-202606020200.ndjson.gz) deleted by retention',
     });
     expect(status.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'True', reason: 'LastRunSucceeded' });
     expect(metrics.success).toHaveLength(3);
 
-    at('2026-06-05T02:00:00Z');
-    await reconcile('nightly');
-    finish('nightly-202606050200', 'Failed');
+    for (const day of ['05', '06']) {
+      at(`2026-06-${day}T02:00:00Z`);
+      await reconcile('nightly');
+      finish(`nightly-202606${day}0200`, 'Failed');
+    }
+    // the policy tightened to 1 while the newest run failed: nothing goes
+    const s = read('nightly');
+    w.api.replace('ConfigStoreBackupSchedule', { ...s, spec: { ...s.spec, retention: { keepLast: 1 } } } as unknown as Obj, 'all');
     await reconcile('nightly');
     status = read('nightly').status!;
     expect(status.conditions!.find((c) => c.type === 'BackupsHealthy')).toMatchObject({ status: 'False', reason: 'LastRunFailed' });
     expect(status.retention!.prune).toEqual([]);
     expect(status.retention!.held).toMatch(/newest run failed/);
+    expect(status.retention!.keep.map((k) => k.name)).toEqual(['nightly-202606040200', 'nightly-202606030200']);
+    expect(objects.deleted).toHaveLength(1);
     expect(status.lastFailureTime).toBeDefined();
-    expect(metrics.failure).toHaveLength(1);
+    expect(metrics.failure).toHaveLength(2);
+  });
+
+  it('without a retention policy every backup is kept', async () => {
+    const { objects, schedule, read, runs, finish, at, reconcile } = setup();
+    schedule('nightly');
+    for (const day of ['02', '03', '04']) {
+      at(`2026-06-${day}T02:00:00Z`);
+      await reconcile('nightly');
+      finish(`nightly-202606${day}0200`, 'Succeeded');
+    }
+    await reconcile('nightly');
+    expect(runs()).toHaveLength(3);
+    expect(objects.deleted).toEqual([]);
+    expect(read('nightly').status!.retention).toBeUndefined();
   });
 
   it('deletes failed runs past ttlSecondsAfterFinished, keeps succeeded ones', async () => {
