@@ -31,13 +31,21 @@ describe('ConfigStoreBackupSchedule', () => {
     ).items.sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
   const schedule = async () =>
     (await w.custom.getNamespacedCustomObject({ ...schedules, namespace: w.namespace, name: 'every-minute' })) as ConfigStoreBackupSchedule;
+  /** Every run seen Succeeded so far (retention may delete the older one right after the next succeeds). */
+  const seen = new Map<string, ConfigStoreMaintenance>();
   const succeeded = (n: number) => async () => {
     const all = await runs();
-    const done = all.filter((r) => r.status?.phase === 'Succeeded');
     if (all.some((r) => r.status?.phase === 'Failed' || r.status?.phase === 'Rejected'))
       throw new Error(`a run failed: ${JSON.stringify(all.map((r) => r.status))}`);
-    return done.length >= n && done;
+    for (const r of all) if (r.status?.phase === 'Succeeded') seen.set(r.metadata.name, r);
+    return seen.size >= n && [...seen.values()].sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
   };
+  const state = async () => ({
+    schedule: (await schedule()).status,
+    runs: (await runs()).map((r) => [r.metadata.name, r.status?.phase, r.status?.message]),
+    events: (await eventsOf(w, 'every-minute', 'ConfigStoreBackupSchedule')).map((e) => `${e.reason}: ${e.note}`),
+    operatorPods: (await w.operator.pods()).map((p) => [p.metadata?.name, p.status?.phase, p.status?.containerStatuses?.[0]?.restartCount]),
+  });
 
   beforeAll(async () => {
     w = await startWorld('sched');
@@ -72,7 +80,7 @@ describe('ConfigStoreBackupSchedule', () => {
     };
     const started = Date.now();
     await w.custom.createNamespacedCustomObject({ ...schedules, namespace: w.namespace, body });
-    const [first] = await until(w, 'the immediate run succeeded', succeeded(1), 60_000, 500, runs);
+    const [first] = await until(w, 'the immediate run succeeded', succeeded(1), 60_000, 500, state);
     firstRun = first;
     console.log(`schedule applied → immediate run Succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(first!.metadata.name).toMatch(/^every-minute-\d{12}$/);
@@ -82,7 +90,7 @@ describe('ConfigStoreBackupSchedule', () => {
     expect(head.ContentLength).toBe(first!.status!.result!.bytes);
 
     // the next slot: within a minute, plus its jitter (at most a tenth of the period)
-    const both = await until(w, 'the next minute’s run succeeded', succeeded(2), 100_000, 1000, runs);
+    const both = await until(w, 'the next minute’s run succeeded', succeeded(2), 100_000, 500, state);
     const second = both.find((r) => r.metadata.name !== first!.metadata.name)!;
     secondRun = second;
     expect(second.metadata.name.slice(-2)).toMatch(/^\d\d$/);
@@ -104,7 +112,7 @@ describe('ConfigStoreBackupSchedule', () => {
       },
       60_000,
       500,
-      async () => ({ schedule: (await schedule()).status, runs: (await runs()).map((r) => [r.metadata.name, r.status?.phase]) }),
+      state,
     );
     expect(s.status!.retention).toEqual({ keep: [{ name: secondRun!.metadata.name, reasons: ['last'] }], prune: [] });
     const s3 = s3ClientFor(localEnv().s3);
