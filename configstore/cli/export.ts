@@ -10,7 +10,9 @@ import { access, constants, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { RemoteError } from '../errors.js';
+import { exportManifestKind, exportManifestVersion, manifestSuffix, type ExportManifest } from '../types/exportmanifest.js';
 import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
 import { addServerOptions, clientFrom, decoded, isGzip, parseLocation, Progress, reportResult, VerificationError, type Location } from './dataops-common.js';
 import { UsageError } from './usage.js';
@@ -88,7 +90,10 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
     await discard(target);
     throw err;
   }
+  // the previous export's manifest goes first: it must never describe the bytes that replace it
+  if (location.kind === 's3') await location.storage.delete(`${location.key}${manifestSuffix}`);
   await moveIntoPlace(target, location, stored.bytes);
+  if (location.kind === 's3') await writeManifest(location, { summary, stored, gzip });
   reportResult({
     operation: 'export',
     objects: summary.objects,
@@ -219,4 +224,44 @@ async function moveIntoPlace(temp: Location, destination: Location, bytes: numbe
 async function discard(target: Location): Promise<void> {
   if (target.kind === 'file') await unlink(target.path).catch(() => undefined);
   else await target.storage.delete(target.key).catch(() => undefined);
+}
+
+/**
+ * `<key>.manifest.json`, written last: the export's commit marker, and what an inventory of
+ * the bucket reads. The source cluster is named when the operator's Job sets it.
+ */
+async function writeManifest(
+  location: Location & { kind: 's3' },
+  e: { summary: ExportSummary; stored: { sha256: string; bytes: number }; gzip: boolean },
+): Promise<void> {
+  const env = process.env;
+  const source = {
+    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE ? { namespace: env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE } : {}),
+    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAME ? { name: env.CONFIGSTORE_SOURCE_CLUSTER_NAME } : {}),
+    ...(env.CONFIGSTORE_SOURCE_CLUSTER_UID ? { uid: env.CONFIGSTORE_SOURCE_CLUSTER_UID } : {}),
+  };
+  const manifest: ExportManifest = {
+    kind: exportManifestKind,
+    manifestVersion: exportManifestVersion,
+    key: location.key,
+    formatVersion: e.summary.header.formatVersion,
+    objects: e.summary.objects,
+    bytes: e.stored.bytes,
+    sha256: e.summary.sha256,
+    storedSha256: e.stored.sha256,
+    revision: e.summary.header.revision,
+    epoch: e.summary.header.epoch,
+    gzip: e.gzip,
+    createdAt: e.summary.header.createdAt,
+    configstoreVersion: packageJson.version,
+    ...(Object.keys(source).length > 0 ? { source } : {}),
+  };
+  try {
+    await location.storage.put(`${location.key}${manifestSuffix}`, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+  } catch (err) {
+    throw new Error(
+      `the export is in place at ${location.display} but its manifest ${location.key}${manifestSuffix} could not be written (${(err as Error).message}): the backup is not marked complete; run the export again`,
+      { cause: err },
+    );
+  }
 }

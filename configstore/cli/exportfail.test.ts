@@ -3,6 +3,7 @@
 // that reads back with other bytes than were sent (exit 3) or whose read-back is reset
 // (exit 1), and an export stream cut mid-way by the network (exit 1); none leaves a file or
 // temp object behind, and a previous backup at the destination survives each of them.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../scripts/localenv/tcpproxy.js';
 import { isolatedBucket, localEnv } from '../../scripts/localenv/testenv.js';
 import { readAll } from '../objectstorage/objectstorage.js';
+import { parseExportManifest } from '../types/exportmanifest.js';
 import { eventually } from '../../testsupport/eventually.js';
 import { testCluster, type TestCluster, type TestInstance } from '../../testsupport/instance.js';
 import { exportObjects, manyUsers, seedSnapshot } from '../../testsupport/snapshot.js';
@@ -127,7 +129,17 @@ describe('configstore export failures', () => {
       const stored = await readAll(bucket.storage, 'backups/daily.ndjson');
       expect(JSON.parse(plain.stdout)).toMatchObject({ operation: 'export', bytes: stored.length, location: `s3://${bucket.bucket}/backups/daily.ndjson` });
       expect(stored.toString().startsWith('{"kind":"ConfigStoreExport"')).toBe(true);
-      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson']);
+      // and, written last, its manifest (the commit marker an inventory reads)
+      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson', 'backups/daily.ndjson.manifest.json']);
+      const manifest = parseExportManifest((await readAll(bucket.storage, 'backups/daily.ndjson.manifest.json')).toString());
+      expect(manifest).toMatchObject({ key: 'backups/daily.ndjson', bytes: stored.length, sha256: JSON.parse(plain.stdout).sha256, gzip: false });
+      expect(manifest!.storedSha256).toBe(createHash('sha256').update(stored).digest('hex'));
+
+      // a failed export after it leaves both in place
+      const again = await finished(spawnCli(['export', '--to', url, '--verify-import'], s3Env()));
+      expect(again.code).toBe(3);
+      expect((await bucket.storage.list('backups/')).items.map((o) => o.key)).toEqual(['backups/daily.ndjson', 'backups/daily.ndjson.manifest.json']);
+      expect(parseExportManifest((await readAll(bucket.storage, 'backups/daily.ndjson.manifest.json')).toString())).toEqual(manifest);
     } finally {
       await bucket.cleanup();
     }

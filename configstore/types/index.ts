@@ -19,6 +19,8 @@ export * from './secret.js';
 export * from './variable.js';
 // export format
 export * from './export.js';
+// the manifest an export to S3 writes beside itself (its commit marker)
+export * from './exportmanifest.js';
 // the result line of `configstore export|import` (read by the operator)
 export * from './dataopresult.js';
 // object storage URLs (file://, s3://)

@@ -1,7 +1,8 @@
 // A ConfigStoreBackupSchedule on the real node: an immediate run and the next minute's slot,
 // each an Export ConfigStoreMaintenance whose object lands in MinIO; retention deleting the
 // older one from MinIO; the schedule's status, printer columns and metrics as a user reads them.
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { parseExportManifest } from '../../configstore/types/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiVersion, group, version, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { labels } from '../../operator/controllers/naming.js';
@@ -120,6 +121,21 @@ describe('ConfigStoreBackupSchedule', () => {
       .send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: first.spec.export!.destination.s3.key }))
       .catch((err: { name?: string }) => err.name);
     expect(gone).toBe('NotFound');
+    const manifestGone = await s3
+      .send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: `${first.spec.export!.destination.s3.key}.manifest.json` }))
+      .catch((err: { name?: string }) => err.name);
+    expect(manifestGone).toBe('NotFound');
+    // the kept one's manifest names the cluster it came from
+    const kept = await s3.send(new GetObjectCommand({ Bucket: w.backups.bucket, Key: `${secondRun!.spec.export!.destination.s3.key}.manifest.json` }));
+    const manifest = parseExportManifest(await kept.Body!.transformToString());
+    const cluster = (await w.custom.getNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoreclusters', name: 'alpha' })) as {
+      metadata: { uid: string };
+    };
+    expect(manifest).toMatchObject({
+      key: secondRun!.spec.export!.destination.s3.key,
+      sha256: secondRun!.status!.result!.sha256,
+      source: { name: 'alpha', namespace: w.namespace, uid: cluster.metadata.uid },
+    });
     await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: secondRun!.spec.export!.destination.s3.key })); // the kept one is there
     s3.destroy();
     const events = await eventsOf(w, 'every-minute', 'ConfigStoreBackupSchedule');

@@ -96,5 +96,15 @@ describe('desired objects', () => {
     });
     expect(job.spec!.podFailurePolicy!.rules[0]).toMatchObject({ action: 'FailJob', onExitCodes: { values: [2, 3] } });
     expect(job.metadata!.ownerReferences).toMatchObject([{ kind: 'ConfigStoreMaintenance', uid: '0123456789abcdef' }]);
+    expect(envOf(job)).not.toHaveProperty('CONFIGSTORE_SOURCE_CLUSTER_NAME'); // an import names no source
+    const exportJob = desiredJob(
+      { ...cr, spec: { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: cr.spec.import!.source } } },
+      cluster(),
+    );
+    expect(envOf(exportJob)).toMatchObject({
+      CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE: 'ns',
+      CONFIGSTORE_SOURCE_CLUSTER_NAME: 'main',
+      CONFIGSTORE_SOURCE_CLUSTER_UID: 'c-uid',
+    });
   });
 });

@@ -24,6 +24,7 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
     ...adminTokenEnv(cluster),
     ...s3CredentialsEnv(target?.credentialsSecretRef),
     scratch.env,
+    ...sourceClusterEnv(cr, cluster),
   ];
   const labels = jobLabels(cluster.metadata.name, cr.metadata.name, cr.metadata.uid);
   return {
@@ -92,4 +93,14 @@ export function parseResult(message: string, operation: 'export' | 'import'): Op
     ...(r.revision !== undefined ? { revision: r.revision } : {}),
     ...(r.dryRun !== undefined ? { dryRun: r.dryRun } : {}),
   };
+}
+
+/** An export's manifest names the cluster it came from (an inventory tells backups of different clusters apart). */
+function sourceClusterEnv(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster): V1EnvVar[] {
+  if (handlerOf(cr).job?.resultOperation !== 'export') return [];
+  return [
+    { name: 'CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE', value: cluster.metadata.namespace },
+    { name: 'CONFIGSTORE_SOURCE_CLUSTER_NAME', value: cluster.metadata.name },
+    { name: 'CONFIGSTORE_SOURCE_CLUSTER_UID', value: cluster.metadata.uid ?? '' },
+  ];
 }

@@ -3,10 +3,11 @@
 // read at the time of the delete, as its Job got them.
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { manifestSuffix } from '../../../configstore/types/index.js';
 import { s3CredentialKeysOf, s3RegionOf, type S3Object } from '../../api/index.js';
 
 export interface BackupObjects {
-  /** Deletes the object (absent already: fine, S3 answers the same). */
+  /** Deletes the export and its manifest (absent already: fine, S3 answers the same). */
   delete(namespace: string, object: S3Object): Promise<void>;
 }
 
@@ -27,6 +28,8 @@ export function s3BackupObjects(core: CoreV1Api): BackupObjects {
         ...(credentials ? { credentials } : {}),
       });
       try {
+        // the manifest (the commit marker) first: an interruption leaves an unmarked export, never a marker without one
+        await client.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: `${object.key}${manifestSuffix}` }));
         await client.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: object.key }));
       } finally {
         client.destroy();
