@@ -21,7 +21,7 @@ import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/
 import { labels, managedBy } from './controllers/naming.js';
 import { OwnWrites } from './controllers/ownwrites.js';
 import { ScheduleReconciler } from './controllers/schedule/reconcile.js';
-import { s3BackupObjects } from './controllers/schedule/s3objects.js';
+import { s3BackupObjects } from './controllers/backupobjects.js';
 import { WorkQueue } from './controllers/workqueue.js';
 import type { KubeClients } from './kube/config.js';
 import { Informer } from './kube/informer.js';
@@ -64,7 +64,15 @@ export class Operator {
     const informerOpts = { kc: clients.kc, log, resyncMs: o.resyncMs ?? 60_000 };
     this.metrics = new OperatorMetrics(() => this.maintenances.list());
     this.etcd = new EtcdPool(clients.core);
-    const clusterReconciler = new ClusterReconciler({ custom: clients.custom, apps: clients.apps, core: clients.core, etcd: this.etcd, log });
+    const backupObjects = s3BackupObjects(clients.core);
+    const clusterReconciler = new ClusterReconciler({
+      custom: clients.custom,
+      apps: clients.apps,
+      core: clients.core,
+      etcd: this.etcd,
+      objects: backupObjects,
+      log,
+    });
     const maintenanceReconciler = new MaintenanceReconciler({
       custom: clients.custom,
       batch: clients.batch,
@@ -83,7 +91,7 @@ export class Operator {
       log,
       maintenances: (ns) => this.maintenances.list(ns),
       maxConcurrentRuns: o.maxConcurrentScheduledExports ?? 4,
-      objects: s3BackupObjects(clients.core),
+      objects: backupObjects,
       metrics: this.metrics.schedules,
       onWrite: (s) => this.ownScheduleWrites.record(keyOf(s as unknown as KubernetesObject), s.metadata.resourceVersion),
     });

@@ -223,6 +223,12 @@ export class FakeFence implements ClusterFence {
     this.key = undefined;
     return 'released';
   }
+  /** Whether the cluster never held data (isEmpty). */
+  empty = true;
+  async isEmpty(): Promise<boolean> {
+    this.check('isEmpty');
+    return this.empty;
+  }
   async registry(): Promise<InstanceStatus[]> {
     this.check('registry');
     return structuredClone(this.instances);

@@ -2,7 +2,7 @@
 // reports on (ready pods, each instance's mode from the etcd registry, the last export).
 import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
-import { Conditions, LocalObjectReference, ObjectName, Opaque, S3Storage, StringEnum } from './common.js';
+import { Conditions, LocalObjectReference, ObjectName, Opaque, S3Object, S3Storage, StringEnum } from './common.js';
 
 export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclusters', singular: 'configstorecluster', shortNames: ['csc'] } as const;
 
@@ -49,6 +49,31 @@ const ObjectStorageSpec = Type.Object(
 /** Resources of a server pod when the spec names none (a 1M-object import peaked at ~340 MB RSS). */
 export const defaultServerResources = { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } };
 
+/** Restore at creation: run once, only into an empty cluster; never again (status.bootstrap records it). */
+export const BootstrapSpec = Type.Object({
+  restore: Type.Object({
+    source: Type.Object({ s3: S3Object }, { description: 'The export to restore (an object a ConfigStoreMaintenance Export or a schedule wrote).' }),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256: refused if it differs." })),
+    onMissing: Type.Optional(
+      StringEnum(['Fail', 'StartEmpty'] as const, {
+        default: 'Fail',
+        description: 'The source object is absent: Fail (Bootstrapped False, looked at again) or StartEmpty.',
+      }),
+    ),
+  }),
+});
+export type BootstrapSpec = Static<typeof BootstrapSpec>;
+
+export const BootstrapStatus = Type.Object({
+  result: StringEnum(['Restored', 'DataPresent', 'StartedEmpty'] as const),
+  completedAt: Type.String({ format: 'date-time' }),
+  source: Type.Optional(Type.String()),
+  sha256: Type.Optional(Type.String()),
+  revision: Type.Optional(Type.String()),
+  objects: Type.Optional(Type.Integer()),
+  maintenance: Type.Optional(Type.String({ description: 'The ConfigStoreMaintenance Import that restored it.' })),
+});
+
 export const ConfigStoreClusterSpec = Type.Object({
   replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: defaults.replicas })),
   image: Type.String({ minLength: 1, description: 'The configstore image (its entrypoint is the `configstore` CLI).' }),
@@ -57,6 +82,7 @@ export const ConfigStoreClusterSpec = Type.Object({
   logLevel: Type.Optional(StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, { default: defaults.logLevel })),
   etcd: EtcdSpec,
   objectStorage: ObjectStorageSpec,
+  bootstrap: Type.Optional(BootstrapSpec),
   adminTokenSecretRef: Type.Optional(
     Type.Object(
       { name: ObjectName, key: Type.Optional(Type.String({ default: defaults.adminTokenKey })) },
@@ -115,6 +141,8 @@ export const ConfigStoreClusterStatus = Type.Object({
   lastExport: Type.Optional(ExportRecord),
   /** The operations that succeeded (the newest per name, at most 200), oldest first. */
   succeededOperations: Type.Optional(Type.Array(OperationRecord, { maxItems: 200 })),
+  /** spec.bootstrap's outcome: set once, never run again (a re-created object that finds data does not restore over it). */
+  bootstrap: Type.Optional(BootstrapStatus),
   conditions: Type.Optional(Conditions),
 });
 export type ConfigStoreClusterStatus = Static<typeof ConfigStoreClusterStatus>;

@@ -35,6 +35,13 @@ export const ImportSpec = Type.Object({
     }),
   ),
   dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate the whole export, change nothing.' })),
+  requireEmpty: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'Import only into a cluster that never held data (no snapshot, WAL entry or import in its etcd prefix), checked once every instance is fenced: a restore at creation never replaces data.',
+    }),
+  ),
 });
 
 export const ConfigStoreMaintenanceSpec = Type.Object(

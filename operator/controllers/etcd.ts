@@ -195,3 +195,17 @@ export async function readRegistry(etcd: Etcd3, prefix: string): Promise<Instanc
   const res = await etcd.getAll().prefix(etcdKeys(prefix).instancesPrefix).exec();
   return parseInstanceStatuses(res.kvs.map((kv) => kv.value));
 }
+
+/**
+ * Whether the cluster under `prefix` never held data: no snapshot pointer, no import's epoch,
+ * no WAL entry (a cluster whose objects were all deleted still has those, and is not empty).
+ */
+export async function isPrefixEmpty(etcd: Etcd3, prefix: string): Promise<boolean> {
+  const keys = etcdKeys(prefix);
+  const [snapshot, epoch, wals] = await Promise.all([
+    etcd.get(keys.snapshot).exec(),
+    etcd.get(keys.epoch).exec(),
+    etcd.getAll().prefix(keys.walPrefix).limit(1).keys(),
+  ]);
+  return snapshot.kvs.length === 0 && epoch.kvs.length === 0 && wals.length === 0;
+}

@@ -15,10 +15,12 @@ import {
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, etcdPrefixOf, group, replicasOf, version } from '../../api/index.js';
-import { isConflict, replaceStatus, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
+import { isConflict, replaceStatus, setCondition, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import type { EtcdPool } from '../etcd.js';
-import { EtcdCredentialsError, readMaintenance, readRegistry } from '../etcd.js';
+import { EtcdCredentialsError, isPrefixEmpty, readMaintenance, readRegistry } from '../etcd.js';
+import type { BackupObjects } from '../backupobjects.js';
+import { bootstrapStep } from './bootstrap.js';
 import { fieldManager } from '../naming.js';
 import { desiredDeployment, desiredService } from './desired.js';
 
@@ -27,6 +29,8 @@ export interface ClusterDeps {
   apps: AppsV1Api;
   core: CoreV1Api;
   etcd: EtcdPool;
+  /** A restore's source is looked for there (spec.bootstrap.restore). */
+  objects: BackupObjects;
   log: Log;
   now?: () => Date;
 }
@@ -51,6 +55,7 @@ export class ClusterReconciler {
     });
     const deployment = await this.apply(cluster, etcd.fingerprint);
     const status = await this.observe(cluster, deployment, etcd);
+    await this.bootstrap(cluster, status);
     await this.writeStatus(cluster, status);
     return 5000; // the registry has no events here: look again
   }
@@ -111,6 +116,25 @@ export class ClusterReconciler {
     conditions = setKstatusConditions(conditions, states, { message, observedGeneration: generation }, now);
     status.conditions = conditions;
     return status;
+  }
+
+  /** spec.bootstrap.restore: the Bootstrapped condition, and status.bootstrap once settled (bootstrap.ts). */
+  private async bootstrap(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {
+    const now = this.deps.now?.() ?? new Date();
+    const ready = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const condition = await bootstrapStep(
+      {
+        custom: this.deps.custom,
+        objects: this.deps.objects,
+        isEmpty: (c) => this.deps.etcd.run(c.metadata.namespace, c.spec.etcd, (etcd) => isPrefixEmpty(etcd, etcdPrefixOf(c))),
+        log: this.deps.log,
+        now: () => now,
+      },
+      cluster,
+      status,
+      ready,
+    );
+    if (condition) status.conditions = setCondition(status.conditions, { ...condition, observedGeneration: cluster.metadata.generation ?? 1 }, now);
   }
 
   private async writeStatus(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {

@@ -29,6 +29,8 @@ export interface ClusterFence {
   /** Deletes the key only if `owner` holds it. */
   release(namespace: string, where: MaintenanceEtcd, owner: string): Promise<'released' | 'absent' | 'notOwner'>;
   registry(namespace: string, target: EtcdTarget, prefix: string): Promise<InstanceStatus[]>;
+  /** The cluster never held data (no snapshot, epoch or WAL entry under the prefix). */
+  isEmpty(namespace: string, where: MaintenanceEtcd): Promise<boolean>;
 }
 
 export interface MaintenanceDeps {

@@ -9,6 +9,10 @@ import { pollMs, queuePollMs, verifySeconds, type StepContext, type StepOutcome 
 import { handlerOf } from './operations.js';
 import { withError } from './status.js';
 
+/** Why an import with requireEmpty was refused (the cluster reconciler recognises it). */
+export const dataPresentMessage =
+  'the cluster already holds data (its etcd prefix has a snapshot, an import or WAL entries): spec.import.requireEmpty refuses to import over it; nothing was changed';
+
 /** A CR held in maintenance looks at its key this often; one kept after success, less often. */
 const holdPollMs = 10_000;
 const keptPollMs = 30_000;
@@ -69,6 +73,10 @@ export async function waitForInstances(ctx: StepContext, cr: ConfigStoreMaintena
   }
   ctx.deps.events.record(cr, 'Normal', 'InMaintenance', 'every instance is in maintenance');
   const handler = handlerOf(cr);
+  // fenced: no write can land between this check and the import
+  if (handler.requiresEmpty?.(cr.spec) && !(await ctx.deps.fence.isEmpty(cr.metadata.namespace, where))) {
+    return ctx.fail(cr, 'WaitForInstances', dataPresentMessage);
+  }
   return ctx.write(cr, { step: handler.job ? 'RunJob' : 'Hold', message: handler.runningMessage });
 }
 

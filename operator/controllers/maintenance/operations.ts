@@ -16,6 +16,8 @@ export interface OperationHandler {
   checkResult?(spec: ConfigStoreMaintenanceSpec, result: OperationResult): string | undefined;
   /** The revision every instance must serve before the operation is done (undefined: none). */
   mustServe?(spec: ConfigStoreMaintenanceSpec, result: OperationResult): string | undefined;
+  /** Refuse to run unless the cluster never held data, checked once every instance is fenced. */
+  requiresEmpty?(spec: ConfigStoreMaintenanceSpec): boolean;
   /** The message of the step after the fence is up, as the status shows it. */
   runningMessage: string;
 }
@@ -43,6 +45,7 @@ const importHandler: OperationHandler = {
     if (!!result.dryRun !== !!imp.dryRun) return `the Job ran with dryRun=${!!result.dryRun}, the spec asked for ${!!imp.dryRun}`;
     return undefined;
   },
+  requiresEmpty: (spec) => !!spec.import?.requireEmpty,
   // a restore is done when every instance serves it, not when the Job says so
   mustServe: (spec, result) => (!spec.import!.dryRun && result.revision ? result.revision : undefined),
   runningMessage: 'starting the import Job',

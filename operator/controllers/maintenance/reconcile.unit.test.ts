@@ -82,6 +82,22 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     expect(w.read('restore')!.status!.message).toBe('Import succeeded');
   });
 
+  it('requireEmpty: an import into a cluster that holds data fails once fenced, changes nothing, releases the key', async () => {
+    const { w, reconcile, phases } = setup();
+    w.fence.empty = false;
+    w.maintenance('restore', { operation: 'Import', import: { source: { s3 }, requireEmpty: true } });
+    await reconcile('restore');
+    w.fence.instancesFollow();
+    await reconcile('restore');
+    expect(phases('restore')).toBe('Failed/Done');
+    expect(w.read('restore')!.status!.message).toMatch(
+      /^the cluster already holds data .*: spec.import.requireEmpty refuses to import over it; nothing was changed$/,
+    );
+    expect(w.fence.calls).toContain('isEmpty');
+    expect(w.job(w.read('restore')!)).toBeUndefined();
+    expect(w.fence.key).toBeUndefined();
+  });
+
   it('a dry-run import changes nothing: no fence, and a Job result that is not a dry run fails it', async () => {
     const { w, reconcile, phases } = setup();
     w.maintenance('check', { operation: 'Import', import: { source: { s3 }, dryRun: true } });

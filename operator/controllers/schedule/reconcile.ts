@@ -10,7 +10,7 @@ import { isConflict, replaceStatus, setCondition, setKstatusConditions, type Kst
 import { ignore404 } from '../errors.js';
 import { labels } from '../naming.js';
 import { defaultMinVerified, planRetention, type RetentionPlan } from './retention.js';
-import type { BackupObjects } from './s3objects.js';
+import type { BackupObjects } from '../backupobjects.js';
 import { desiredRun, isActive, runsOf } from './runs.js';
 import { decideSlot, jitterMs, parseSchedule, periodMs, runName, ScheduleError } from './slots.js';
 

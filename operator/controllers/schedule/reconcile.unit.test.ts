@@ -26,6 +26,7 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
         if (objects.failing) throw objects.failing;
         objects.deleted.push(`${o.bucket}/${o.key}`);
       },
+      exists: async () => true,
     },
     metrics: { lastSuccess: (_s, at) => metrics.success.push(at), lastFailure: (_s, at) => metrics.failure.push(at), missed: (_s, n) => (metrics.missed += n) },
     now: w.clock.now,

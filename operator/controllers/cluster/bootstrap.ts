@@ -1,0 +1,109 @@
+// Restore at creation (spec.bootstrap.restore): once the new cluster's instances are ready,
+// an Import ConfigStoreMaintenance `<cluster>-bootstrap` (owned by the cluster, requireEmpty)
+// brings the data in. It runs at most once: status.bootstrap records what happened (Restored,
+// DataPresent, StartedEmpty) and is never cleared, so a GitOps tool that re-creates the
+// cluster object over existing data finds it non-empty and restores nothing.
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { Log } from '../../../configstore/log.js';
+import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
+import { apiVersion, group, maintenanceKind, version } from '../../api/index.js';
+import type { Condition } from '../../kube/status.js';
+import type { BackupObjects } from '../backupobjects.js';
+import { ignore404 } from '../errors.js';
+import { boundedName } from '../naming.js';
+import { dataPresentMessage } from '../maintenance/fence.js';
+import { ownerReference } from './desired.js';
+
+export interface BootstrapDeps {
+  custom: CustomObjectsApi;
+  objects: BackupObjects;
+  /** Whether the cluster's etcd prefix never held data. */
+  isEmpty(cluster: ConfigStoreCluster): Promise<boolean>;
+  log: Log;
+  now: () => Date;
+}
+
+export const bootstrapName = (cluster: string) => boundedName(cluster, 'bootstrap');
+const maintenances = { group, version, plural: maintenanceKind.plural };
+
+type BootstrapCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+/**
+ * One step of the bootstrap; changes `status.bootstrap` when it is settled and returns the
+ * Bootstrapped condition (undefined: no bootstrap asked for).
+ */
+export async function bootstrapStep(
+  deps: BootstrapDeps,
+  cluster: ConfigStoreCluster,
+  status: ConfigStoreClusterStatus,
+  ready: boolean,
+): Promise<BootstrapCondition | undefined> {
+  const restore = cluster.spec.bootstrap?.restore;
+  const done = status.bootstrap;
+  const type = 'Bootstrapped';
+  if (done) return { type, status: 'True', reason: done.result, message: describeDone(done) };
+  if (!restore) return undefined;
+  if (!ready) return { type, status: 'False', reason: 'WaitingForInstances', message: 'the restore starts once every instance is ready' };
+
+  const { namespace } = cluster.metadata;
+  const name = bootstrapName(cluster.metadata.name);
+  const run = (await deps.custom.getNamespacedCustomObject({ ...maintenances, namespace, name }).catch(ignore404)) as ConfigStoreMaintenance | undefined;
+  const source = restore.source.s3;
+  const where = `s3://${source.bucket}/${source.key}`;
+  const settle = (result: 'Restored' | 'DataPresent' | 'StartedEmpty', extra: Partial<NonNullable<ConfigStoreClusterStatus['bootstrap']>> = {}) => {
+    status.bootstrap = { result, completedAt: deps.now().toISOString(), source: where, ...extra };
+    deps.log.info({ cluster: cluster.metadata.name, bootstrap: status.bootstrap }, 'bootstrap settled');
+    return { type, status: 'True' as const, reason: result, message: describeDone(status.bootstrap) };
+  };
+
+  if (!run) {
+    // the cheap checks first; the Import checks emptiness again once fenced (no write can slip in)
+    if (!(await deps.isEmpty(cluster))) return settle('DataPresent');
+    if (!(await deps.objects.exists(namespace, source))) {
+      if ((restore.onMissing ?? 'Fail') === 'StartEmpty') return settle('StartedEmpty');
+      return {
+        type,
+        status: 'False',
+        reason: 'SourceMissing',
+        message: `the restore source ${where} does not exist (onMissing: Fail); looked at again every round`,
+      };
+    }
+    const body = {
+      apiVersion,
+      kind: maintenanceKind.kind,
+      metadata: { name, namespace, ownerReferences: [ownerReference(cluster)] },
+      spec: {
+        clusterRef: { name: cluster.metadata.name },
+        operation: 'Import',
+        import: { source: restore.source, requireEmpty: true, ...(restore.sha256 ? { sha256: restore.sha256 } : {}) },
+      },
+    };
+    await deps.custom.createNamespacedCustomObject({ ...maintenances, namespace, body }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+    return { type, status: 'False', reason: 'Restoring', message: `restoring ${where} (ConfigStoreMaintenance ${name})` };
+  }
+
+  const phase = run.status?.phase;
+  if (phase === 'Succeeded') {
+    const r = run.status!.result;
+    return settle('Restored', { maintenance: name, ...(r ? { sha256: r.sha256, objects: r.objects, ...(r.revision ? { revision: r.revision } : {}) } : {}) });
+  }
+  if (phase === 'Failed' && run.status?.message === dataPresentMessage) return settle('DataPresent', { maintenance: name });
+  if (phase === 'Failed' || phase === 'Rejected') {
+    return {
+      type,
+      status: 'False',
+      reason: 'RestoreFailed',
+      message: `the restore ${name} ${phase.toLowerCase()}: ${run.status?.message ?? ''}; delete ConfigStoreMaintenance ${name} to try again`.slice(0, 4096),
+    };
+  }
+  return { type, status: 'False', reason: 'Restoring', message: `restoring ${where} (ConfigStoreMaintenance ${name}: ${run.status?.step ?? 'Admit'})` };
+}
+
+function describeDone(b: NonNullable<ConfigStoreClusterStatus['bootstrap']>): string {
+  if (b.result === 'Restored')
+    return `restored ${b.source} (sha256 ${b.sha256}, revision ${b.revision}, ${b.objects} objects) at ${b.completedAt}; never run again`;
+  if (b.result === 'DataPresent') return `the cluster already held data at ${b.completedAt}: nothing was restored over it, and bootstrap will not run again`;
+  return `the restore source ${b.source} did not exist at ${b.completedAt} (onMissing: StartEmpty): started empty`;
+}

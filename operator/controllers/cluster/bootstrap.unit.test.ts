@@ -1,0 +1,99 @@
+// Restore at creation on a fake API server: once ready, an Import with requireEmpty, the
+// outcome recorded once and never run again; data present, a missing source, a failed restore.
+import { describe, expect, it } from 'vitest';
+import { fakeWorld } from '../../../testsupport/fakeoperator.js';
+import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
+import { dataPresentMessage } from '../maintenance/fence.js';
+import { bootstrapName, bootstrapStep, type BootstrapDeps } from './bootstrap.js';
+
+const source = { s3: { bucket: 'backups', key: 'main/nightly-202606020200.ndjson.gz', endpoint: 'http://minio:9000' } };
+
+function setup(opts: { empty?: boolean; exists?: boolean; onMissing?: 'Fail' | 'StartEmpty' } = {}) {
+  const w = fakeWorld();
+  const cluster = w.cluster('restored', 2);
+  const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+  stored.spec.bootstrap = { restore: { source, sha256: 'c'.repeat(64), ...(opts.onMissing ? { onMissing: opts.onMissing } : {}) } };
+  const deps: BootstrapDeps = {
+    custom: w.deps.custom,
+    objects: { delete: async () => undefined, exists: async () => opts.exists ?? true },
+    isEmpty: async () => opts.empty ?? true,
+    log: w.deps.log,
+    now: w.clock.now,
+  };
+  const status: ConfigStoreClusterStatus = {};
+  const step = (ready = true) => bootstrapStep(deps, { ...stored, metadata: { ...stored.metadata, uid: cluster.metadata.uid } }, status, ready);
+  const run = () => w.api.get<ConfigStoreMaintenance>('ConfigStoreMaintenance', 'ns', bootstrapName('restored'));
+  const finish = (phase: 'Succeeded' | 'Failed', message = '') => {
+    const r = run()!;
+    const result = { location: 's3://backups/x', objects: 7, bytes: 100, sha256: 'c'.repeat(64), revision: '42' };
+    w.api.replace('ConfigStoreMaintenance', { ...r, status: { phase, message, ...(phase === 'Succeeded' ? { result } : {}) } } as never, 'status');
+  };
+  return { w, status, step, run, finish };
+}
+
+describe('bootstrap.restore', () => {
+  it('waits for ready instances, then imports with requireEmpty, records the source once and never runs again', async () => {
+    const { w, status, step, run, finish } = setup();
+    expect(await step(false)).toMatchObject({ status: 'False', reason: 'WaitingForInstances' });
+    expect(run()).toBeUndefined();
+    expect(await step()).toMatchObject({ status: 'False', reason: 'Restoring' });
+    const created = run()!;
+    expect(created.spec).toEqual({ clusterRef: { name: 'restored' }, operation: 'Import', import: { source, requireEmpty: true, sha256: 'c'.repeat(64) } });
+    expect(created.metadata.ownerReferences).toMatchObject([{ kind: 'ConfigStoreCluster', name: 'restored' }]);
+    finish('Succeeded');
+    expect(await step()).toMatchObject({ status: 'True', reason: 'Restored' });
+    expect(status.bootstrap).toMatchObject({
+      result: 'Restored',
+      source: 's3://backups/main/nightly-202606020200.ndjson.gz',
+      sha256: 'c'.repeat(64),
+      revision: '42',
+      objects: 7,
+      maintenance: 'restored-bootstrap',
+    });
+    // the Import deleted (TTL, a person): bootstrap does not run again
+    w.api.delete('ConfigStoreMaintenance', 'ns', bootstrapName('restored'));
+    expect(await step()).toMatchObject({ status: 'True', reason: 'Restored' });
+    expect(run()).toBeUndefined();
+  });
+
+  it('a cluster that already holds data (a re-created object) restores nothing over it', async () => {
+    const { status, step, run } = setup({ empty: false });
+    expect(await step()).toMatchObject({ status: 'True', reason: 'DataPresent' });
+    expect(status.bootstrap!.result).toBe('DataPresent');
+    expect(run()).toBeUndefined();
+  });
+
+  it('data found once fenced (written between the check and the fence) is DataPresent too', async () => {
+    const { status, step, finish } = setup();
+    await step();
+    finish('Failed', dataPresentMessage);
+    expect(await step()).toMatchObject({ status: 'True', reason: 'DataPresent' });
+    expect(status.bootstrap).toMatchObject({ result: 'DataPresent', maintenance: 'restored-bootstrap' });
+  });
+
+  it('a missing source: Fail keeps looking (Bootstrapped False), StartEmpty starts empty', async () => {
+    const failing = setup({ exists: false });
+    expect(await failing.step()).toMatchObject({
+      status: 'False',
+      reason: 'SourceMissing',
+      message: expect.stringContaining('does not exist (onMissing: Fail)'),
+    });
+    expect(failing.status.bootstrap).toBeUndefined();
+    const empty = setup({ exists: false, onMissing: 'StartEmpty' });
+    expect(await empty.step()).toMatchObject({ status: 'True', reason: 'StartedEmpty' });
+    expect(empty.run()).toBeUndefined();
+  });
+
+  it('a failed restore says so and how to try again; nothing is recorded', async () => {
+    const { status, step, finish } = setup();
+    await step();
+    finish('Failed', 'Job restored-bootstrap-x failed: sha256 differs');
+    expect(await step()).toMatchObject({
+      status: 'False',
+      reason: 'RestoreFailed',
+      message:
+        'the restore restored-bootstrap failed: Job restored-bootstrap-x failed: sha256 differs; delete ConfigStoreMaintenance restored-bootstrap to try again',
+    });
+    expect(status.bootstrap).toBeUndefined();
+  });
+});
