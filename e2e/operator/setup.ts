@@ -165,7 +165,11 @@ export async function createCluster(
   w: World,
   name: string,
   replicas = 2,
-  opts: { etcd?: ConfigStoreCluster['spec']['etcd']; objectStorage?: ConfigStoreCluster['spec']['objectStorage'] } = {},
+  opts: {
+    etcd?: ConfigStoreCluster['spec']['etcd'];
+    objectStorage?: ConfigStoreCluster['spec']['objectStorage'];
+    bootstrap?: ConfigStoreCluster['spec']['bootstrap'];
+  } = {},
 ) {
   const env = w.env;
   const etcd = opts.etcd ? { prefix: opts.etcd.prefix ?? '/configstore/', cleanup: async () => undefined } : isolatedEtcdPrefix(name);
@@ -183,6 +187,7 @@ export async function createCluster(
       },
       adminTokenSecretRef: { name: 'admin' },
       logLevel: 'warn',
+      ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
     },
   };
   await w.custom.createNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstoreclusters', body });

@@ -56,6 +56,16 @@ export async function bootstrapStep(
     return { type, status: 'True' as const, reason: result, message: describeDone(status.bootstrap) };
   };
 
+  const owners = (run?.metadata.ownerReferences ?? []) as { uid?: string }[];
+  if (run && !owners.some((o) => o.uid === cluster.metadata.uid)) {
+    // the run of an earlier object of the same name (deleted, then re-created): not this one's
+    return {
+      type,
+      status: 'False',
+      reason: 'WaitingForOldRun',
+      message: `waiting for ConfigStoreMaintenance ${name} of an earlier ${cluster.metadata.name} to be deleted`,
+    };
+  }
   if (!run) {
     // the cheap checks first; the Import checks emptiness again once fenced (no write can slip in)
     if (!(await deps.isEmpty(cluster))) return settle('DataPresent');

@@ -56,6 +56,28 @@ describe('bootstrap.restore', () => {
     expect(run()).toBeUndefined();
   });
 
+  it('the run of an earlier object of the same name is not taken for this one’s', async () => {
+    const first = setup();
+    await first.step();
+    first.finish('Succeeded');
+    // the same name, a new object (new uid), before garbage collection took the old run
+    const w = first.w;
+    const fresh = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+    fresh.spec.bootstrap = { restore: { source } };
+    const status: ConfigStoreClusterStatus = {};
+    const deps: BootstrapDeps = {
+      custom: w.deps.custom,
+      objects: { delete: async () => undefined, exists: async () => true },
+      isEmpty: async () => false,
+      log: w.deps.log,
+      now: w.clock.now,
+    };
+    const recreated = { ...fresh, metadata: { ...fresh.metadata, uid: 'another-uid' } };
+    expect(await bootstrapStep(deps, recreated, status, true)).toMatchObject({ status: 'False', reason: 'WaitingForOldRun' });
+    w.api.delete('ConfigStoreMaintenance', 'ns', bootstrapName('restored'));
+    expect(await bootstrapStep(deps, recreated, status, true)).toMatchObject({ status: 'True', reason: 'DataPresent' });
+  });
+
   it('a cluster that already holds data (a re-created object) restores nothing over it', async () => {
     const { status, step, run } = setup({ empty: false });
     expect(await step()).toMatchObject({ status: 'True', reason: 'DataPresent' });
