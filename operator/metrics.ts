@@ -48,11 +48,18 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'schedule'],
     registers: [this.registry],
   });
+  private readonly backupPruned = new Counter({
+    name: 'configstore_backup_pruned_total',
+    help: 'Backups (stored export and run) a schedule deleted by its retention policy',
+    labelNames: ['namespace', 'schedule'],
+    registers: [this.registry],
+  });
   /** What the schedule reconciler reports. */
   readonly schedules: ScheduleMetrics = {
     lastSuccess: (s, at) => this.backupLastSuccess.set(scheduleLabels(s), at.getTime() / 1000),
     lastFailure: (s, at) => this.backupLastFailure.set(scheduleLabels(s), at.getTime() / 1000),
     missed: (s, n) => this.backupMissed.inc(scheduleLabels(s), n),
+    pruned: (s) => this.backupPruned.inc(scheduleLabels(s)),
   };
   readonly leader = new Gauge({ name: 'configstore_operator_leader', help: '1 while this replica holds the leader lease', registers: [this.registry] });
 

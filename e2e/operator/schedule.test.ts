@@ -157,5 +157,6 @@ describe('ConfigStoreBackupSchedule', () => {
     );
     expect(line, text.slice(0, 2000)).not.toBeNull();
     expect(Number(line![1]) * 1000).toBeGreaterThan(Date.now() - 5 * 60_000);
+    expect(text).toMatch(new RegExp(`configstore_backup_pruned_total\\{namespace="${w.namespace}",schedule="every-minute"\\} [1-9]`));
   });
 });

@@ -22,6 +22,7 @@ export interface ScheduleMetrics {
   lastSuccess(schedule: ConfigStoreBackupSchedule, at: Date): void;
   lastFailure(schedule: ConfigStoreBackupSchedule, at: Date): void;
   missed(schedule: ConfigStoreBackupSchedule, n: number): void;
+  pruned(schedule: ConfigStoreBackupSchedule): void;
 }
 
 export interface ScheduleDeps {
@@ -255,6 +256,7 @@ export class ScheduleReconciler {
       await this.deps.custom.deleteNamespacedCustomObject({ ...maintenances, namespace: run.metadata.namespace, name }).catch(ignore404);
       this.deps.log.info({ schedule: schedule.metadata.name, run: name, where, kept: plan.keep.map((k) => k.name) }, 'retention: backup pruned');
       this.deps.events.record(schedule, 'Normal', 'Pruned', `backup ${name} (${where}) deleted by retention`);
+      this.deps.metrics?.pruned(schedule);
     }
   }
 

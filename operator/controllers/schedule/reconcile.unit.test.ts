@@ -13,7 +13,7 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   const w = fakeWorld();
   w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
   const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
-  const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0 };
+  const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0, pruned: 0 };
   const objects = { deleted: [] as string[], failing: undefined as Error | undefined };
   const deps: ScheduleDeps = {
     custom: w.deps.custom,
@@ -28,7 +28,12 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
       },
       exists: async () => true,
     },
-    metrics: { lastSuccess: (_s, at) => metrics.success.push(at), lastFailure: (_s, at) => metrics.failure.push(at), missed: (_s, n) => (metrics.missed += n) },
+    metrics: {
+      lastSuccess: (_s, at) => metrics.success.push(at),
+      lastFailure: (_s, at) => metrics.failure.push(at),
+      missed: (_s, n) => (metrics.missed += n),
+      pruned: () => metrics.pruned++,
+    },
     now: w.clock.now,
   };
   const reconciler = new ScheduleReconciler(deps);
@@ -199,6 +204,7 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     objects.failing = undefined;
     await reconcile('nightly');
     expect(objects.deleted).toEqual(['backups/main/nightly-202606020200.ndjson.gz']);
+    expect(metrics.pruned).toBe(1);
     expect(runs()).toEqual(['nightly-202606030200', 'nightly-202606040200']);
     let status = read('nightly').status!;
     expect(status.retention).toEqual({
