@@ -4,9 +4,10 @@
 // key and the instance registry, an event recorder and a clock the test moves. Only the calls
 // the reconciler makes are implemented; anything else throws, so a new call shows up at once.
 import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job, V1Pod } from '@kubernetes/client-node';
-import type { InstanceStatus } from '../configstore/types/index.js';
+import { manifestSuffix, parseExportManifest, type ExportManifest, type InstanceStatus } from '../configstore/types/index.js';
 import type { Log } from '../configstore/log.js';
-import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceSpec } from '../operator/api/index.js';
+import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceSpec, S3Object } from '../operator/api/index.js';
+import type { BackupObjects, S3Place } from '../operator/controllers/backupobjects.js';
 import type { ClusterFence, MaintenanceDeps } from '../operator/controllers/maintenance/context.js';
 import type { MaintenanceKey } from '../operator/controllers/etcd.js';
 import { podSelector } from '../operator/controllers/naming.js';
@@ -110,6 +111,7 @@ export class FakeApiServer {
       configstoreclusters: 'ConfigStoreCluster',
       configstoremaintenances: 'ConfigStoreMaintenance',
       configstorebackupschedules: 'ConfigStoreBackupSchedule',
+      configstorebackups: 'ConfigStoreBackup',
     };
     const kindOf = (plural: string) => kinds[plural] ?? `unknown plural ${plural}`;
     const api = {
@@ -124,6 +126,16 @@ export class FakeApiServer {
       replaceNamespacedCustomObjectStatus: async (r: { plural: string; body: Obj }) => {
         this.calls.push(`replaceStatus ${r.plural}/${r.body.metadata.name}`);
         return this.replace(kindOf(r.plural), r.body, 'status');
+      },
+      listNamespacedCustomObject: async (r: { plural: string; namespace: string; labelSelector?: string }) => {
+        const wanted = (r.labelSelector ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((kv) => kv.split('=') as [string, string]);
+        const items = this.list<Obj & { metadata: { labels?: Record<string, string> } }>(kindOf(r.plural), r.namespace).filter((o) =>
+          wanted.every(([k, v]) => o.metadata.labels?.[k] === v),
+        );
+        return { items };
       },
       createNamespacedCustomObject: async (r: { plural: string; namespace: string; body: Obj }) => {
         this.calls.push(`create ${r.plural}/${r.body.metadata.name}`);
@@ -347,3 +359,54 @@ export const exportResultLine = (o: Partial<Record<string, unknown>> = {}) =>
   JSON.stringify({ operation: 'export', objects: 3, bytes: 120, sha256: 'a'.repeat(64), revision: '77', location: 's3://backups/x.ndjson', ...o });
 export const importResultLine = (o: Partial<Record<string, unknown>> = {}) =>
   JSON.stringify({ operation: 'import', objects: 3, bytes: 120, sha256: 'b'.repeat(64), revision: '90', location: 's3://backups/x.ndjson', ...o });
+
+/** A backups bucket in memory: export keys and their manifests, as the operator sees them. */
+export class FakeBackupObjects implements BackupObjects {
+  readonly objects = new Map<string, string>();
+  readonly deleted: string[] = [];
+  failing: Error | undefined;
+
+  /** An export at `key` (in `bucket`) and its manifest. */
+  putExport(bucket: string, key: string, manifest: Partial<ExportManifest> = {}): ExportManifest {
+    const full: ExportManifest = {
+      kind: 'ConfigStoreExportManifest',
+      manifestVersion: 1,
+      key,
+      formatVersion: 1,
+      objects: 3,
+      bytes: 100,
+      sha256: 'a'.repeat(64),
+      storedSha256: 'b'.repeat(64),
+      revision: '10',
+      epoch: 0,
+      gzip: key.endsWith('.gz'),
+      createdAt: '2026-06-01T00:00:00.000Z',
+      configstoreVersion: '0.1.0',
+      ...manifest,
+    };
+    this.objects.set(`${bucket}/${key}`, 'export');
+    this.objects.set(`${bucket}/${key}${manifestSuffix}`, JSON.stringify(full));
+    return full;
+  }
+
+  async delete(_ns: string, o: S3Object): Promise<void> {
+    if (this.failing) throw this.failing;
+    this.objects.delete(`${o.bucket}/${o.key}${manifestSuffix}`);
+    this.objects.delete(`${o.bucket}/${o.key}`);
+    this.deleted.push(`${o.bucket}/${o.key}`);
+  }
+  async exists(_ns: string, o: S3Object): Promise<boolean> {
+    return this.objects.has(`${o.bucket}/${o.key}`);
+  }
+  async listManifests(_ns: string, place: S3Place): Promise<string[]> {
+    const start = `${place.bucket}/${place.prefix ?? ''}`;
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(start) && k.endsWith(manifestSuffix))
+      .map((k) => k.slice(place.bucket.length + 1))
+      .sort();
+  }
+  async readManifest(_ns: string, o: S3Object): Promise<ExportManifest | undefined> {
+    const text = this.objects.get(`${o.bucket}/${o.key}`);
+    return text === undefined ? undefined : parseExportManifest(text);
+  }
+}

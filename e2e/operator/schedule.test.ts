@@ -4,7 +4,7 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { parseExportManifest } from '../../configstore/types/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiVersion, group, version, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
+import { apiVersion, group, version, type ConfigStoreBackup, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { labels } from '../../operator/controllers/naming.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
 import { localEnv } from '../../scripts/localenv/testenv.js';
@@ -138,6 +138,24 @@ describe('ConfigStoreBackupSchedule', () => {
     });
     await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: secondRun!.spec.export!.destination.s3.key })); // the kept one is there
     s3.destroy();
+    // the inventory lists what the bucket holds: the kept backup, as a ConfigStoreBackup record
+    const records = await until(
+      w,
+      'the inventory records the kept backup',
+      async () => {
+        const list = (await w.custom.listNamespacedCustomObject({ group, version, namespace: w.namespace, plural: 'configstorebackups' })) as {
+          items: ConfigStoreBackup[];
+        };
+        return list.items.length === 1 && list.items[0]!.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') && list.items;
+      },
+      90_000,
+      1000,
+      state,
+    );
+    expect(records[0]!.metadata.name).toBe(secondRun!.metadata.name);
+    expect(records[0]!.spec.manifest).toMatchObject({ sha256: secondRun!.status!.result!.sha256, source: { name: 'alpha', uid: cluster.metadata.uid } });
+    const { stdout: csb } = await kubectl(w, ['get', 'csb']);
+    expect(csb).toMatch(new RegExp(`^${secondRun!.metadata.name}\\s+\\S+\\s+\\d+\\s+\\d+\\s+alpha\\s+True`, 'm'));
     const events = await eventsOf(w, 'every-minute', 'ConfigStoreBackupSchedule');
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'Pruned']));
   });

@@ -91,6 +91,10 @@ export const ConfigStoreBackupScheduleStatus = Type.Object({
   /** Runs still going. */
   active: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
   retention: Type.Optional(RetentionPreview),
+  /** The last inventory of the destination: its ConfigStoreBackup records. */
+  inventory: Type.Optional(
+    Type.Object({ lastSyncTime: Type.String({ format: 'date-time' }), backups: Type.Integer({ minimum: 0 }), missing: Type.Integer({ minimum: 0 }) }),
+  ),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
   conditions: Type.Optional(Conditions),
 });

@@ -2,6 +2,7 @@
 // scripts/gen-crds.ts writes them to crds/; crd.test.ts fails when crds/ is stale.
 import { apiVersion as _apiVersion, group, version } from './common.js';
 import { clusterKind, clusterPrinterColumns, ConfigStoreClusterSpec, ConfigStoreClusterStatus } from './cluster.js';
+import { backupKind, backupPrinterColumns, ConfigStoreBackupSpec, ConfigStoreBackupStatus } from './backup.js';
 import { backupScheduleKind, backupSchedulePrinterColumns, ConfigStoreBackupScheduleSpec, ConfigStoreBackupScheduleStatus } from './backupschedule.js';
 import { ConfigStoreMaintenanceSpec, ConfigStoreMaintenanceStatus, maintenanceKind, maintenancePrinterColumns } from './maintenance.js';
 
@@ -98,6 +99,13 @@ export function customResourceDefinitions() {
       ConfigStoreBackupScheduleStatus,
       backupSchedulePrinterColumns,
       'Exports of a ConfigStoreCluster on a cron schedule, each run a ConfigStoreMaintenance named <schedule>-<UTC slot>, pruned by a retention policy that never deletes the last good backup.',
+    ),
+    crd(
+      backupKind,
+      ConfigStoreBackupSpec,
+      ConfigStoreBackupStatus,
+      backupPrinterColumns,
+      'A backup found in a bucket (an export and its manifest), recorded by the operator from what the bucket holds; Missing when its manifest disappeared. Read-only.',
     ),
   ];
 }

@@ -3,5 +3,6 @@ export * from './common.js';
 export * from './cluster.js';
 export * from './maintenance.js';
 export * from './backupschedule.js';
+export * from './backup.js';
 export * from './defaults.js';
 export { customResourceDefinitions, structural } from './crd.js';

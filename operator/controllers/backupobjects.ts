@@ -1,9 +1,10 @@
 // The operator's own use of a backups bucket: deleting a pruned backup's export and manifest,
-// and whether a restore's source exists (the exports themselves are written and read by Jobs). The credentials come from the run's own Secret,
+// whether a restore's source exists, and the inventory of a schedule's destination (its
+// manifests); the exports themselves are written and read by Jobs. The credentials come from the run's own Secret,
 // read at the time of the delete, as its Job got them.
-import { DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { manifestSuffix } from '../../configstore/types/index.js';
+import { manifestSuffix, parseExportManifest, type ExportManifest } from '../../configstore/types/index.js';
 import { s3CredentialKeysOf, s3RegionOf, type S3Object } from '../api/index.js';
 
 export interface BackupObjects {
@@ -11,7 +12,14 @@ export interface BackupObjects {
   delete(namespace: string, object: S3Object): Promise<void>;
   /** Whether the object exists (a 404 is false; any other failure is thrown). */
   exists(namespace: string, object: S3Object): Promise<boolean>;
+  /** The keys of the export manifests under `prefix` (at most `limit`). */
+  listManifests(namespace: string, place: S3Place, limit?: number): Promise<string[]>;
+  /** A manifest read and checked; undefined when it is absent or not one. */
+  readManifest(namespace: string, object: S3Object): Promise<ExportManifest | undefined>;
 }
+
+/** A bucket and key prefix, with how to reach it. */
+export type S3Place = Omit<S3Object, 'key'> & { prefix?: string };
 
 export function s3BackupObjects(core: CoreV1Api): BackupObjects {
   async function clientFor(namespace: string, object: S3Object): Promise<S3Client> {
@@ -30,6 +38,33 @@ export function s3BackupObjects(core: CoreV1Api): BackupObjects {
     });
   }
   return {
+    async listManifests(namespace, place, limit = 10_000) {
+      const client = await clientFor(namespace, { ...place, key: '' });
+      const keys: string[] = [];
+      try {
+        let token: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: place.bucket, Prefix: place.prefix ?? '', ContinuationToken: token }));
+          for (const o of page.Contents ?? []) if (o.Key?.endsWith(manifestSuffix)) keys.push(o.Key);
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token && keys.length < limit);
+      } finally {
+        client.destroy();
+      }
+      return keys.slice(0, limit);
+    },
+    async readManifest(namespace, object) {
+      const client = await clientFor(namespace, object);
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }));
+        return parseExportManifest(await res.Body!.transformToString());
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw err;
+      } finally {
+        client.destroy();
+      }
+    },
     async delete(namespace, object) {
       const client = await clientFor(namespace, object);
       try {

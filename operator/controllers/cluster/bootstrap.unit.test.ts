@@ -1,7 +1,7 @@
 // Restore at creation on a fake API server: once ready, an Import with requireEmpty, the
 // outcome recorded once and never run again; data present, a missing source, a failed restore.
 import { describe, expect, it } from 'vitest';
-import { fakeWorld } from '../../../testsupport/fakeoperator.js';
+import { FakeBackupObjects, fakeWorld } from '../../../testsupport/fakeoperator.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
 import { dataPresentMessage } from '../maintenance/fence.js';
 import { bootstrapName, bootstrapStep, type BootstrapDeps } from './bootstrap.js';
@@ -15,7 +15,7 @@ function setup(opts: { empty?: boolean; exists?: boolean; onMissing?: 'Fail' | '
   stored.spec.bootstrap = { restore: { source, sha256: 'c'.repeat(64), ...(opts.onMissing ? { onMissing: opts.onMissing } : {}) } };
   const deps: BootstrapDeps = {
     custom: w.deps.custom,
-    objects: { delete: async () => undefined, exists: async () => opts.exists ?? true },
+    objects: Object.assign(new FakeBackupObjects(), { exists: async () => opts.exists ?? true }),
     isEmpty: async () => opts.empty ?? true,
     log: w.deps.log,
     now: w.clock.now,
@@ -67,7 +67,7 @@ describe('bootstrap.restore', () => {
     const status: ConfigStoreClusterStatus = {};
     const deps: BootstrapDeps = {
       custom: w.deps.custom,
-      objects: { delete: async () => undefined, exists: async () => true },
+      objects: new FakeBackupObjects(),
       isEmpty: async () => false,
       log: w.deps.log,
       now: w.clock.now,

@@ -9,6 +9,7 @@ import { backupScheduleKind, group, maintenanceKind, version } from '../../api/i
 import { isConflict, replaceStatus, setCondition, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import { labels } from '../naming.js';
+import { backupRecordName, backups, inventorySyncMs, syncInventory } from './inventory.js';
 import { defaultMinVerified, planRetention, type RetentionPlan } from './retention.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { desiredRun, isActive, runsOf } from './runs.js';
@@ -115,6 +116,19 @@ export class ScheduleReconciler {
       runs = runsOf(schedule, this.deps.maintenances(namespace));
       this.summarize(schedule, status, runs, timeZone, periodMs(at, now), now);
     }
+    const lastSync = Date.parse(status.inventory?.lastSyncTime ?? '');
+    if (!Number.isFinite(lastSync) || now.getTime() - lastSync >= inventorySyncMs) {
+      try {
+        const found = await syncInventory({ custom: this.deps.custom, objects: this.deps.objects, now: () => now }, schedule);
+        status.inventory = { lastSyncTime: now.toISOString(), ...found };
+      } catch (err) {
+        // the bucket unreachable: the schedule goes on; the inventory is tried again next time
+        this.deps.log.warn({ schedule: name, err: (err as Error).message }, 'inventory of the destination failed');
+        if (status.inventory) status.inventory = { ...status.inventory, lastSyncTime: now.toISOString() };
+        this.deps.events.record(schedule, 'Warning', 'InventoryFailed', `could not list the destination: ${(err as Error).message}`);
+      }
+    }
+    wakeMs = Math.min(wakeMs, inventorySyncMs);
     await this.writeStatus(schedule, status);
     return Math.max(wakeMs, 1000);
   }
@@ -254,6 +268,9 @@ export class ScheduleReconciler {
         continue;
       }
       await this.deps.custom.deleteNamespacedCustomObject({ ...maintenances, namespace: run.metadata.namespace, name }).catch(ignore404);
+      await this.deps.custom
+        .deleteNamespacedCustomObject({ ...backups, namespace: run.metadata.namespace, name: backupRecordName(object.key) })
+        .catch(ignore404);
       this.deps.log.info({ schedule: schedule.metadata.name, run: name, where, kept: plan.keep.map((k) => k.name) }, 'retention: backup pruned');
       this.deps.events.record(schedule, 'Normal', 'Pruned', `backup ${name} (${where}) deleted by retention`);
       this.deps.metrics?.pruned(schedule);

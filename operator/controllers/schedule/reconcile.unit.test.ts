@@ -2,8 +2,8 @@
 // adopted after a restart, Forbid / Replace, one catch-up after downtime, deadlines, the
 // operator-wide cap, invalid schedules, TTL of failed runs, retention preview and health.
 import { describe, expect, it } from 'vitest';
-import { fakeWorld } from '../../../testsupport/fakeoperator.js';
-import type { ConfigStoreBackupSchedule, ConfigStoreBackupScheduleSpec, ConfigStoreMaintenance } from '../../api/index.js';
+import { FakeBackupObjects, fakeWorld } from '../../../testsupport/fakeoperator.js';
+import type { ConfigStoreBackup, ConfigStoreBackupSchedule, ConfigStoreBackupScheduleSpec, ConfigStoreMaintenance } from '../../api/index.js';
 import { labels } from '../naming.js';
 import { ScheduleReconciler, type ScheduleDeps } from './reconcile.js';
 
@@ -14,20 +14,14 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
   const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
   const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0, pruned: 0 };
-  const objects = { deleted: [] as string[], failing: undefined as Error | undefined };
+  const objects = new FakeBackupObjects();
   const deps: ScheduleDeps = {
     custom: w.deps.custom,
     events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
     log: w.deps.log,
     maintenances: (ns) => (ns ? w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns) : all()),
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
-    objects: {
-      delete: async (_ns, o) => {
-        if (objects.failing) throw objects.failing;
-        objects.deleted.push(`${o.bucket}/${o.key}`);
-      },
-      exists: async () => true,
-    },
+    objects,
     metrics: {
       lastSuccess: (_s, at) => metrics.success.push(at),
       lastFailure: (_s, at) => metrics.failure.push(at),
@@ -83,7 +77,7 @@ describe('backup schedule reconciler (fake API and clock)', () => {
       nextScheduleTime: '2026-06-02T02:00:00.000Z',
       active: ['nightly-202606011000'],
     });
-    expect(wait).toBeGreaterThan(15 * 3600_000); // sleeps until the next slot
+    expect(wait).toBe(60_000); // the next slot is 16 h away; the destination's inventory is looked at every minute
     await reconcile('nightly');
     expect(runs()).toHaveLength(1);
     expect(w.events.map((e) => e.reason)).toEqual(['Created']);
@@ -267,6 +261,42 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     w.clock.advance(3601);
     await reconcile('nightly');
     expect(runs()).toEqual(['nightly-202606020200']);
+  });
+
+  it('lists what the destination holds as ConfigStoreBackup records; one whose manifest is gone is Missing, not deleted', async () => {
+    const { w, objects, schedule, read, reconcile } = setup();
+    // backups a previous namespace's schedule wrote, a foreign object, and an export without its manifest (not complete)
+    objects.putExport('backups', 'main/nightly-202605300200.ndjson.gz', {
+      source: { namespace: 'old', name: 'main', uid: 'u-old' },
+      createdAt: '2026-05-30T02:00:05.000Z',
+    });
+    objects.putExport('backups', 'main/nightly-202605310200.ndjson.gz', { createdAt: '2026-05-31T02:00:05.000Z' });
+    objects.objects.set('backups/main/partial.ndjson.gz', 'export');
+    objects.objects.set('backups/main/junk.manifest.json', '{"not":"a manifest"}');
+    objects.putExport('backups', 'elsewhere/other.ndjson.gz');
+    schedule('nightly');
+    await reconcile('nightly');
+    const records = () => w.api.list<ConfigStoreBackup>('ConfigStoreBackup', 'ns');
+    expect(records().map((r) => r.metadata.name)).toEqual(['nightly-202605300200', 'nightly-202605310200']);
+    const first = records()[0]!;
+    expect(first.metadata.labels).toEqual({ [labels.schedule]: 'nightly' });
+    expect(first.spec.location).toEqual({ bucket: 'backups', key: 'main/nightly-202605300200.ndjson.gz', endpoint: 'http://minio:9000' });
+    expect(first.spec.manifest).toMatchObject({
+      sha256: 'a'.repeat(64),
+      objects: 3,
+      createdAt: '2026-05-30T02:00:05.000Z',
+      source: { namespace: 'old', uid: 'u-old' },
+    });
+    expect(first.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'True', reason: 'ManifestFound' });
+    expect(read('nightly').status!.inventory).toMatchObject({ backups: 2, missing: 0 });
+
+    objects.objects.delete('backups/main/nightly-202605300200.ndjson.gz.manifest.json'); // someone deleted it in the bucket
+    w.clock.advance(61);
+    await reconcile('nightly');
+    expect(records()).toHaveLength(2);
+    expect(records()[0]!.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'Missing' });
+    expect(records()[0]!.status!.conditions!.find((c) => c.type === 'Missing')).toMatchObject({ status: 'True' });
+    expect(read('nightly').status!.inventory).toMatchObject({ backups: 1, missing: 1 });
   });
 
   it('suspend: no new runs', async () => {

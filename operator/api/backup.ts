@@ -1,0 +1,56 @@
+// ConfigStoreBackup: a record of one export found in a bucket (its manifest, the export's
+// commit marker), kept in sync by the operator from what the bucket holds, so that a fresh
+// namespace with the schedule re-applied lists every restorable backup (`kubectl get csb`).
+// Written by the operator only; a record whose manifest disappeared gets Missing, it does
+// not vanish.
+import Type, { type Static } from 'typebox';
+import { Conditions, S3Object } from './common.js';
+
+export const backupKind = { kind: 'ConfigStoreBackup', plural: 'configstorebackups', singular: 'configstorebackup', shortNames: ['csb'] } as const;
+
+export const ConfigStoreBackupSpec = Type.Object(
+  {
+    /** The export object (credentials are those of the location that listed it). */
+    location: S3Object,
+    /** The schedule whose destination listed it. */
+    schedule: Type.Optional(Type.String()),
+    manifest: Type.Object({
+      sha256: Type.String(),
+      storedSha256: Type.String(),
+      objects: Type.Integer(),
+      bytes: Type.Integer(),
+      revision: Type.String(),
+      epoch: Type.Integer(),
+      gzip: Type.Boolean(),
+      createdAt: Type.String({ format: 'date-time' }),
+      configstoreVersion: Type.String(),
+      source: Type.Optional(Type.Object({ namespace: Type.Optional(Type.String()), name: Type.Optional(Type.String()), uid: Type.Optional(Type.String()) })),
+    }),
+  },
+  { 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'a ConfigStoreBackup records what the bucket holds: its spec does not change' }] },
+);
+export type ConfigStoreBackupSpec = Static<typeof ConfigStoreBackupSpec>;
+
+export const ConfigStoreBackupStatus = Type.Object({
+  /** When the last inventory of its location saw the manifest. */
+  lastSeen: Type.Optional(Type.String({ format: 'date-time' })),
+  conditions: Type.Optional(Conditions),
+});
+export type ConfigStoreBackupStatus = Static<typeof ConfigStoreBackupStatus>;
+
+export const backupPrinterColumns = [
+  { name: 'Created', type: 'string', jsonPath: '.spec.manifest.createdAt' },
+  { name: 'Objects', type: 'integer', jsonPath: '.spec.manifest.objects' },
+  { name: 'Bytes', type: 'integer', jsonPath: '.spec.manifest.bytes' },
+  { name: 'Source', type: 'string', jsonPath: '.spec.manifest.source.name' },
+  { name: 'Available', type: 'string', jsonPath: ".status.conditions[?(@.type=='Available')].status" },
+  { name: 'Key', type: 'string', jsonPath: '.spec.location.key', priority: 1 },
+];
+
+export interface ConfigStoreBackup {
+  apiVersion: string;
+  kind: 'ConfigStoreBackup';
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; [k: string]: unknown };
+  spec: ConfigStoreBackupSpec;
+  status?: ConfigStoreBackupStatus;
+}
