@@ -127,7 +127,7 @@ export class Operator {
         if (type === 'delete') this.ownWrites.forget(keyOf(m));
         if (type === 'delete' || !this.ownWrites.consume(keyOf(m), m.metadata.resourceVersion)) this.enqueueMaintenance(keyOf(m));
         // a schedule's run moved: its schedule looks again (a free place, a success, a failure)
-        const schedule = (m.metadata.labels as Record<string, string> | undefined)?.[labels.schedule];
+        const schedule = m.metadata.labels?.[labels.schedule];
         if (schedule) this.enqueueSchedule(`${m.metadata.namespace}/${schedule}`);
         // the queue of its cluster may move
         for (const other of this.maintenances.list(m.metadata.namespace)) {

@@ -95,7 +95,7 @@ describe('ConfigStoreBackupSchedule', () => {
     const second = both.find((r) => r.metadata.name !== first!.metadata.name)!;
     secondRun = second;
     expect(second.metadata.name.slice(-2)).toMatch(/^\d\d$/);
-    const slot = new Date((second.metadata.annotations as Record<string, string>)['configstore.io/scheduled-at']!);
+    const slot = new Date(second.metadata.annotations!['configstore.io/scheduled-at']!);
     expect(slot.getUTCSeconds()).toBe(0);
     await s3.send(new HeadObjectCommand({ Bucket: w.backups.bucket, Key: second.spec.export!.destination.s3.key }));
     s3.destroy();

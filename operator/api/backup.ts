@@ -4,7 +4,7 @@
 // Written by the operator only; a record whose manifest disappeared gets Missing, it does
 // not vanish.
 import Type, { type Static } from 'typebox';
-import { Conditions, S3Object } from './common.js';
+import { Conditions, type ObjectMetaFields, S3Object } from './common.js';
 
 export const backupKind = { kind: 'ConfigStoreBackup', plural: 'configstorebackups', singular: 'configstorebackup', shortNames: ['csb'] } as const;
 
@@ -50,7 +50,7 @@ export const backupPrinterColumns = [
 export interface ConfigStoreBackup {
   apiVersion: string;
   kind: 'ConfigStoreBackup';
-  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; [k: string]: unknown };
+  metadata: ObjectMetaFields;
   spec: ConfigStoreBackupSpec;
   status?: ConfigStoreBackupStatus;
 }

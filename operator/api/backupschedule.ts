@@ -2,7 +2,7 @@
 // ConfigStoreMaintenance Export named `<schedule>-<UTC slot>` (so a restarted operator finds
 // the run it made and never makes it twice), labelled with the schedule and owned by it.
 import Type, { type Static } from 'typebox';
-import { Conditions, LocalObjectReference, S3CredentialsSecretRef, StringEnum } from './common.js';
+import { Conditions, LocalObjectReference, type ObjectMeta, S3CredentialsSecretRef, StringEnum } from './common.js';
 import { defaults } from './defaults.js';
 
 export const backupScheduleKind = {
@@ -113,16 +113,7 @@ export const backupSchedulePrinterColumns = [
 export interface ConfigStoreBackupSchedule {
   apiVersion: string;
   kind: 'ConfigStoreBackupSchedule';
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    generation?: number;
-    resourceVersion?: string;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    [k: string]: unknown;
-  };
+  metadata: ObjectMeta;
   spec: ConfigStoreBackupScheduleSpec;
   status?: ConfigStoreBackupScheduleStatus;
 }

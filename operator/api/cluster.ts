@@ -2,7 +2,7 @@
 // reports on (ready pods, each instance's mode from the etcd registry, the last export).
 import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
-import { Conditions, LocalObjectReference, ObjectName, Opaque, S3Object, S3Storage, StringEnum } from './common.js';
+import { Conditions, LocalObjectReference, type ObjectMetaFields, ObjectName, Opaque, S3Object, S3Storage, StringEnum } from './common.js';
 
 export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclusters', singular: 'configstorecluster', shortNames: ['csc'] } as const;
 
@@ -158,7 +158,7 @@ export const clusterPrinterColumns = [
 export interface ConfigStoreCluster {
   apiVersion: string;
   kind: 'ConfigStoreCluster';
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string; [k: string]: unknown };
+  metadata: ObjectMetaFields;
   spec: ConfigStoreClusterSpec;
   status?: ConfigStoreClusterStatus;
 }

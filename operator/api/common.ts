@@ -81,3 +81,25 @@ export const Conditions = Type.Unsafe<Condition[]>({
 });
 
 export type Schema = TSchema;
+
+/** The metadata fields the operator reads or sets on its kinds (the API server keeps the rest). */
+export interface ObjectMetaFields {
+  name: string;
+  namespace: string;
+  /** Set by the API server: absent only on an object not created yet. */
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  [k: string]: unknown;
+}
+
+/** Metadata of an object read from the API server (its uid is set). */
+export interface ObjectMeta extends ObjectMetaFields {
+  uid: string;
+}

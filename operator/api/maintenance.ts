@@ -2,7 +2,7 @@
 // immutable (to run again, create a new object); the status only moves forward.
 import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
-import { Conditions, LocalObjectReference, S3Object, StringEnum } from './common.js';
+import { Conditions, LocalObjectReference, type ObjectMeta, S3Object, StringEnum } from './common.js';
 
 export const maintenanceKind = {
   kind: 'ConfigStoreMaintenance',
@@ -163,17 +163,7 @@ export const maintenancePrinterColumns = [
 export interface ConfigStoreMaintenance {
   apiVersion: string;
   kind: 'ConfigStoreMaintenance';
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    generation?: number;
-    resourceVersion?: string;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    finalizers?: string[];
-    [k: string]: unknown;
-  };
+  metadata: ObjectMeta;
   spec: ConfigStoreMaintenanceSpec;
   status?: ConfigStoreMaintenanceStatus;
 }

@@ -1,6 +1,7 @@
 // What a ConfigStoreMaintenance writes on its cluster's status before it turns Succeeded: the
 // cluster's last export, and this operation among those that succeeded (so a re-created CR
 // of the same name is not run again: Admit looks there).
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, OperationResult } from '../../api/index.js';
 import { clusterKind, group, version } from '../../api/index.js';
 import { replaceStatus, retryOnConflict } from '../../kube/status.js';
@@ -36,6 +37,6 @@ export async function recordSuccess(ctx: StepContext, cr: ConfigStoreMaintenance
         completedAt: ctx.nowIso(),
       };
     }
-    await replaceStatus(ctx.deps.custom, clusters, cluster, status);
+    await replaceStatus(ctx.deps.custom, clusters, cluster as ConfigStoreCluster & KubernetesObject, status);
   });
 }

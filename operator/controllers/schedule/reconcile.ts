@@ -158,7 +158,7 @@ export class ScheduleReconciler {
       this.deps.events.record(schedule, 'Warning', 'Skipped', reason);
       return 'done';
     }
-    const running = this.deps.maintenances().filter((m) => (m.metadata.labels as Record<string, string> | undefined)?.[labels.schedule] && isActive(m));
+    const running = this.deps.maintenances().filter((m) => m.metadata.labels?.[labels.schedule] && isActive(m));
     const others = running.filter((m) => !active.includes(m));
     if (others.length >= this.deps.maxConcurrentRuns) {
       status.message = `run of slot ${slotIso} waits: ${others.length} scheduled exports are running (at most ${this.deps.maxConcurrentRuns} at once)`;

@@ -8,7 +8,7 @@ export const isActive = (run: ConfigStoreMaintenance) => !run.status?.phase || !
 
 /** The schedule's runs among a namespace's ConfigStoreMaintenances (by label: a restarted operator finds them). */
 export function runsOf(schedule: ConfigStoreBackupSchedule, all: ConfigStoreMaintenance[]): ConfigStoreMaintenance[] {
-  return all.filter((m) => (m.metadata.labels as Record<string, string> | undefined)?.[labels.schedule] === schedule.metadata.name);
+  return all.filter((m) => m.metadata.labels?.[labels.schedule] === schedule.metadata.name);
 }
 
 /** The Export of `slot`: to `<prefix><run name>.ndjson.gz`, labelled with the schedule (not owned: deleting a schedule keeps its backups' records). */
