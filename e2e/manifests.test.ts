@@ -69,6 +69,18 @@ describe('examples/', () => {
     expect(err?.stderr).toContain('spec.import is required for operation Import and not allowed otherwise');
   });
 
+  it('refuses a bootstrap.restore naming both a source and a backup', async () => {
+    const both = readFileSync(join(examples, 'cluster.yaml'), 'utf8').replace(
+      '  # bootstrap:\n  #   restore:\n  #     backup: latest\n',
+      '  bootstrap:\n    restore:\n      backup: latest\n      source: {s3: {bucket: configstore-backups, key: main/x.ndjson.gz}}\n',
+    );
+    expect(both).toContain('      backup: latest\n      source:');
+    writeFileSync(join(scratch, 'both.yaml'), both);
+    const err = await failure(tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'both.yaml')]));
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('bootstrap.restore names exactly one of source (an S3 object) and backup (a ConfigStoreBackup name, or latest)');
+  });
+
   it('refuses a 6-field cron schedule (seconds read as minutes) with a message saying what to write', async () => {
     const sixFields = readFileSync(join(examples, 'backupschedule.yaml'), 'utf8').replace('schedule: "30 2 * * *"', 'schedule: "0 30 2 * * *"');
     writeFileSync(join(scratch, 'six.yaml'), sixFields);

@@ -59,6 +59,7 @@ describe('restore at creation (spec.bootstrap.restore)', () => {
       sha256: exported.status!.result!.sha256,
       objects: exported.status!.result!.objects,
       maintenance: 'beta-bootstrap',
+      sourceClusterUid: (await getCluster(w, 'alpha')).metadata.uid, // from the export's manifest
     });
     for (const users of await usersOnEveryPod(w, 'beta')) expect(users).toEqual(['ada', 'grace', 'linus']);
     await readyCluster(w, 'beta'); // and serving again, out of maintenance

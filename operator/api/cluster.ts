@@ -51,16 +51,36 @@ export const defaultServerResources = { requests: { cpu: '100m', memory: '256Mi'
 
 /** Restore at creation: run once, only into an empty cluster; never again (status.bootstrap records it). */
 export const BootstrapSpec = Type.Object({
-  restore: Type.Object({
-    source: Type.Object({ s3: S3Object }, { description: 'The export to restore (an object a ConfigStoreMaintenance Export or a schedule wrote).' }),
-    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256: refused if it differs." })),
-    onMissing: Type.Optional(
-      StringEnum(['Fail', 'StartEmpty'] as const, {
-        default: 'Fail',
-        description: 'The source object is absent: Fail (Bootstrapped False, looked at again) or StartEmpty.',
-      }),
-    ),
-  }),
+  restore: Type.Object(
+    {
+      source: Type.Optional(
+        Type.Object({ s3: S3Object }, { description: 'The export to restore (an object a ConfigStoreMaintenance Export or a schedule wrote).' }),
+      ),
+      backup: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 253,
+          description:
+            'A ConfigStoreBackup of this namespace to restore, by name, or `latest`: the newest Available one (by its manifest createdAt). Instead of source.',
+        }),
+      ),
+      sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256: refused if it differs." })),
+      onMissing: Type.Optional(
+        StringEnum(['Fail', 'StartEmpty'] as const, {
+          default: 'Fail',
+          description: 'The source object (or backup) is absent: Fail (Bootstrapped False, looked at again) or StartEmpty.',
+        }),
+      ),
+    },
+    {
+      'x-kubernetes-validations': [
+        {
+          rule: 'has(self.source) != has(self.backup)',
+          message: 'bootstrap.restore names exactly one of source (an S3 object) and backup (a ConfigStoreBackup name, or latest)',
+        },
+      ],
+    },
+  ),
 });
 export type BootstrapSpec = Static<typeof BootstrapSpec>;
 
@@ -72,6 +92,10 @@ export const BootstrapStatus = Type.Object({
   revision: Type.Optional(Type.String()),
   objects: Type.Optional(Type.Integer()),
   maintenance: Type.Optional(Type.String({ description: 'The ConfigStoreMaintenance Import that restored it.' })),
+  /** The ConfigStoreBackup restored, when named by spec.bootstrap.restore.backup. */
+  backup: Type.Optional(Type.String()),
+  /** The uid of the cluster the backup was taken from (its manifest's). */
+  sourceClusterUid: Type.Optional(Type.String()),
 });
 
 export const ConfigStoreClusterSpec = Type.Object({

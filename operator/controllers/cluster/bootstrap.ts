@@ -6,7 +6,8 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
-import { apiVersion, group, maintenanceKind, version } from '../../api/index.js';
+import { manifestSuffix } from '../../../configstore/types/index.js';
+import { apiVersion, backupKind, group, maintenanceKind, version, type ConfigStoreBackup, type S3Object } from '../../api/index.js';
 import type { Condition } from '../../kube/status.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { ignore404 } from '../errors.js';
@@ -25,6 +26,7 @@ export interface BootstrapDeps {
 
 export const bootstrapName = (cluster: string) => boundedName(cluster, 'bootstrap');
 const maintenances = { group, version, plural: maintenanceKind.plural };
+const backupRecords = { group, version, plural: backupKind.plural };
 
 type BootstrapCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
@@ -48,15 +50,17 @@ export async function bootstrapStep(
   const { namespace } = cluster.metadata;
   const name = bootstrapName(cluster.metadata.name);
   const run = (await deps.custom.getNamespacedCustomObject({ ...maintenances, namespace, name }).catch(ignore404)) as ConfigStoreMaintenance | undefined;
-  const source = restore.source.s3;
-  const where = `s3://${source.bucket}/${source.key}`;
-  const settle = (result: 'Restored' | 'DataPresent' | 'StartedEmpty', extra: Partial<NonNullable<ConfigStoreClusterStatus['bootstrap']>> = {}) => {
-    status.bootstrap = { result, completedAt: deps.now().toISOString(), source: where, ...extra };
+  const settle = (
+    result: 'Restored' | 'DataPresent' | 'StartedEmpty',
+    where: string | undefined,
+    extra: Partial<NonNullable<ConfigStoreClusterStatus['bootstrap']>> = {},
+  ) => {
+    status.bootstrap = { result, completedAt: deps.now().toISOString(), ...(where ? { source: where } : {}), ...extra };
     deps.log.info({ cluster: cluster.metadata.name, bootstrap: status.bootstrap }, 'bootstrap settled');
     return { type, status: 'True' as const, reason: result, message: describeDone(status.bootstrap) };
   };
 
-  const owners = (run?.metadata.ownerReferences ?? []) as { uid?: string }[];
+  const owners = run?.metadata.ownerReferences ?? [];
   if (run && !owners.some((o) => o.uid === cluster.metadata.uid)) {
     // the run of an earlier object of the same name (deleted, then re-created): not this one's
     return {
@@ -68,24 +72,27 @@ export async function bootstrapStep(
   }
   if (!run) {
     // the cheap checks first; the Import checks emptiness again once fenced (no write can slip in)
-    if (!(await deps.isEmpty(cluster))) return settle('DataPresent');
-    if (!(await deps.objects.exists(namespace, source))) {
-      if ((restore.onMissing ?? 'Fail') === 'StartEmpty') return settle('StartedEmpty');
-      return {
-        type,
-        status: 'False',
-        reason: 'SourceMissing',
-        message: `the restore source ${where} does not exist (onMissing: Fail); looked at again every round`,
-      };
+    if (!(await deps.isEmpty(cluster))) return settle('DataPresent', undefined);
+    const chosen = await chooseSource(deps, namespace, restore);
+    const where = 'source' in chosen ? `s3://${chosen.source.bucket}/${chosen.source.key}` : undefined;
+    const missing =
+      'missing' in chosen ? chosen.missing : !(await deps.objects.exists(namespace, chosen.source)) ? `the restore source ${where} does not exist` : undefined;
+    if (missing || !('source' in chosen)) {
+      if ((restore.onMissing ?? 'Fail') === 'StartEmpty') return settle('StartedEmpty', where);
+      return { type, status: 'False', reason: 'SourceMissing', message: `${missing} (onMissing: Fail); looked at again every round` };
     }
+    const annotations = {
+      ...(chosen.backup ? { [backupAnnotation]: chosen.backup } : {}),
+      ...(chosen.sourceClusterUid ? { [sourceUidAnnotation]: chosen.sourceClusterUid } : {}),
+    };
     const body = {
       apiVersion,
       kind: maintenanceKind.kind,
-      metadata: { name, namespace, ownerReferences: [ownerReference(cluster)] },
+      metadata: { name, namespace, ownerReferences: [ownerReference(cluster)], annotations },
       spec: {
         clusterRef: { name: cluster.metadata.name },
         operation: 'Import',
-        import: { source: restore.source, requireEmpty: true, ...(restore.sha256 ? { sha256: restore.sha256 } : {}) },
+        import: { source: { s3: chosen.source }, requireEmpty: true, ...(chosen.sha256 ? { sha256: chosen.sha256 } : {}) },
       },
     };
     await deps.custom.createNamespacedCustomObject({ ...maintenances, namespace, body }).catch((err: unknown) => {
@@ -94,12 +101,22 @@ export async function bootstrapStep(
     return { type, status: 'False', reason: 'Restoring', message: `restoring ${where} (ConfigStoreMaintenance ${name})` };
   }
 
+  const source = run.spec.import!.source.s3;
+  const where = `s3://${source.bucket}/${source.key}`;
+  const recorded = {
+    ...(run.metadata.annotations?.[backupAnnotation] ? { backup: run.metadata.annotations[backupAnnotation] } : {}),
+    ...(run.metadata.annotations?.[sourceUidAnnotation] ? { sourceClusterUid: run.metadata.annotations[sourceUidAnnotation] } : {}),
+  };
   const phase = run.status?.phase;
   if (phase === 'Succeeded') {
     const r = run.status!.result;
-    return settle('Restored', { maintenance: name, ...(r ? { sha256: r.sha256, objects: r.objects, ...(r.revision ? { revision: r.revision } : {}) } : {}) });
+    return settle('Restored', where, {
+      maintenance: name,
+      ...recorded,
+      ...(r ? { sha256: r.sha256, objects: r.objects, ...(r.revision ? { revision: r.revision } : {}) } : {}),
+    });
   }
-  if (phase === 'Failed' && run.status?.message === dataPresentMessage) return settle('DataPresent', { maintenance: name });
+  if (phase === 'Failed' && run.status?.message === dataPresentMessage) return settle('DataPresent', where, { maintenance: name });
   if (phase === 'Failed' || phase === 'Rejected') {
     return {
       type,
@@ -111,9 +128,46 @@ export async function bootstrapStep(
   return { type, status: 'False', reason: 'Restoring', message: `restoring ${where} (ConfigStoreMaintenance ${name}: ${run.status?.step ?? 'Admit'})` };
 }
 
+const backupAnnotation = 'configstore.io/bootstrap-backup';
+const sourceUidAnnotation = 'configstore.io/source-cluster-uid';
+type Restore = NonNullable<NonNullable<ConfigStoreCluster['spec']['bootstrap']>['restore']>;
+type Chosen = { source: S3Object; sha256?: string; backup?: string; sourceClusterUid?: string } | { missing: string };
+
+/** What to restore: the S3 object named, or a ConfigStoreBackup by name or the newest Available one. */
+async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Restore): Promise<Chosen> {
+  if (restore.source) {
+    const source = restore.source.s3;
+    // the manifest beside it names the cluster it came from (best effort: an export without one restores all the same)
+    const manifest = await deps.objects.readManifest(namespace, { ...source, key: `${source.key}${manifestSuffix}` }).catch(() => undefined);
+    return { source, ...(restore.sha256 ? { sha256: restore.sha256 } : {}), ...(manifest?.source?.uid ? { sourceClusterUid: manifest.source.uid } : {}) };
+  }
+  const list = (await deps.custom.listNamespacedCustomObject({ ...backupRecords, namespace })) as { items: ConfigStoreBackup[] };
+  const available = list.items.filter((b) => b.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
+  const record =
+    restore.backup === 'latest'
+      ? available.sort((a, b) => Date.parse(b.spec.manifest.createdAt) - Date.parse(a.spec.manifest.createdAt))[0]
+      : available.find((b) => b.metadata.name === restore.backup);
+  if (!record) {
+    return {
+      missing:
+        restore.backup === 'latest'
+          ? `no Available ConfigStoreBackup in namespace ${namespace} yet (apply the schedule whose destination holds the backups: its inventory lists them)`
+          : `no Available ConfigStoreBackup ${restore.backup} in namespace ${namespace}`,
+    };
+  }
+  const uid = record.spec.manifest.source?.uid;
+  return {
+    source: record.spec.location,
+    sha256: restore.sha256 ?? record.spec.manifest.sha256,
+    backup: record.metadata.name,
+    ...(uid ? { sourceClusterUid: uid } : {}),
+  };
+}
+
 function describeDone(b: NonNullable<ConfigStoreClusterStatus['bootstrap']>): string {
   if (b.result === 'Restored')
     return `restored ${b.source} (sha256 ${b.sha256}, revision ${b.revision}, ${b.objects} objects) at ${b.completedAt}; never run again`;
+  if (b.result === 'StartedEmpty' && !b.source) return `no backup to restore was found at ${b.completedAt} (onMissing: StartEmpty): started empty`;
   if (b.result === 'DataPresent') return `the cluster already held data at ${b.completedAt}: nothing was restored over it, and bootstrap will not run again`;
   return `the restore source ${b.source} did not exist at ${b.completedAt} (onMissing: StartEmpty): started empty`;
 }

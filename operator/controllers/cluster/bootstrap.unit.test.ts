@@ -118,4 +118,66 @@ describe('bootstrap.restore', () => {
     });
     expect(status.bootstrap).toBeUndefined();
   });
+
+  it('backup: latest restores the newest Available ConfigStoreBackup, with its sha256, and records which', async () => {
+    const w = fakeWorld();
+    w.cluster('restored', 2);
+    const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+    stored.spec.bootstrap = { restore: { backup: 'latest' } };
+    const record = (name: string, createdAt: string, available: boolean) =>
+      w.api.put('ConfigStoreBackup', {
+        metadata: { name, namespace: 'ns' },
+        spec: {
+          location: { bucket: 'backups', key: `main/${name}.ndjson.gz`, credentialsSecretRef: { name: 's3' } },
+          manifest: { sha256: name.slice(-1).repeat(64), createdAt, source: { uid: `uid-of-${name}` } },
+        },
+        status: { conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
+      });
+    record('nightly-1', '2026-06-01T02:00:00Z', true);
+    record('nightly-2', '2026-06-02T02:00:00Z', true);
+    record('nightly-3', '2026-06-03T02:00:00Z', false); // its manifest left the bucket
+    const objects = new FakeBackupObjects();
+    objects.putExport('backups', 'main/nightly-2.ndjson.gz');
+    const status: ConfigStoreClusterStatus = {};
+    const deps: BootstrapDeps = { custom: w.deps.custom, objects, isEmpty: async () => true, log: w.deps.log, now: w.clock.now };
+    expect(await bootstrapStep(deps, stored, status, true)).toMatchObject({
+      reason: 'Restoring',
+      message: expect.stringContaining('s3://backups/main/nightly-2.ndjson.gz'),
+    });
+    const run = w.api.get<ConfigStoreMaintenance>('ConfigStoreMaintenance', 'ns', 'restored-bootstrap')!;
+    expect(run.spec.import).toEqual({
+      source: { s3: { bucket: 'backups', key: 'main/nightly-2.ndjson.gz', credentialsSecretRef: { name: 's3' } } },
+      requireEmpty: true,
+      sha256: '2'.repeat(64),
+    });
+    w.api.replace(
+      'ConfigStoreMaintenance',
+      { ...run, status: { phase: 'Succeeded', result: { location: 'x', objects: 1, bytes: 1, sha256: '2'.repeat(64), revision: '9' } } } as never,
+      'status',
+    );
+    await bootstrapStep(deps, stored, status, true);
+    expect(status.bootstrap).toMatchObject({
+      result: 'Restored',
+      backup: 'nightly-2',
+      sourceClusterUid: 'uid-of-nightly-2',
+      source: 's3://backups/main/nightly-2.ndjson.gz',
+    });
+  });
+
+  it('backup: latest with none listed yet waits (Fail) or starts empty (StartEmpty)', async () => {
+    const w = fakeWorld();
+    w.cluster('restored', 2);
+    const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+    const deps: BootstrapDeps = { custom: w.deps.custom, objects: new FakeBackupObjects(), isEmpty: async () => true, log: w.deps.log, now: w.clock.now };
+    stored.spec.bootstrap = { restore: { backup: 'latest' } };
+    expect(await bootstrapStep(deps, stored, {}, true)).toMatchObject({
+      status: 'False',
+      reason: 'SourceMissing',
+      message: expect.stringMatching(/^no Available ConfigStoreBackup in namespace ns yet .* \(onMissing: Fail\); looked at again every round$/),
+    });
+    stored.spec.bootstrap = { restore: { backup: 'latest', onMissing: 'StartEmpty' } };
+    const status: ConfigStoreClusterStatus = {};
+    expect(await bootstrapStep(deps, stored, status, true)).toMatchObject({ status: 'True', reason: 'StartedEmpty' });
+    expect(status.bootstrap!.source).toBeUndefined();
+  });
 });
