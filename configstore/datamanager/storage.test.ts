@@ -268,8 +268,20 @@ describe('read model under etcd trouble', () => {
       etcd.close();
     }
     for (const instance of [a, b]) {
-      await eventually(async () => ((await userNames(instance)).join() === 'imported' ? true : undefined), { timeoutMs: 15_000 });
-      expect(instance.server.stores.readdb.currentEpoch).toBe(1);
+      const readdb = instance.server.stores.readdb;
+      // (30 s: under a loaded CI run one rebuild once took longer than 15; the state on timeout says where it stood)
+      await eventually(async () => ((await userNames(instance)).join() === 'imported' ? true : undefined), {
+        timeoutMs: 30_000,
+        describe: async () =>
+          JSON.stringify({
+            epoch: readdb.currentEpoch,
+            revision: String(readdb.revision),
+            synced: readdb.synced,
+            syncs: readdb.syncCount,
+            catchUps: readdb.catchUpCount,
+          }),
+      });
+      expect(readdb.currentEpoch).toBe(1);
     }
   });
 });
