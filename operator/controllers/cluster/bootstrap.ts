@@ -7,7 +7,8 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
 import { manifestSuffix } from '../../../configstore/types/index.js';
-import { apiVersion, backupKind, group, maintenanceKind, version, type ConfigStoreBackup, type S3Object } from '../../api/index.js';
+import { apiVersion, group, maintenanceKind, version, type ConfigStoreBackup, type S3Object } from '../../api/index.js';
+import { backups } from '../schedule/inventory.js';
 import type { Condition } from '../../kube/status.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { ignore404 } from '../errors.js';
@@ -26,7 +27,6 @@ export interface BootstrapDeps {
 
 export const bootstrapName = (cluster: string) => boundedName(cluster, 'bootstrap');
 const maintenances = { group, version, plural: maintenanceKind.plural };
-const backupRecords = { group, version, plural: backupKind.plural };
 
 type BootstrapCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
@@ -141,7 +141,7 @@ async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Res
     const manifest = await deps.objects.readManifest(namespace, { ...source, key: `${source.key}${manifestSuffix}` }).catch(() => undefined);
     return { source, ...(restore.sha256 ? { sha256: restore.sha256 } : {}), ...(manifest?.source?.uid ? { sourceClusterUid: manifest.source.uid } : {}) };
   }
-  const list = (await deps.custom.listNamespacedCustomObject({ ...backupRecords, namespace })) as { items: ConfigStoreBackup[] };
+  const list = (await deps.custom.listNamespacedCustomObject({ ...backups, namespace })) as { items: ConfigStoreBackup[] };
   const available = list.items.filter((b) => b.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
   const record =
     restore.backup === 'latest'

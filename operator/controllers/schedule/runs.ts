@@ -1,10 +1,11 @@
 // A schedule's runs: the ConfigStoreMaintenance Export of a slot, made, adopted or skipped.
 import type { ConfigStoreBackupSchedule, ConfigStoreMaintenance } from '../../api/index.js';
-import { apiVersion, maintenanceKind, terminalPhases } from '../../api/index.js';
+import { apiVersion, maintenanceKind } from '../../api/index.js';
+import { isTerminal } from '../maintenance/status.js';
 import { labels } from '../naming.js';
 import { runName } from './slots.js';
 
-export const isActive = (run: ConfigStoreMaintenance) => !run.status?.phase || !terminalPhases.includes(run.status.phase);
+export const isActive = (run: ConfigStoreMaintenance) => !isTerminal(run.status);
 
 /** The schedule's runs among a namespace's ConfigStoreMaintenances (by label: a restarted operator finds them). */
 export function runsOf(schedule: ConfigStoreBackupSchedule, all: ConfigStoreMaintenance[]): ConfigStoreMaintenance[] {
