@@ -184,6 +184,8 @@ export const errorCodes = {
   invalidObjectKey: 'invalidObjectKey',
   /** 404: no such object. */
   objectNotFound: 'objectNotFound',
+  /** 409: a write-if-absent found the key taken. */
+  objectExists: 'objectExists',
   /** 503: the object storage is unreachable. */
   objectStorageUnavailable: 'objectStorageUnavailable',
 

@@ -4,7 +4,15 @@
 // key and the instance registry, an event recorder and a clock the test moves. Only the calls
 // the reconciler makes are implemented; anything else throws, so a new call shows up at once.
 import type { BatchV1Api, CoreV1Api, CustomObjectsApi, V1Job, V1Pod } from '@kubernetes/client-node';
-import { manifestSuffix, parseExportManifest, type ExportManifest, type InstanceStatus } from '../configstore/types/index.js';
+import {
+  manifestSuffix,
+  ownerMarkerKey,
+  parseExportManifest,
+  parsePrefixOwner,
+  type ExportManifest,
+  type InstanceStatus,
+  type PrefixOwner,
+} from '../configstore/types/index.js';
 import type { Log } from '../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceSpec, S3Object } from '../operator/api/index.js';
 import type { BackupObjects, S3Place } from '../operator/controllers/backupobjects.js';
@@ -408,5 +416,15 @@ export class FakeBackupObjects implements BackupObjects {
   async readManifest(_ns: string, o: S3Object): Promise<ExportManifest | undefined> {
     const text = this.objects.get(`${o.bucket}/${o.key}`);
     return text === undefined ? undefined : parseExportManifest(text);
+  }
+  async readOwner(_ns: string, place: S3Place): Promise<PrefixOwner | 'damaged' | undefined> {
+    if (this.failing) throw this.failing;
+    const text = this.objects.get(`${place.bucket}/${ownerMarkerKey(place.prefix ?? '')}`);
+    return text === undefined ? undefined : (parsePrefixOwner(text) ?? 'damaged');
+  }
+  /** The owner marker an export of cluster `uid` writes on first use of a folder. */
+  claim(bucket: string, prefix: string, cluster: PrefixOwner['cluster']): void {
+    const marker: PrefixOwner = { kind: 'ConfigStorePrefixOwner', version: 1, prefix, cluster, claimedAt: '2026-06-01T00:00:00.000Z' };
+    this.objects.set(`${bucket}/${ownerMarkerKey(prefix)}`, JSON.stringify(marker));
   }
 }

@@ -60,7 +60,7 @@ export function clientFrom(cmd: Command): ConfigStoreClient {
 }
 
 /** Where an export is: a local file, or an object (bucket + key) on an S3 server. */
-export type Location = { kind: 'file'; path: string; display: string } | { kind: 's3'; storage: S3ObjectStorage; key: string; display: string };
+export type Location = { kind: 'file'; path: string; display: string } | { kind: 's3'; storage: S3ObjectStorage; bucket: string; key: string; display: string };
 
 export function parseLocation(raw: string, flag: string): Location {
   if (!raw) throw new UsageError(`${flag}: expected a file path or s3://bucket/key?endpoint=URL&region=NAME`);
@@ -83,7 +83,7 @@ export function parseLocation(raw: string, flag: string): Location {
   } catch (err) {
     throw new UsageError(`${flag}=${JSON.stringify(raw)}: ${(err as Error).message}`);
   }
-  return { kind: 's3', storage: new S3ObjectStorage(options), key, display: `s3://${options.bucket}/${key}` };
+  return { kind: 's3', storage: new S3ObjectStorage(options), bucket: options.bucket, key, display: `s3://${options.bucket}/${key}` };
 }
 
 /** Whether a location holds gzip: by flag or by a `.gz` name. */

@@ -9,18 +9,20 @@ import { createReadStream } from 'node:fs';
 import { access, constants, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { RemoteError } from '../errors.js';
 import { exportManifestKind, exportManifestVersion, manifestSuffix, type ExportManifest } from '../types/exportmanifest.js';
 import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
 import { addServerOptions, clientFrom, decoded, isGzip, parseLocation, Progress, reportResult, VerificationError, type Location } from './dataops-common.js';
+import { claimFolder } from './prefixclaim.js';
 import { UsageError } from './usage.js';
 
 interface ExportFlags {
   to: string;
   gzip?: boolean;
   verifyImport?: boolean;
+  sourceClusterUid?: string;
 }
 
 export function addExportCommand(program: Command): void {
@@ -30,7 +32,13 @@ export function addExportCommand(program: Command): void {
       .description("stream the server's export (admin) to a file or an S3 object and verify it there; prints a JSON result")
       .requiredOption('--to <file|s3-url>', 'a file path, or s3://bucket/key?endpoint=URL&region=NAME (S3 keys from AWS_*)')
       .option('--gzip', 'store it gzip-compressed (implied by a name ending in .gz)')
-      .option('--verify-import', 'also ask the server for a dry-run import of the stored export'),
+      .option('--verify-import', 'also ask the server for a dry-run import of the stored export')
+      .addOption(
+        new Option(
+          '--source-cluster-uid <uid>',
+          "the exported cluster's uid (the operator's Jobs set it): an S3 destination's folder must be unowned (then it is claimed) or owned by this cluster",
+        ).env('CONFIGSTORE_SOURCE_CLUSTER_UID'),
+      ),
   ).action(async (opts: ExportFlags, cmd: Command) => {
     const location = parseLocation(opts.to, '--to');
     try {
@@ -44,6 +52,8 @@ export function addExportCommand(program: Command): void {
 async function runExport(cmd: Command, opts: ExportFlags, location: Location): Promise<void> {
   const gzip = isGzip(location, opts.gzip);
   const client = clientFrom(cmd);
+  // the folder's owner first: an export into another cluster's folder writes nothing at all
+  if (location.kind === 's3' && opts.sourceClusterUid) await claimFolder(location, { ...sourceCluster(opts.sourceClusterUid), uid: opts.sourceClusterUid });
   let target: Location = location;
   if (location.kind === 'file') {
     const dir = dirname(resolve(location.path));
@@ -93,7 +103,7 @@ async function runExport(cmd: Command, opts: ExportFlags, location: Location): P
   // the previous export's manifest goes first: it must never describe the bytes that replace it
   if (location.kind === 's3') await location.storage.delete(`${location.key}${manifestSuffix}`);
   await moveIntoPlace(target, location, stored.bytes);
-  if (location.kind === 's3') await writeManifest(location, { summary, stored, gzip });
+  if (location.kind === 's3') await writeManifest(location, { summary, stored, gzip, sourceClusterUid: opts.sourceClusterUid });
   reportResult({
     operation: 'export',
     objects: summary.objects,
@@ -232,14 +242,9 @@ async function discard(target: Location): Promise<void> {
  */
 async function writeManifest(
   location: Location & { kind: 's3' },
-  e: { summary: ExportSummary; stored: { sha256: string; bytes: number }; gzip: boolean },
+  e: { summary: ExportSummary; stored: { sha256: string; bytes: number }; gzip: boolean; sourceClusterUid?: string },
 ): Promise<void> {
-  const env = process.env;
-  const source = {
-    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE ? { namespace: env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE } : {}),
-    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAME ? { name: env.CONFIGSTORE_SOURCE_CLUSTER_NAME } : {}),
-    ...(env.CONFIGSTORE_SOURCE_CLUSTER_UID ? { uid: env.CONFIGSTORE_SOURCE_CLUSTER_UID } : {}),
-  };
+  const source = sourceCluster(e.sourceClusterUid);
   const manifest: ExportManifest = {
     kind: exportManifestKind,
     manifestVersion: exportManifestVersion,
@@ -264,4 +269,14 @@ async function writeManifest(
       { cause: err },
     );
   }
+}
+
+/** The exported cluster as the operator's Job names it (CONFIGSTORE_SOURCE_CLUSTER_*); the uid from the flag or its variable. */
+function sourceCluster(uid: string | undefined): { namespace?: string; name?: string; uid?: string } {
+  const env = process.env;
+  return {
+    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE ? { namespace: env.CONFIGSTORE_SOURCE_CLUSTER_NAMESPACE } : {}),
+    ...(env.CONFIGSTORE_SOURCE_CLUSTER_NAME ? { name: env.CONFIGSTORE_SOURCE_CLUSTER_NAME } : {}),
+    ...(uid ? { uid } : {}),
+  };
 }

@@ -108,6 +108,19 @@ describe.each(backends)('object storage contract: $name', (backend) => {
     await expect(ost.head('basic/hello.json')).rejects.toSatisfy((e) => isKind(e, 'NotFound'));
   });
 
+  it('writes if absent: the first writer wins, a second gets Conflict and changes nothing', async () => {
+    await ost.put('claim/marker', 'first', { ifAbsent: true });
+    const second = ost.put('claim/marker', 'second', { ifAbsent: true });
+    await expect(second).rejects.toSatisfy((e) => isKind(e, 'Conflict'));
+    await expect(second).rejects.toThrow('object "claim/marker" already exists');
+    expect((await readAll(ost, 'claim/marker')).toString()).toBe('first');
+    const racers = await Promise.allSettled(['a', 'b', 'c', 'd'].map((v) => ost.put('claim/race', v, { ifAbsent: true })));
+    expect(racers.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const keys: string[] = [];
+    for await (const o of listAll(ost, 'claim/')) keys.push(o.key);
+    expect(keys).toEqual(['claim/marker', 'claim/race']);
+  });
+
   it('reports a missing object as NotFound on get and head; deleting it succeeds', async () => {
     const get = ost.get('missing/object');
     await expect(get).rejects.toSatisfy((e) => isKind(e, 'NotFound'));

@@ -35,6 +35,8 @@ export type PutBody = Readable | AsyncIterable<Uint8Array> | Uint8Array | string
 export interface PutOptions {
   /** Abort the write; nothing is left under the key. */
   signal?: AbortSignal;
+  /** Write only if no object has the key (S3's `If-None-Match: *`); else a Conflict error and nothing changes. Whole-buffer bodies only. */
+  ifAbsent?: boolean;
 }
 
 export interface GetOptions {

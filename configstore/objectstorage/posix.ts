@@ -6,11 +6,11 @@
 // to tmp/, is flushed, then renamed into place: readers see the old or the new object.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BadRequestError, errorCodes, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError } from '../errors.js';
 import {
   clampLimit,
   compareKeys,
@@ -75,14 +75,20 @@ export class PosixObjectStorage implements ObjectStorage {
       for (let attempt = 0; ; attempt++) {
         await mkdir(dir, { recursive: true });
         try {
-          await rename(tmp, file);
+          if (options.ifAbsent) {
+            // link fails with EEXIST where rename would replace: the write-if-absent of S3's If-None-Match
+            await link(tmp, file);
+            await unlink(tmp);
+          } else await rename(tmp, file);
           return { size };
         } catch (err) {
+          if (errno(err) === 'EEXIST' && options.ifAbsent) throw existsError(key);
           if (errno(err) !== 'ENOENT' || attempt >= 5) throw err;
         }
       }
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
+      if (err instanceof ConflictError) throw err;
       throw new Error(`writing object ${JSON.stringify(key)} to ${this.location}`, { cause: err });
     }
   }
@@ -218,4 +224,8 @@ export class PosixObjectStorage implements ObjectStorage {
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function existsError(key: string): ConflictError {
+  return new ConflictError(`object ${JSON.stringify(key)} already exists`, { code: errorCodes.objectExists });
 }

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { errorCodes, NotFoundError, UnavailableError } from '../errors.js';
+import { ConflictError, errorCodes, NotFoundError, UnavailableError } from '../errors.js';
 import {
   clampLimit,
   validateKey,
@@ -92,11 +92,12 @@ export class S3ObjectStorage implements ObjectStorage {
       if (typeof body === 'string' || body instanceof Uint8Array) {
         const buf = Buffer.from(body);
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: buf, ContentLength: buf.length }),
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: buf, ContentLength: buf.length, ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}) }),
           options.signal ? { abortSignal: options.signal } : {},
         );
         return { size: buf.length };
       }
+      if (options.ifAbsent) throw new Error('ifAbsent takes a whole-buffer body');
       let size = 0;
       const counted = Readable.from(countBytes(body, (n) => (size += n)));
       const upload = new Upload({
@@ -110,7 +111,7 @@ export class S3ObjectStorage implements ObjectStorage {
       await upload.done();
       return { size };
     } catch (err) {
-      throw this.wrap(err, `writing object ${JSON.stringify(key)}`);
+      throw this.wrap(err, `writing object ${JSON.stringify(key)}`, options.ifAbsent ? key : undefined);
     }
   }
 
@@ -233,6 +234,9 @@ export class S3ObjectStorage implements ObjectStorage {
     const name = (err as { name?: string } | undefined)?.name;
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket'))) {
       return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: errorCodes.objectNotFound, cause: err });
+    }
+    if (key !== undefined && status === 412) {
+      return new ConflictError(`object ${JSON.stringify(key)} already exists`, { code: errorCodes.objectExists, cause: err });
     }
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {

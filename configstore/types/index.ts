@@ -21,6 +21,8 @@ export * from './variable.js';
 export * from './export.js';
 // the manifest an export to S3 writes beside itself (its commit marker)
 export * from './exportmanifest.js';
+// the owner marker of a backup folder (one cluster per folder)
+export * from './prefixowner.js';
 // the result line of `configstore export|import` (read by the operator)
 export * from './dataopresult.js';
 // object storage URLs (file://, s3://)

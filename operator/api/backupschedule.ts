@@ -2,8 +2,7 @@
 // ConfigStoreMaintenance Export named `<schedule>-<UTC slot>` (so a restarted operator finds
 // the run it made and never makes it twice), labelled with the schedule and owned by it.
 import Type, { type Static } from 'typebox';
-import { Conditions, LocalObjectReference, type ObjectMeta, S3CredentialsSecretRef, StringEnum } from './common.js';
-import { defaults } from './defaults.js';
+import { Conditions, LocalObjectReference, type ObjectMeta, S3Folder, StringEnum } from './common.js';
 
 export const backupScheduleKind = {
   kind: 'ConfigStoreBackupSchedule',
@@ -14,16 +13,8 @@ export const backupScheduleKind = {
 
 export const concurrencyPolicies = ['Forbid', 'Replace'] as const;
 
-/** Where the runs go: `<prefix><run name>.ndjson.gz` in the bucket. */
-const ScheduleDestination = Type.Object({
-  s3: Type.Object({
-    bucket: Type.String({ minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' }),
-    prefix: Type.Optional(Type.String({ maxLength: 512, description: 'Key prefix of the runs, e.g. `backups/main/`.' })),
-    endpoint: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+/?$', description: 'S3 endpoint URL for S3-compatible servers; empty for AWS.' })),
-    region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: defaults.s3Region })),
-    credentialsSecretRef: Type.Optional(S3CredentialsSecretRef),
-  }),
-});
+/** Where the runs go: `<prefix><run name>.ndjson.gz` in the bucket, a folder the cluster owns. */
+const ScheduleDestination = Type.Object({ s3: S3Folder });
 
 export const RetentionSpec = Type.Object({
   keepLast: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Keep the newest N good backups.' })),
@@ -91,6 +82,15 @@ export const ConfigStoreBackupScheduleStatus = Type.Object({
   /** Runs still going. */
   active: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
   retention: Type.Optional(RetentionPreview),
+  /** The destination folder's owner marker, as last read: a folder another cluster owns gets no runs. */
+  destination: Type.Optional(
+    Type.Object({
+      folder: Type.String({ description: 's3://bucket/prefix' }),
+      owner: Type.Optional(Type.Object({ uid: Type.String(), namespace: Type.Optional(Type.String()), name: Type.Optional(Type.String()) })),
+      writable: Type.Boolean({ description: 'False: the folder belongs to another cluster (or its marker is damaged).' }),
+      checkedAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
   /** The last inventory of the destination: its ConfigStoreBackup records. */
   inventory: Type.Optional(
     Type.Object({ lastSyncTime: Type.String({ format: 'date-time' }), backups: Type.Integer({ minimum: 0 }), missing: Type.Integer({ minimum: 0 }) }),

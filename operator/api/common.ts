@@ -51,6 +51,26 @@ export const S3Object = Type.Object(
 );
 export type S3Object = Static<typeof S3Object>;
 
+/** A folder of backups in a bucket (a schedule's destination, a backup location): one cluster owns it (its owner marker). */
+export const S3Folder = Type.Object(
+  {
+    bucket: BucketName,
+    prefix: Type.Optional(Type.String({ maxLength: 512, description: 'The folder, ending in `/`, e.g. `backups/main/`; empty: the bucket root.' })),
+    endpoint: Type.Optional(S3Endpoint),
+    region: Type.Optional(S3Region),
+    credentialsSecretRef: Type.Optional(S3CredentialsSecretRef),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.prefix) || self.prefix == '' || self.prefix.endsWith('/')",
+        message: 'prefix must be a folder ending in "/" (e.g. backups/main/): the folder is what one cluster owns and an inventory lists',
+      },
+    ],
+  },
+);
+export type S3Folder = Static<typeof S3Folder>;
+
 /** A place in a bucket where a cluster keeps its snapshots. */
 export const S3Storage = Type.Object({
   bucket: BucketName,

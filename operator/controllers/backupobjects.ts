@@ -1,10 +1,10 @@
 // The operator's own use of a backups bucket: deleting a pruned backup's export and manifest,
-// whether a restore's source exists, and the inventory of a schedule's destination (its
-// manifests); the exports themselves are written and read by Jobs. The credentials come from the run's own Secret,
+// whether a restore's source exists, the inventory of a schedule's destination (its
+// manifests) and its folder's owner marker; the exports themselves are written and read by Jobs. The credentials come from the run's own Secret,
 // read at the time of the delete, as its Job got them.
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { manifestSuffix, parseExportManifest, type ExportManifest } from '../../configstore/types/index.js';
+import { manifestSuffix, ownerMarkerKey, parseExportManifest, parsePrefixOwner, type ExportManifest, type PrefixOwner } from '../../configstore/types/index.js';
 import { s3CredentialKeysOf, s3RegionOf, type S3Object } from '../api/index.js';
 
 export interface BackupObjects {
@@ -16,6 +16,8 @@ export interface BackupObjects {
   listManifests(namespace: string, place: S3Place, limit?: number): Promise<string[]>;
   /** A manifest read and checked; undefined when it is absent or not one. */
   readManifest(namespace: string, object: S3Object): Promise<ExportManifest | undefined>;
+  /** The owner marker of the folder `place.prefix`: undefined when there is none, 'damaged' when it is not one. */
+  readOwner(namespace: string, place: S3Place): Promise<PrefixOwner | 'damaged' | undefined>;
 }
 
 /** A bucket and key prefix, with how to reach it. */
@@ -52,6 +54,19 @@ export function s3BackupObjects(core: CoreV1Api): BackupObjects {
         client.destroy();
       }
       return keys.slice(0, limit);
+    },
+    async readOwner(namespace, place) {
+      const key = ownerMarkerKey(place.prefix ?? '');
+      const client = await clientFor(namespace, { ...place, key });
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: place.bucket, Key: key }));
+        return parsePrefixOwner(await res.Body!.transformToString()) ?? 'damaged';
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw err;
+      } finally {
+        client.destroy();
+      }
     },
     async readManifest(namespace, object) {
       const client = await clientFor(namespace, object);

@@ -12,6 +12,7 @@ import { labels } from '../naming.js';
 import { backupRecordName, backups, inventorySyncMs, syncInventory } from './inventory.js';
 import { defaultMinVerified, planRetention, type RetentionPlan } from './retention.js';
 import type { BackupObjects } from '../backupobjects.js';
+import { checkDestinationOwner } from './owner.js';
 import { desiredRun, isActive, runsOf } from './runs.js';
 import { decideSlot, jitterMs, parseSchedule, periodMs, runName, ScheduleError } from './slots.js';
 
@@ -89,9 +90,21 @@ export class ScheduleReconciler {
     // immediate: one run on creation, in the minute it is seen
     if (!due && spec.immediate && !status.lastScheduleTime && runs.length === 0) due = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
 
+    const refusal = await this.checkOwner(schedule, status, now);
     if (spec.suspend) {
       due = undefined;
       status.message = 'suspended: no new runs';
+    } else if (refusal) {
+      // a folder another cluster owns: no run, the slot counted as skipped (once), until the spec or the marker changes
+      status.message = refusal;
+      if (due && status.lastScheduleTime !== due.toISOString()) {
+        status.lastScheduleTime = due.toISOString();
+        status.missedRuns = (status.missedRuns ?? 0) + 1;
+        status.lastSkipped = { time: now.toISOString(), reason: `slot ${due.toISOString()} skipped: ${refusal}`.slice(0, 4096) };
+        this.deps.metrics?.missed(schedule, 1);
+        this.deps.events.record(schedule, 'Warning', 'DestinationNotWritable', refusal);
+      }
+      due = undefined;
     } else {
       status.message = `next run at ${status.nextScheduleTime}`;
       const outcome = due ? await this.runSlot(schedule, due, runs, status) : 'done';
@@ -131,6 +144,19 @@ export class ScheduleReconciler {
     wakeMs = Math.min(wakeMs, inventorySyncMs);
     await this.writeStatus(schedule, status);
     return Math.max(wakeMs, 1000);
+  }
+
+  /** Reads the destination's owner marker into the status; why no run may be made, if so. A bucket unreachable leaves the last answer (the Job checks again). */
+  private async checkOwner(schedule: ConfigStoreBackupSchedule, status: ConfigStoreBackupScheduleStatus, now: Date): Promise<string | undefined> {
+    try {
+      const check = await checkDestinationOwner(this.deps, schedule, now);
+      if (!check) return undefined;
+      status.destination = check.destination;
+      return check.refusal;
+    } catch (err) {
+      this.deps.log.warn({ schedule: schedule.metadata.name, err: (err as Error).message }, "could not read the destination's owner marker");
+      return undefined;
+    }
   }
 
   /** Makes the run of `slot`, adopts it if it exists, or records why it was skipped. 'wait': no free place yet. */
@@ -242,7 +268,9 @@ export class ScheduleReconciler {
     const generation = schedule.metadata.generation ?? 1;
     const ready: KstatusConditions = schedule.spec.suspend
       ? { Ready: ['True', 'Suspended'], Reconciling: ['False', 'Suspended'], Stalled: ['False', 'Suspended'] }
-      : { Ready: ['True', 'Scheduled'], Reconciling: ['False', 'Scheduled'], Stalled: ['False', 'Scheduled'] };
+      : status.destination?.writable === false
+        ? { Ready: ['False', 'DestinationNotWritable'], Reconciling: ['False', 'DestinationNotWritable'], Stalled: ['True', 'DestinationNotWritable'] }
+        : { Ready: ['True', 'Scheduled'], Reconciling: ['False', 'Scheduled'], Stalled: ['False', 'Scheduled'] };
     let conditions = setKstatusConditions(status.conditions, ready, { message: status.message ?? '', observedGeneration: generation }, now);
     conditions = setCondition(conditions, { ...backupsHealthy(finished, status, period, now), observedGeneration: generation }, now);
     status.conditions = conditions;

@@ -308,4 +308,71 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     expect(read('nightly').status!.message).toBe('suspended: no new runs');
     expect(read('nightly').status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Suspended' });
   });
+
+  it('makes no run into a folder another cluster owns: Stalled with the owner named, each slot skipped once; the marker gone, runs resume', async () => {
+    const { w, metrics, objects, schedule, read, runs, at, reconcile } = setup();
+    w.api.put('ConfigStoreCluster', {
+      apiVersion: 'configstore.io/v1alpha1',
+      kind: 'ConfigStoreCluster',
+      metadata: { name: 'main', namespace: 'ns', uid: 'uid-new' },
+    });
+    objects.claim('backups', 'main/', { uid: 'uid-old', namespace: 'ns', name: 'main' });
+    schedule('nightly', { immediate: true });
+    await reconcile('nightly');
+    expect(runs()).toEqual([]);
+    const refused = read('nightly').status!;
+    expect(refused.destination).toEqual({
+      folder: 's3://backups/main/',
+      owner: { uid: 'uid-old', namespace: 'ns', name: 'main' },
+      writable: false,
+      checkedAt: '2026-06-01T10:00:00.000Z',
+    });
+    expect(refused.message).toMatch(
+      /^the destination s3:\/\/backups\/main\/ belongs to cluster ns\/main \(uid uid-old\) since .*Use another prefix .*delete s3:\/\/backups\/main\/\.configstore-owner\.json$/,
+    );
+    const cond = (type: string) => refused.conditions!.find((c) => c.type === type)!;
+    expect([cond('Ready').status, cond('Stalled').status, cond('Stalled').reason]).toEqual(['False', 'True', 'DestinationNotWritable']);
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    await reconcile('nightly');
+    expect(runs()).toEqual([]);
+    // the immediate run and the 02:00 slot, each counted once however many rounds see it
+    expect(read('nightly').status).toMatchObject({
+      missedRuns: 2,
+      lastSkipped: { reason: expect.stringMatching(/^slot 2026-06-02T02:00:00.000Z skipped: the destination/) },
+    });
+    expect(metrics.missed).toBe(2);
+    expect(w.events.filter((e) => e.reason === 'DestinationNotWritable')).toHaveLength(2);
+
+    objects.objects.delete('backups/main/.configstore-owner.json'); // the old cluster is gone for good: its marker deleted by hand
+    at('2026-06-03T02:00:00Z');
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606030200']);
+    const resumed = read('nightly').status!;
+    expect(resumed.destination).toMatchObject({ writable: true });
+    expect(resumed.destination!.owner).toBeUndefined();
+    expect(resumed.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Scheduled' });
+  });
+
+  it("runs into its own cluster's folder, and refuses a damaged marker", async () => {
+    const { w, objects, schedule, read, runs, reconcile } = setup();
+    w.api.put('ConfigStoreCluster', {
+      apiVersion: 'configstore.io/v1alpha1',
+      kind: 'ConfigStoreCluster',
+      metadata: { name: 'main', namespace: 'ns', uid: 'uid-main' },
+    });
+    objects.claim('backups', 'main/', { uid: 'uid-main' });
+    schedule('nightly', { immediate: true });
+    await reconcile('nightly');
+    expect(runs()).toEqual(['nightly-202606011000']);
+    expect(read('nightly').status!.destination).toMatchObject({ owner: { uid: 'uid-main' }, writable: true });
+
+    objects.objects.set('backups/other/.configstore-owner.json', 'garbage');
+    schedule('weekly', { immediate: true, destination: { s3: { bucket: 'backups', prefix: 'other/' } } });
+    await reconcile('weekly');
+    expect(runs()).toEqual(['nightly-202606011000']);
+    expect(read('weekly').status!.message).toBe(
+      's3://backups/other/.configstore-owner.json is not a configstore owner marker (damaged, or written by something else): fix or delete it',
+    );
+  });
 });
