@@ -1,15 +1,17 @@
-// The operator process: caches (hardened informers) on the three kinds and on the Jobs it made,
+// The operator process: caches (hardened informers) on its kinds and on the Jobs it made,
 // one work queue per controller, leader election (only the leader reconciles), and the
 // /healthz, /readyz and /metrics endpoints.
 import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { Log } from '../configstore/log.js';
 import {
+  backupLocationKind,
   backupScheduleKind,
   clusterKind,
   group,
   maintenanceKind,
   version,
+  type ConfigStoreBackupLocation,
   type ConfigStoreBackupSchedule,
   type ConfigStoreCluster,
   type ConfigStoreMaintenance,
@@ -20,6 +22,7 @@ import { fenceOn } from './controllers/maintenance/fence-etcd.js';
 import { MaintenanceReconciler, type Recorder } from './controllers/maintenance/reconcile.js';
 import { labels, managedBy } from './controllers/naming.js';
 import { OwnWrites } from './controllers/ownwrites.js';
+import { BackupLocationReconciler } from './controllers/location/reconcile.js';
 import { ScheduleReconciler } from './controllers/schedule/reconcile.js';
 import { s3BackupObjects } from './controllers/backupobjects.js';
 import { WorkQueue } from './controllers/workqueue.js';
@@ -50,9 +53,11 @@ export class Operator {
   private readonly maintenances: Informer<ConfigStoreMaintenance & KubernetesObject>;
   private readonly jobs: Informer<V1Job>;
   private readonly schedules: Informer<ConfigStoreBackupSchedule & KubernetesObject>;
+  private readonly locations: Informer<ConfigStoreBackupLocation & KubernetesObject>;
   private readonly clusterQueue: WorkQueue;
   private readonly maintenanceQueue: WorkQueue;
   private readonly scheduleQueue: WorkQueue;
+  private readonly locationQueue: WorkQueue;
   private readonly etcd: EtcdPool;
   private leading = false;
   private readonly ownWrites = new OwnWrites();
@@ -95,6 +100,12 @@ export class Operator {
       metrics: this.metrics.schedules,
       onWrite: (s) => this.ownScheduleWrites.record(keyOf(s as unknown as KubernetesObject), s.metadata.resourceVersion),
     });
+    const locationReconciler = new BackupLocationReconciler({
+      custom: clients.custom,
+      objects: backupObjects,
+      events: { record: (l, type, reason, note) => o.events.recordOn?.(l as unknown as KubernetesObject, type, reason, 'Inventory', note) },
+      log,
+    });
     const workers = o.workers ?? 4;
     this.clusterQueue = new WorkQueue('cluster', (k) => clusterReconciler.reconcile(...split(k)), log, {
       workers,
@@ -108,6 +119,11 @@ export class Operator {
     this.scheduleQueue = new WorkQueue('schedule', (k) => scheduleReconciler.reconcile(...split(k)), log, {
       workers: 1,
       onResult: (ok, ms) => this.metrics.observe('schedule', ok, ms),
+    });
+
+    this.locationQueue = new WorkQueue('location', (k) => locationReconciler.reconcile(...split(k)), log, {
+      workers: 1,
+      onResult: (ok, ms) => this.metrics.observe('location', ok, ms),
     });
 
     this.clusters = new Informer({
@@ -152,6 +168,18 @@ export class Operator {
         if (type === 'delete' || !this.ownScheduleWrites.consume(keyOf(s), s.metadata.resourceVersion)) this.enqueueSchedule(keyOf(s));
       },
     });
+    this.locations = new Informer({
+      ...informerOpts,
+      path: `/apis/${group}/${version}${nsPath}/${backupLocationKind.plural}`,
+      // its own status writes come back too: the reconciler sees the sync is not due and only re-arms
+      onEvent: (type, l) => {
+        if (type !== 'delete') this.enqueueLocation(keyOf(l));
+      },
+    });
+  }
+
+  private enqueueLocation(key: string) {
+    if (this.leading) this.locationQueue.add(key);
   }
 
   private enqueueCluster(key: string) {
@@ -167,7 +195,7 @@ export class Operator {
   }
 
   private get informers() {
-    return [this.clusters, this.maintenances, this.jobs, this.schedules];
+    return [this.clusters, this.maintenances, this.jobs, this.schedules, this.locations];
   }
 
   /** Starts the caches, then reconciles once (and as long as) this replica leads. */
@@ -177,10 +205,11 @@ export class Operator {
     if (this.o.leadership) await this.o.leadership.waitForLeadership();
     this.leading = true;
     this.metrics.leader.set(1);
-    this.o.log.info('leading: reconciling every ConfigStoreCluster, ConfigStoreMaintenance and ConfigStoreBackupSchedule');
+    this.o.log.info('leading: reconciling every ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreBackupSchedule and ConfigStoreBackupLocation');
     for (const c of this.clusters.list()) this.clusterQueue.add(keyOf(c));
     for (const m of this.maintenances.list()) this.maintenanceQueue.add(keyOf(m));
     for (const sc of this.schedules.list()) this.scheduleQueue.add(keyOf(sc));
+    for (const l of this.locations.list()) this.locationQueue.add(keyOf(l));
   }
 
   ready(): boolean {
@@ -190,7 +219,7 @@ export class Operator {
   async stop(): Promise<void> {
     this.leading = false;
     this.metrics.leader.set(0);
-    await Promise.all([this.clusterQueue.stop(), this.maintenanceQueue.stop(), this.scheduleQueue.stop()]);
+    await Promise.all([this.clusterQueue.stop(), this.maintenanceQueue.stop(), this.scheduleQueue.stop(), this.locationQueue.stop()]);
     await Promise.all(this.informers.map((i) => i.stop()));
     this.etcd.close();
   }

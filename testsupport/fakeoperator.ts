@@ -120,6 +120,7 @@ export class FakeApiServer {
       configstoremaintenances: 'ConfigStoreMaintenance',
       configstorebackupschedules: 'ConfigStoreBackupSchedule',
       configstorebackups: 'ConfigStoreBackup',
+      configstorebackuplocations: 'ConfigStoreBackupLocation',
     };
     const kindOf = (plural: string) => kinds[plural] ?? `unknown plural ${plural}`;
     const api = {
@@ -373,6 +374,8 @@ export class FakeBackupObjects implements BackupObjects {
   readonly objects = new Map<string, string>();
   readonly deleted: string[] = [];
   failing: Error | undefined;
+  /** Listing fails with `failing` too (by default only deletes and owner reads do). */
+  listFailing = false;
 
   /** An export at `key` (in `bucket`) and its manifest. */
   putExport(bucket: string, key: string, manifest: Partial<ExportManifest> = {}): ExportManifest {
@@ -407,6 +410,7 @@ export class FakeBackupObjects implements BackupObjects {
     return this.objects.has(`${o.bucket}/${o.key}`);
   }
   async listManifests(_ns: string, place: S3Place): Promise<string[]> {
+    if (this.listFailing && this.failing) throw this.failing;
     const start = `${place.bucket}/${place.prefix ?? ''}`;
     return [...this.objects.keys()]
       .filter((k) => k.startsWith(start) && k.endsWith(manifestSuffix))

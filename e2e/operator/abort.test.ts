@@ -46,7 +46,7 @@ describe('deleting a ConfigStoreMaintenance mid-run', () => {
       await createMaintenance(w, `exp-${cluster}`, {
         clusterRef: { name: cluster },
         operation: 'Export',
-        export: { destination: backupObject(w, `${cluster}.ndjson.gz`) },
+        export: { destination: backupObject(w, `${cluster}/export.ndjson.gz`) },
       });
     }
     for (const cluster of ['alpha', 'beta']) {
@@ -127,7 +127,7 @@ describe('deleting a ConfigStoreMaintenance mid-run', () => {
     await createMaintenance(w, name, {
       clusterRef: { name: 'beta' },
       operation: 'Import',
-      import: { source: backupObject(w, 'alpha.ndjson.gz'), sha256: exported.alpha!.status!.result!.sha256 },
+      import: { source: backupObject(w, 'alpha/export.ndjson.gz'), sha256: exported.alpha!.status!.result!.sha256 },
     });
     const running = await until(
       w,
@@ -192,7 +192,7 @@ describe('deleting a ConfigStoreMaintenance mid-run', () => {
       await createMaintenance(w, 'restore-inside', {
         clusterRef: { name: 'alpha' },
         operation: 'Import',
-        import: { source: backupObject(w, 'beta.ndjson.gz'), sha256: exported.beta!.status!.result!.sha256 },
+        import: { source: backupObject(w, 'beta/export.ndjson.gz'), sha256: exported.beta!.status!.result!.sha256 },
       });
       const m = await finished(w, 'restore-inside');
       expect(m.status!.phase, m.status!.message).toBe('Succeeded');

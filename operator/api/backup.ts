@@ -14,6 +14,8 @@ export const ConfigStoreBackupSpec = Type.Object(
     location: S3Object,
     /** The schedule whose destination listed it. */
     schedule: Type.Optional(Type.String()),
+    /** The ConfigStoreBackupLocation that listed it. */
+    backupLocation: Type.Optional(Type.String()),
     manifest: Type.Object({
       sha256: Type.String(),
       storedSha256: Type.String(),

@@ -64,6 +64,13 @@ export const BootstrapSpec = Type.Object({
             'A ConfigStoreBackup of this namespace to restore, by name, or `latest`: the newest Available one (by its manifest createdAt). Instead of source.',
         }),
       ),
+      backupLocation: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 253,
+          description: "With backup: look only at the ConfigStoreBackup records this ConfigStoreBackupLocation lists (e.g. the lost cluster's folder).",
+        }),
+      ),
       sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256: refused if it differs." })),
       onMissing: Type.Optional(
         StringEnum(['Fail', 'StartEmpty'] as const, {
@@ -77,6 +84,10 @@ export const BootstrapSpec = Type.Object({
         {
           rule: 'has(self.source) != has(self.backup)',
           message: 'bootstrap.restore names exactly one of source (an S3 object) and backup (a ConfigStoreBackup name, or latest)',
+        },
+        {
+          rule: '!has(self.backupLocation) || has(self.backup)',
+          message: 'bootstrap.restore.backupLocation narrows backup (a name or latest): set backup too',
         },
       ],
     },

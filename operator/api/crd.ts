@@ -3,6 +3,7 @@
 import { apiVersion as _apiVersion, group, version } from './common.js';
 import { clusterKind, clusterPrinterColumns, ConfigStoreClusterSpec, ConfigStoreClusterStatus } from './cluster.js';
 import { backupKind, backupPrinterColumns, ConfigStoreBackupSpec, ConfigStoreBackupStatus } from './backup.js';
+import { backupLocationKind, backupLocationPrinterColumns, ConfigStoreBackupLocationSpec, ConfigStoreBackupLocationStatus } from './backuplocation.js';
 import { backupScheduleKind, backupSchedulePrinterColumns, ConfigStoreBackupScheduleSpec, ConfigStoreBackupScheduleStatus } from './backupschedule.js';
 import { ConfigStoreMaintenanceSpec, ConfigStoreMaintenanceStatus, maintenanceKind, maintenancePrinterColumns } from './maintenance.js';
 
@@ -106,6 +107,13 @@ export function customResourceDefinitions() {
       ConfigStoreBackupStatus,
       backupPrinterColumns,
       'A backup found in a bucket (an export and its manifest), recorded by the operator from what the bucket holds; Missing when its manifest disappeared. Read-only.',
+    ),
+    crd(
+      backupLocationKind,
+      ConfigStoreBackupLocationSpec,
+      ConfigStoreBackupLocationStatus,
+      backupLocationPrinterColumns,
+      'A bucket folder whose backups the operator lists as ConfigStoreBackup records (read only: nothing is written there), e.g. the backups of a lost cluster to restore from.',
     ),
   ];
 }

@@ -4,5 +4,6 @@ export * from './cluster.js';
 export * from './maintenance.js';
 export * from './backupschedule.js';
 export * from './backup.js';
+export * from './backuplocation.js';
 export * from './defaults.js';
 export { customResourceDefinitions, structural } from './crd.js';

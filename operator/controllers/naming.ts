@@ -12,6 +12,8 @@ export const labels = {
   runId: 'configstore.io/run-id',
   /** On a backup schedule's runs (ConfigStoreMaintenance): the schedule's name. */
   schedule: 'configstore.io/backup-schedule',
+  /** On the ConfigStoreBackup records a ConfigStoreBackupLocation lists: the location's name. */
+  backupLocation: 'configstore.io/backup-location',
 };
 
 /** Labels of a cluster's server pods (and its Deployment and Service). */

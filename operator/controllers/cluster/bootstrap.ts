@@ -8,11 +8,11 @@ import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, ConfigStoreMaintenance } from '../../api/index.js';
 import { manifestSuffix } from '../../../configstore/types/index.js';
 import { apiVersion, group, maintenanceKind, version, type ConfigStoreBackup, type S3Object } from '../../api/index.js';
-import { backups } from '../schedule/inventory.js';
+import { backups } from '../inventory.js';
 import type { Condition } from '../../kube/status.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { ignore404 } from '../errors.js';
-import { boundedName } from '../naming.js';
+import { boundedName, labels } from '../naming.js';
 import { dataPresentMessage } from '../maintenance/fence.js';
 import { ownerReference } from './desired.js';
 
@@ -74,6 +74,7 @@ export async function bootstrapStep(
     // the cheap checks first; the Import checks emptiness again once fenced (no write can slip in)
     if (!(await deps.isEmpty(cluster))) return settle('DataPresent', undefined);
     const chosen = await chooseSource(deps, namespace, restore);
+    if ('ambiguous' in chosen) return { type, status: 'False', reason: 'SourceAmbiguous', message: `${chosen.ambiguous}; looked at again every round` };
     const where = 'source' in chosen ? `s3://${chosen.source.bucket}/${chosen.source.key}` : undefined;
     const missing =
       'missing' in chosen ? chosen.missing : !(await deps.objects.exists(namespace, chosen.source)) ? `the restore source ${where} does not exist` : undefined;
@@ -131,7 +132,8 @@ export async function bootstrapStep(
 const backupAnnotation = 'configstore.io/bootstrap-backup';
 const sourceUidAnnotation = 'configstore.io/source-cluster-uid';
 type Restore = NonNullable<NonNullable<ConfigStoreCluster['spec']['bootstrap']>['restore']>;
-type Chosen = { source: S3Object; sha256?: string; backup?: string; sourceClusterUid?: string } | { missing: string };
+/** What to restore; or nothing there (missing: onMissing decides); or a choice that cannot be made (ambiguous: never StartEmpty). */
+type Chosen = { source: S3Object; sha256?: string; backup?: string; sourceClusterUid?: string } | { missing: string } | { ambiguous: string };
 
 /** What to restore: the S3 object named, or a ConfigStoreBackup by name or the newest Available one. */
 async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Restore): Promise<Chosen> {
@@ -141,8 +143,19 @@ async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Res
     const manifest = await deps.objects.readManifest(namespace, { ...source, key: `${source.key}${manifestSuffix}` }).catch(() => undefined);
     return { source, ...(restore.sha256 ? { sha256: restore.sha256 } : {}), ...(manifest?.source?.uid ? { sourceClusterUid: manifest.source.uid } : {}) };
   }
-  const list = (await deps.custom.listNamespacedCustomObject({ ...backups, namespace })) as { items: ConfigStoreBackup[] };
+  const selector = restore.backupLocation ? { labelSelector: `${labels.backupLocation}=${restore.backupLocation}` } : {};
+  const list = (await deps.custom.listNamespacedCustomObject({ ...backups, namespace, ...selector })) as { items: ConfigStoreBackup[] };
   const available = list.items.filter((b) => b.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
+  const among = restore.backupLocation ? ` listed by ConfigStoreBackupLocation ${restore.backupLocation}` : '';
+  if (restore.backup === 'latest') {
+    // the newest of two clusters' backups is not "the latest" of either: refuse rather than restore the wrong cluster's data
+    const sources = [...new Set(available.map(sourceName))];
+    if (sources.length > 1) {
+      return {
+        ambiguous: `backup: latest is ambiguous: the Available ConfigStoreBackups${among} in namespace ${namespace} come from ${sources.length} clusters (${sources.join(', ')}); name the backup, or set backupLocation to a ConfigStoreBackupLocation on one cluster's folder`,
+      };
+    }
+  }
   const record =
     restore.backup === 'latest'
       ? available.sort((a, b) => Date.parse(b.spec.manifest.createdAt) - Date.parse(a.spec.manifest.createdAt))[0]
@@ -151,8 +164,8 @@ async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Res
     return {
       missing:
         restore.backup === 'latest'
-          ? `no Available ConfigStoreBackup in namespace ${namespace} yet (apply the schedule whose destination holds the backups: its inventory lists them)`
-          : `no Available ConfigStoreBackup ${restore.backup} in namespace ${namespace}`,
+          ? `no Available ConfigStoreBackup${among} in namespace ${namespace} yet (a ConfigStoreBackupLocation on the folder that holds the backups lists them)`
+          : `no Available ConfigStoreBackup ${restore.backup}${among} in namespace ${namespace}`,
     };
   }
   const uid = record.spec.manifest.source?.uid;
@@ -162,6 +175,12 @@ async function chooseSource(deps: BootstrapDeps, namespace: string, restore: Res
     backup: record.metadata.name,
     ...(uid ? { sourceClusterUid: uid } : {}),
   };
+}
+
+/** The cluster a backup came from, as its manifest names it. */
+function sourceName(b: ConfigStoreBackup): string {
+  const s = b.spec.manifest.source;
+  return s?.name ? `${s.namespace ? `${s.namespace}/` : ''}${s.name}` : 'an unnamed cluster';
 }
 
 function describeDone(b: NonNullable<ConfigStoreClusterStatus['bootstrap']>): string {

@@ -180,4 +180,42 @@ describe('bootstrap.restore', () => {
     expect(await bootstrapStep(deps, stored, status, true)).toMatchObject({ status: 'True', reason: 'StartedEmpty' });
     expect(status.bootstrap!.source).toBeUndefined();
   });
+
+  it("backup: latest over two clusters' backups is refused, whatever onMissing says; backupLocation narrows it to one location's records", async () => {
+    const w = fakeWorld();
+    w.cluster('restored', 2);
+    const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+    const record = (name: string, source: string, createdAt: string, location?: string) =>
+      w.api.put('ConfigStoreBackup', {
+        metadata: { name, namespace: 'ns', labels: location ? { 'configstore.io/backup-location': location } : {} },
+        spec: {
+          location: { bucket: 'backups', key: `${source}/${name}.ndjson.gz` },
+          manifest: { sha256: 'c'.repeat(64), createdAt, source: { namespace: 'old', name: source, uid: `uid-${source}` } },
+        },
+        status: { conditions: [{ type: 'Available', status: 'True' }] },
+      });
+    record('main-1', 'main', '2026-06-01T02:00:00Z', 'lost-main');
+    record('main-2', 'main', '2026-06-02T02:00:00Z', 'lost-main');
+    record('other-1', 'other', '2026-06-03T02:00:00Z'); // newer, but another cluster's
+    const objects = new FakeBackupObjects();
+    objects.putExport('backups', 'main/main-2.ndjson.gz');
+    const deps: BootstrapDeps = { custom: w.deps.custom, objects, isEmpty: async () => true, log: w.deps.log, now: w.clock.now };
+    const status: ConfigStoreClusterStatus = {};
+    stored.spec.bootstrap = { restore: { backup: 'latest', onMissing: 'StartEmpty' } };
+    expect(await bootstrapStep(deps, stored, status, true)).toEqual({
+      type: 'Bootstrapped',
+      status: 'False',
+      reason: 'SourceAmbiguous',
+      message:
+        "backup: latest is ambiguous: the Available ConfigStoreBackups in namespace ns come from 2 clusters (old/main, old/other); name the backup, or set backupLocation to a ConfigStoreBackupLocation on one cluster's folder; looked at again every round",
+    });
+    expect(status.bootstrap).toBeUndefined();
+    expect(w.api.get('ConfigStoreMaintenance', 'ns', 'restored-bootstrap')).toBeUndefined();
+
+    stored.spec.bootstrap = { restore: { backup: 'latest', backupLocation: 'lost-main' } };
+    expect(await bootstrapStep(deps, stored, status, true)).toMatchObject({
+      reason: 'Restoring',
+      message: expect.stringContaining('s3://backups/main/main-2.ndjson.gz'),
+    });
+  });
 });

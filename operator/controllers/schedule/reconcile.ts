@@ -4,12 +4,12 @@
 // writes the status; it wakes again at the next slot. Runs re-queue their schedule as they move.
 import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
 import type { Log } from '../../../configstore/log.js';
-import type { ConfigStoreBackupSchedule, ConfigStoreBackupScheduleStatus, ConfigStoreMaintenance } from '../../api/index.js';
+import type { ConfigStoreBackup, ConfigStoreBackupSchedule, ConfigStoreBackupScheduleStatus, ConfigStoreMaintenance } from '../../api/index.js';
 import { backupScheduleKind, group, maintenanceKind, version } from '../../api/index.js';
 import { isConflict, replaceStatus, setCondition, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import { labels } from '../naming.js';
-import { backupRecordName, backups, inventorySyncMs, syncInventory } from './inventory.js';
+import { backups, inventorySyncMs, syncInventory } from '../inventory.js';
 import { defaultMinVerified, planRetention, type RetentionPlan } from './retention.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { checkDestinationOwner } from './owner.js';
@@ -132,8 +132,11 @@ export class ScheduleReconciler {
     const lastSync = Date.parse(status.inventory?.lastSyncTime ?? '');
     if (!Number.isFinite(lastSync) || now.getTime() - lastSync >= inventorySyncMs) {
       try {
-        const found = await syncInventory({ custom: this.deps.custom, objects: this.deps.objects, now: () => now }, schedule);
-        status.inventory = { lastSyncTime: now.toISOString(), ...found };
+        const found = await syncInventory(
+          { custom: this.deps.custom, objects: this.deps.objects, now: () => now },
+          { namespace, place: spec.destination.s3, label: labels.schedule, value: name, field: 'schedule' },
+        );
+        status.inventory = { lastSyncTime: now.toISOString(), backups: found.backups, missing: found.missing };
       } catch (err) {
         // the bucket unreachable: the schedule goes on; the inventory is tried again next time
         this.deps.log.warn({ schedule: name, err: (err as Error).message }, 'inventory of the destination failed');
@@ -296,12 +299,26 @@ export class ScheduleReconciler {
         continue;
       }
       await this.deps.custom.deleteNamespacedCustomObject({ ...maintenances, namespace: run.metadata.namespace, name }).catch(ignore404);
-      await this.deps.custom
-        .deleteNamespacedCustomObject({ ...backups, namespace: run.metadata.namespace, name: backupRecordName(object.key) })
-        .catch(ignore404);
+      await this.deleteRecordOf(schedule, object);
       this.deps.log.info({ schedule: schedule.metadata.name, run: name, where, kept: plan.keep.map((k) => k.name) }, 'retention: backup pruned');
       this.deps.events.record(schedule, 'Normal', 'Pruned', `backup ${name} (${where}) deleted by retention`);
       this.deps.metrics?.pruned(schedule);
+    }
+  }
+
+  /** The schedule's ConfigStoreBackup record of the export (found by its key: its name may carry a hash). */
+  private async deleteRecordOf(schedule: ConfigStoreBackupSchedule, object: { bucket: string; key: string }): Promise<void> {
+    const { namespace } = schedule.metadata;
+    const listed = (await this.deps.custom.listNamespacedCustomObject({
+      ...backups,
+      namespace,
+      labelSelector: `${labels.schedule}=${schedule.metadata.name}`,
+    })) as {
+      items: ConfigStoreBackup[];
+    };
+    for (const r of listed.items) {
+      if (r.spec.location.bucket !== object.bucket || r.spec.location.key !== object.key) continue;
+      await this.deps.custom.deleteNamespacedCustomObject({ ...backups, namespace, name: r.metadata.name }).catch(ignore404);
     }
   }
 
