@@ -5,7 +5,13 @@ import { defineConfig } from 'vitest/config';
 //   integration  the rest but e2e/operator, against one set of real servers for the whole run
 //                (etcd, MinIO, a control plane; each suite isolates itself: testenv.ts)
 // The real-node suites (e2e/operator) have their own environment: vitest.node.config.ts.
-const unitTests = ['configstore/**/*.unit.test.ts', 'operator/**/*.unit.test.ts', 'scripts/**/*.unit.test.ts', 'testsupport/**/*.unit.test.ts'];
+const unitTests = [
+  'configstore/**/*.unit.test.ts',
+  'operator/**/*.unit.test.ts',
+  'scripts/**/*.unit.test.ts',
+  'testsupport/**/*.unit.test.ts',
+  'health/**/*.unit.test.ts',
+];
 
 export default defineConfig({
   test: {

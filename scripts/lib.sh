@@ -15,10 +15,11 @@ ensure_node_modules() {
 ensure_system_packages() {
   # openssl makes the local Kubernetes PKI; unzip unpacks kubectl and helm; the rest is the
   # real node: containerd + runc (its runtime), the CNI plugins, Docker's engine (image
-  # builds), mmdebstrap (the base image), iptables (kube-proxy), iproute2 (the node address).
+  # builds), mmdebstrap (the base image), iptables (kube-proxy), iproute2 (the node address);
+  # lua5.1 runs the Argo CD health checks (health/argocd/: Argo CD's Lua is 5.1 too).
   local missing=() pair
   for pair in openssl:openssl unzip:unzip containerd:containerd runc:runc dockerd:docker.io \
-    /usr/lib/cni/bridge:containernetworking-plugins mmdebstrap:mmdebstrap iptables:iptables ip:iproute2; do
+    /usr/lib/cni/bridge:containernetworking-plugins mmdebstrap:mmdebstrap iptables:iptables ip:iproute2 lua5.1:lua5.1; do
     local cmd=${pair%%:*} pkg=${pair#*:}
     if [ "${cmd#/}" != "$cmd" ]; then [ -e "$cmd" ] || missing+=("$pkg"); else command -v "$cmd" >/dev/null || missing+=("$pkg"); fi
   done
