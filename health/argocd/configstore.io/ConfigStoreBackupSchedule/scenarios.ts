@@ -103,5 +103,12 @@ export const scenarios: Scenarios = async () => {
     await reconcile();
     out.push({ name: 'degraded_invalidTimeZone', object: get() });
   }
+  {
+    // a restored cluster's schedule still pointing at its source's folder
+    const { objects, reconcile, get } = setup({ immediate: true });
+    objects.claim('backups', 'main/', { uid: 'uid-of-the-source-cluster', namespace: 'old', name: 'main' });
+    await reconcile();
+    out.push({ name: 'degraded_destinationOwnedElsewhere', object: get() });
+  }
   return out;
 };
