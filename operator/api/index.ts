@@ -5,4 +5,4 @@ export * from './maintenance.js';
 export * from './backupschedule.js';
 export * from './backup.js';
 export * from './defaults.js';
-export { customResourceDefinitions, structural } from './crd.js';
+export { customResourceDefinitions, structural, unobservedStatus } from './crd.js';

@@ -7,7 +7,7 @@ import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node
 import { manifestSuffix } from '../../../configstore/types/index.js';
 import type { ConfigStoreBackup, ConfigStoreBackupSchedule, ConfigStoreBackupStatus } from '../../api/index.js';
 import { apiVersion, backupKind, group, version } from '../../api/index.js';
-import { replaceStatus, setCondition } from '../../kube/status.js';
+import { replaceStatus, setCondition, setKstatusConditions } from '../../kube/status.js';
 import type { BackupObjects } from '../backupobjects.js';
 import { labels } from '../naming.js';
 
@@ -51,7 +51,7 @@ export async function syncInventory(deps: InventoryDeps, schedule: ConfigStoreBa
     const record = records.get(name);
     if (record) {
       seen.add(name);
-      if (record.status?.conditions?.find((c) => c.type === 'Available')?.status !== 'True') await writeAvailability(deps, record, true, now);
+      if (!written(record, true)) await writeAvailability(deps, record, true, now);
       continue;
     }
     const manifest = await deps.objects.readManifest(namespace, { ...place, key: manifestKey });
@@ -74,24 +74,28 @@ export async function syncInventory(deps: InventoryDeps, schedule: ConfigStoreBa
   for (const [name, record] of records) {
     if (seen.has(name)) continue;
     missing++;
-    if (record.status?.conditions?.find((c) => c.type === 'Available')?.status !== 'False') await writeAvailability(deps, record, false, now);
+    if (!written(record, false)) await writeAvailability(deps, record, false, now);
   }
   return { backups: seen.size, missing };
 }
 
+/** Whether the record's status already says `available`, kstatus conditions included (records of older operators lack them). */
+function written(record: ConfigStoreBackup, available: boolean): boolean {
+  const is = (type: string) => record.status?.conditions?.find((c) => c.type === type)?.status;
+  const wanted = available ? 'True' : 'False';
+  return is('Available') === wanted && is('Ready') === wanted && record.status?.observedGeneration === (record.metadata.generation ?? 1);
+}
+
 async function writeAvailability(deps: InventoryDeps, record: ConfigStoreBackup, available: boolean, now: Date): Promise<void> {
-  const status: ConfigStoreBackupStatus = { ...record.status, ...(available ? { lastSeen: now.toISOString() } : {}) };
+  const generation = record.metadata.generation ?? 1;
+  const status: ConfigStoreBackupStatus = { ...record.status, observedGeneration: generation, ...(available ? { lastSeen: now.toISOString() } : {}) };
   const where = `s3://${record.spec.location.bucket}/${record.spec.location.key}`;
+  const message = available
+    ? `${where} and its manifest are in the bucket`
+    : `the manifest of ${where} is no longer in the bucket: this backup cannot be restored`;
   status.conditions = setCondition(
     status.conditions,
-    available
-      ? { type: 'Available', status: 'True', reason: 'ManifestFound', message: `${where} and its manifest are in the bucket` }
-      : {
-          type: 'Available',
-          status: 'False',
-          reason: 'Missing',
-          message: `the manifest of ${where} is no longer in the bucket: this backup cannot be restored`,
-        },
+    { type: 'Available', status: available ? 'True' : 'False', reason: available ? 'ManifestFound' : 'Missing', message },
     now,
   );
   status.conditions = setCondition(
@@ -99,5 +103,9 @@ async function writeAvailability(deps: InventoryDeps, record: ConfigStoreBackup,
     { type: 'Missing', status: available ? 'False' : 'True', reason: available ? 'ManifestFound' : 'ManifestGone', message: '' },
     now,
   );
+  // kstatus: Current while restorable; Failed (Stalled) once the manifest is gone, which the operator cannot mend
+  const reason = available ? 'ManifestFound' : 'ManifestGone';
+  const states = { Ready: [available ? 'True' : 'False', reason], Reconciling: ['False', reason], Stalled: [available ? 'False' : 'True', reason] } as const;
+  status.conditions = setKstatusConditions(status.conditions, states, { message, observedGeneration: generation }, now);
   await replaceStatus(deps.custom, backups, record as ConfigStoreBackup & KubernetesObject, status).catch(() => undefined); // a conflict: the next sync writes it
 }
