@@ -62,6 +62,7 @@ export class FakeApiServer {
     stored.metadata.resourceVersion = String(++this.rv);
     stored.metadata.uid ??= `uid-${String(this.uid++).padStart(8, '0')}-${kind}`;
     stored.metadata.creationTimestamp ??= this.clock.now().toISOString();
+    stored.metadata.generation ??= 1; // as the API server sets it on create
     this.objects.set(this.key(kind, stored.metadata.namespace, stored.metadata.name), stored);
     return clone(stored);
   }

@@ -64,7 +64,14 @@ export interface World {
   cleanup(): Promise<void>;
 }
 
-export async function startWorld(name: string, opts: { operatorReplicas?: number; helmValues?: string[] } = {}): Promise<World> {
+export async function startWorld(
+  name: string,
+  opts: {
+    operatorReplicas?: number;
+    helmValues?: string[];
+    /** Another world's backups bucket, taken over (this world cleans it). */ backups?: World['backups'];
+  } = {},
+): Promise<World> {
   const env = nodeEnv();
   const ns = await isolatedNamespace(name, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
   const { kc, namespace } = ns;
@@ -134,7 +141,7 @@ export async function startWorld(name: string, opts: { operatorReplicas?: number
   for (const secret of secrets) {
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: secret.name }, stringData: secret.data } });
   }
-  const backups = await isolatedBucket(`${name}-backups`);
+  const backups = opts.backups ?? (await isolatedBucket(`${name}-backups`));
 
   return {
     env,

@@ -34,6 +34,7 @@ export const ConfigStoreBackupSpec = Type.Object(
 export type ConfigStoreBackupSpec = Static<typeof ConfigStoreBackupSpec>;
 
 export const ConfigStoreBackupStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
   /** When the last inventory of its location saw the manifest. */
   lastSeen: Type.Optional(Type.String({ format: 'date-time' })),
   conditions: Type.Optional(Conditions),

@@ -1,12 +1,14 @@
 // The CRDs in crds/ are the generated ones, the API server accepts them, and it refuses
 // what the schemas and CEL rules refuse, with the message a user needs.
 import { ApiextensionsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crdDirs, renderCrds } from '../../scripts/gen-crds.js';
 import { isolatedNamespace, localEnv } from '../../scripts/localenv/testenv.js';
 import { installCrds } from '../../scripts/localenv/crds.js';
+import { binary, ensureTools } from '../../scripts/localenv/tools.js';
 import { apiVersion, group, version } from './common.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -69,6 +71,18 @@ describe('CRDs on the API server', () => {
     };
     expect(created.spec.export.quiesce).toBe(false);
     expect(created.spec.export.destination.s3.region).toBe('us-east-1');
+  });
+
+  it('serve a created object with status.observedGeneration -1 until the operator writes one (kstatus: InProgress, not Current)', async () => {
+    await create('unseen', { clusterRef: { name: 'main' }, operation: 'Export', export: { destination: s3 } });
+    const served = await custom.getNamespacedCustomObject({ group, version, namespace: ns.namespace, plural, name: 'unseen' });
+    expect(served).toMatchObject({ metadata: { generation: 1 }, status: { observedGeneration: -1 } });
+    ensureTools(['kstatus']);
+    const computed = execFileSync(binary('kstatus'), { input: JSON.stringify(served), encoding: 'utf8' });
+    expect(JSON.parse(computed)).toMatchObject({
+      status: 'InProgress',
+      message: 'ConfigStoreMaintenance generation is 1, but latest observed generation is -1',
+    });
   });
 
   it('refuse an export block on an import, and a missing one', async () => {

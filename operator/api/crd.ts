@@ -33,6 +33,22 @@ interface KindNames {
   shortNames: readonly string[];
 }
 
+/**
+ * What the API server serves as the status of an object no reconciler has written yet. kstatus
+ * (Flux's health checks) takes an object without status for Current; an observedGeneration
+ * behind metadata.generation makes it InProgress until the operator's first status write
+ * (Flux's own CRDs do the same). Only the status object is defaulted, not the field: a status
+ * written without it stays without it.
+ */
+export const unobservedStatus = { observedGeneration: -1 } as const;
+
+function statusSchema(kind: string, status: unknown): Json {
+  const schema = structural(status) as { [k: string]: Json };
+  const props = schema.properties as { [k: string]: Json } | undefined;
+  if (!props?.observedGeneration) throw new Error(`${kind}: the status needs observedGeneration (kstatus, unobservedStatus)`);
+  return { ...schema, default: { ...unobservedStatus } };
+}
+
 function crd(names: KindNames, spec: unknown, status: unknown, printerColumns: unknown[], description: string) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -66,7 +82,7 @@ function crd(names: KindNames, spec: unknown, status: unknown, printerColumns: u
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
                 spec: structural(spec),
-                status: structural(status),
+                status: statusSchema(names.kind, status),
               },
             },
           },

@@ -6,4 +6,4 @@ export * from './backupschedule.js';
 export * from './backup.js';
 export * from './backuplocation.js';
 export * from './defaults.js';
-export { customResourceDefinitions, structural } from './crd.js';
+export { customResourceDefinitions, structural, unobservedStatus } from './crd.js';

@@ -8,7 +8,7 @@ import type { CustomObjectsApi, KubernetesObject, V1OwnerReference } from '@kube
 import { manifestSuffix } from '../../configstore/types/index.js';
 import type { ConfigStoreBackup, ConfigStoreBackupStatus, S3Folder } from '../api/index.js';
 import { apiVersion, backupKind, group, version } from '../api/index.js';
-import { replaceStatus, setCondition } from '../kube/status.js';
+import { replaceStatus, setCondition, setKstatusConditions } from '../kube/status.js';
 import type { BackupObjects } from './backupobjects.js';
 import { ignore404 } from './errors.js';
 
@@ -71,7 +71,7 @@ export async function syncInventory(deps: InventoryDeps, source: InventorySource
     if (record) {
       found++;
       seen.add(record.metadata.name);
-      if (record.status?.conditions?.find((c) => c.type === 'Available')?.status !== 'True') await writeAvailability(deps, record, true, now);
+      if (!written(record, true)) await writeAvailability(deps, record, true, now);
       continue;
     }
     const manifest = await deps.objects.readManifest(namespace, { ...place, key: manifestKey });
@@ -102,7 +102,7 @@ export async function syncInventory(deps: InventoryDeps, source: InventorySource
   for (const record of listed.items) {
     if (seen.has(record.metadata.name)) continue;
     missing++;
-    if (record.status?.conditions?.find((c) => c.type === 'Available')?.status !== 'False') await writeAvailability(deps, record, false, now);
+    if (!written(record, false)) await writeAvailability(deps, record, false, now);
   }
   return { backups: found, missing, created };
 }
@@ -125,19 +125,23 @@ async function createRecord(
   }
 }
 
+/** Whether the record's status already says `available`, kstatus conditions included (records of older operators lack them). */
+function written(record: ConfigStoreBackup, available: boolean): boolean {
+  const is = (type: string) => record.status?.conditions?.find((c) => c.type === type)?.status;
+  const wanted = available ? 'True' : 'False';
+  return is('Available') === wanted && is('Ready') === wanted && record.status?.observedGeneration === (record.metadata.generation ?? 1);
+}
+
 async function writeAvailability(deps: InventoryDeps, record: ConfigStoreBackup, available: boolean, now: Date): Promise<void> {
-  const status: ConfigStoreBackupStatus = { ...record.status, ...(available ? { lastSeen: now.toISOString() } : {}) };
+  const generation = record.metadata.generation ?? 1;
+  const status: ConfigStoreBackupStatus = { ...record.status, observedGeneration: generation, ...(available ? { lastSeen: now.toISOString() } : {}) };
   const where = `s3://${record.spec.location.bucket}/${record.spec.location.key}`;
+  const message = available
+    ? `${where} and its manifest are in the bucket`
+    : `the manifest of ${where} is no longer in the bucket: this backup cannot be restored`;
   status.conditions = setCondition(
     status.conditions,
-    available
-      ? { type: 'Available', status: 'True', reason: 'ManifestFound', message: `${where} and its manifest are in the bucket` }
-      : {
-          type: 'Available',
-          status: 'False',
-          reason: 'Missing',
-          message: `the manifest of ${where} is no longer in the bucket: this backup cannot be restored`,
-        },
+    { type: 'Available', status: available ? 'True' : 'False', reason: available ? 'ManifestFound' : 'Missing', message },
     now,
   );
   status.conditions = setCondition(
@@ -145,5 +149,9 @@ async function writeAvailability(deps: InventoryDeps, record: ConfigStoreBackup,
     { type: 'Missing', status: available ? 'False' : 'True', reason: available ? 'ManifestFound' : 'ManifestGone', message: '' },
     now,
   );
+  // kstatus: Current while restorable; Failed (Stalled) once the manifest is gone, which the operator cannot mend
+  const reason = available ? 'ManifestFound' : 'ManifestGone';
+  const states = { Ready: [available ? 'True' : 'False', reason], Reconciling: ['False', reason], Stalled: [available ? 'False' : 'True', reason] } as const;
+  status.conditions = setKstatusConditions(status.conditions, states, { message, observedGeneration: generation }, now);
   await replaceStatus(deps.custom, backups, record as ConfigStoreBackup & KubernetesObject, status).catch(() => undefined); // a conflict: the next sync writes it
 }

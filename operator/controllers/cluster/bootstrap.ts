@@ -28,7 +28,7 @@ export interface BootstrapDeps {
 export const bootstrapName = (cluster: string) => boundedName(cluster, 'bootstrap');
 const maintenances = { group, version, plural: maintenanceKind.plural };
 
-type BootstrapCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+export type BootstrapCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 /**
  * One step of the bootstrap; changes `status.bootstrap` when it is settled and returns the

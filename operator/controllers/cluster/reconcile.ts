@@ -15,12 +15,12 @@ import {
 import type { Log } from '../../../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreClusterStatus, InstanceReport } from '../../api/index.js';
 import { clusterKind, etcdPrefixOf, group, replicasOf, version } from '../../api/index.js';
-import { isConflict, replaceStatus, setCondition, setKstatusConditions, type KstatusConditions } from '../../kube/status.js';
+import { isConflict, replaceStatus, setCondition, setKstatusConditions, type ConditionStatus, type KstatusConditions } from '../../kube/status.js';
 import { ignore404 } from '../errors.js';
 import type { EtcdPool } from '../etcd.js';
 import { EtcdCredentialsError, isPrefixEmpty, readMaintenance, readRegistry } from '../etcd.js';
 import type { BackupObjects } from '../backupobjects.js';
-import { bootstrapStep } from './bootstrap.js';
+import { bootstrapStep, type BootstrapCondition } from './bootstrap.js';
 import { fieldManager } from '../naming.js';
 import { desiredDeployment, desiredService } from './desired.js';
 
@@ -54,8 +54,13 @@ export class ClusterReconciler {
       throw err;
     });
     const deployment = await this.apply(cluster, etcd.fingerprint);
-    const status = await this.observe(cluster, deployment, etcd);
-    await this.bootstrap(cluster, status);
+    const { status, health } = await this.observe(cluster, deployment, etcd);
+    const bootstrapped = await this.bootstrap(cluster, status, health.ready);
+    const now = this.deps.now?.() ?? new Date();
+    const generation = cluster.metadata.generation ?? 1;
+    const { states, message } = clusterKstatus(health, bootstrapped);
+    status.conditions = setKstatusConditions(status.conditions, states, { message, observedGeneration: generation }, now);
+    if (bootstrapped) status.conditions = setCondition(status.conditions, { ...bootstrapped, observedGeneration: generation }, now);
     await this.writeStatus(cluster, status);
     return 5000; // the registry has no events here: look again
   }
@@ -68,8 +73,11 @@ export class ClusterReconciler {
     return this.deps.apps.patchNamespacedDeployment({ name: deployment.metadata!.name!, namespace, body: deployment, fieldManager, force: true }, ssa);
   }
 
-  private async observe(cluster: ConfigStoreCluster, deployment: V1Deployment, etcdOrError: { client: Etcd3 } | Error): Promise<ConfigStoreClusterStatus> {
-    const now = this.deps.now?.() ?? new Date();
+  private async observe(
+    cluster: ConfigStoreCluster,
+    deployment: V1Deployment,
+    etcdOrError: { client: Etcd3 } | Error,
+  ): Promise<{ status: ConfigStoreClusterStatus; health: Health }> {
     const generation = cluster.metadata.generation ?? 1;
     const wanted = replicasOf(cluster);
     const ready = deployment.status?.readyReplicas ?? 0;
@@ -79,7 +87,6 @@ export class ClusterReconciler {
       replicas: deployment.status?.replicas ?? 0,
       readyReplicas: ready,
     };
-    let conditions = cluster.status?.conditions ?? [];
     let etcdProblem: string | undefined;
     try {
       if (etcdOrError instanceof Error) throw etcdOrError;
@@ -108,21 +115,13 @@ export class ClusterReconciler {
       (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && (deployment.status?.updatedReplicas ?? 0) >= wanted;
     const isReady = ready >= wanted && rolledOut && !etcdProblem;
     const message = etcdProblem ?? (isReady ? `${ready}/${wanted} instances ready` : `${ready}/${wanted} instances ready; rolling out`);
-    const states: KstatusConditions = {
-      Ready: [isReady ? 'True' : 'False', isReady ? 'InstancesReady' : etcdProblem ? 'EtcdUnreachable' : 'RollingOut'],
-      Reconciling: [isReady ? 'False' : 'True', isReady ? 'InstancesReady' : 'RollingOut'],
-      Stalled: [etcdProblem ? 'True' : 'False', etcdProblem ? 'EtcdUnreachable' : 'Progressing'],
-    };
-    conditions = setKstatusConditions(conditions, states, { message, observedGeneration: generation }, now);
-    status.conditions = conditions;
-    return status;
+    return { status, health: { ready: isReady, message, ...(etcdProblem ? { etcdProblem } : {}) } };
   }
 
-  /** spec.bootstrap.restore: the Bootstrapped condition, and status.bootstrap once settled (bootstrap.ts). */
-  private async bootstrap(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {
+  /** spec.bootstrap.restore: the Bootstrapped condition (undefined: none asked for), status.bootstrap once settled (bootstrap.ts). */
+  private async bootstrap(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus, ready: boolean): Promise<BootstrapCondition | undefined> {
     const now = this.deps.now?.() ?? new Date();
-    const ready = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const condition = await bootstrapStep(
+    return bootstrapStep(
       {
         custom: this.deps.custom,
         objects: this.deps.objects,
@@ -134,7 +133,6 @@ export class ClusterReconciler {
       status,
       ready,
     );
-    if (condition) status.conditions = setCondition(status.conditions, { ...condition, observedGeneration: cluster.metadata.generation ?? 1 }, now);
   }
 
   private async writeStatus(cluster: ConfigStoreCluster, status: ConfigStoreClusterStatus): Promise<void> {
@@ -146,4 +144,33 @@ export class ClusterReconciler {
       this.deps.log.debug({ cluster: cluster.metadata.name }, 'status conflict; will retry');
     }
   }
+}
+
+/** What observe() saw: instances ready and rolled out, or why not. */
+interface Health {
+  ready: boolean;
+  message: string;
+  etcdProblem?: string;
+}
+
+/**
+ * The kstatus three, Reconciling and Stalled never both True (kstatus reads the first one it
+ * meets): an unreadable etcd is Stalled (Failed); a restore at creation not settled yet keeps a
+ * ready cluster Reconciling (InProgress), a failed one Stalled, so that Flux's health checks and
+ * `kubectl wait --for=condition=Ready` do not go on before the data is back.
+ */
+export function clusterKstatus(health: Health, bootstrapped: BootstrapCondition | undefined): { states: KstatusConditions; message: string } {
+  const states = (ready: ConditionStatus, reconciling: ConditionStatus, stalled: ConditionStatus, reason: string): KstatusConditions => ({
+    Ready: [ready, reason],
+    Reconciling: [reconciling, reason],
+    Stalled: [stalled, reason],
+  });
+  const { message } = health;
+  if (health.etcdProblem) return { states: states('False', 'False', 'True', 'EtcdUnreachable'), message };
+  if (!health.ready) return { states: states('False', 'True', 'False', 'RollingOut'), message };
+  if (bootstrapped?.status === 'False') {
+    const failed = bootstrapped.reason === 'RestoreFailed';
+    return { states: states('False', failed ? 'False' : 'True', failed ? 'True' : 'False', bootstrapped.reason), message: bootstrapped.message };
+  }
+  return { states: states('True', 'False', 'False', 'InstancesReady'), message };
 }

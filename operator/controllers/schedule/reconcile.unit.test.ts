@@ -288,6 +288,10 @@ describe('backup schedule reconciler (fake API and clock)', () => {
       source: { namespace: 'old', uid: 'u-old' },
     });
     expect(first.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'True', reason: 'ManifestFound' });
+    const kstatus = (r: ConfigStoreBackup) =>
+      r.status!.conditions!.filter((c) => ['Ready', 'Reconciling', 'Stalled'].includes(c.type)).map((c) => `${c.type}=${c.status}`);
+    expect(kstatus(first)).toEqual(['Ready=True', 'Reconciling=False', 'Stalled=False']);
+    expect(first.status!.observedGeneration).toBe(1);
     expect(read('nightly').status!.inventory).toMatchObject({ backups: 2, missing: 0 });
 
     objects.objects.delete('backups/main/nightly-202605300200.ndjson.gz.manifest.json'); // someone deleted it in the bucket
@@ -296,7 +300,23 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     expect(records()).toHaveLength(2);
     expect(records()[0]!.status!.conditions!.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'Missing' });
     expect(records()[0]!.status!.conditions!.find((c) => c.type === 'Missing')).toMatchObject({ status: 'True' });
+    expect(kstatus(records()[0]!)).toEqual(['Ready=False', 'Reconciling=False', 'Stalled=True']); // kstatus: Failed
     expect(read('nightly').status!.inventory).toMatchObject({ backups: 1, missing: 1 });
+  });
+
+  it('a record an older operator wrote (no kstatus conditions, no observedGeneration) gets them at the next inventory', async () => {
+    const { w, objects, schedule, reconcile } = setup();
+    objects.putExport('backups', 'main/nightly-202605310200.ndjson.gz');
+    schedule('nightly');
+    await reconcile('nightly');
+    const record = () => w.api.get<ConfigStoreBackup>('ConfigStoreBackup', 'ns', 'nightly-202605310200')!;
+    const old = record();
+    const conditions = old.status!.conditions!.filter((c) => c.type === 'Available' || c.type === 'Missing');
+    w.api.replace('ConfigStoreBackup', { ...old, status: { lastSeen: old.status!.lastSeen, conditions } } as never, 'status');
+    w.clock.advance(61);
+    await reconcile('nightly');
+    expect(record().status!.observedGeneration).toBe(1);
+    expect(record().status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'ManifestFound' });
   });
 
   it('suspend: no new runs', async () => {
