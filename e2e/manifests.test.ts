@@ -38,7 +38,7 @@ describe('examples/', () => {
       readdirSync(examples)
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
-    ).toEqual(['backupschedule.yaml', 'cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
+    ).toEqual(['backuplocation.yaml', 'backupschedule.yaml', 'cluster.yaml', 'export.yaml', 'import.yaml', 'maintenance.yaml', 'secrets.yaml']);
   });
 
   it('every object passes a server-side dry-run apply (schemas, CEL rules, Secrets)', async () => {
@@ -46,6 +46,7 @@ describe('examples/', () => {
     const applied = stdout.trim().split('\n').sort();
     expect(applied).toEqual(
       [
+        'configstorebackuplocation.configstore.io/lost-main created (server dry run)',
         'configstorebackupschedule.configstore.io/nightly created (server dry run)',
         'configstorecluster.configstore.io/main created (server dry run)',
         'configstoremaintenance.configstore.io/export-1 created (server dry run)',
@@ -56,7 +57,7 @@ describe('examples/', () => {
       ].sort(),
     );
     // a dry run stores nothing
-    const { stdout: left } = await tool('kubectl', ['get', 'csc,csm,csbs', '-n', ns.namespace, '-o', 'name']);
+    const { stdout: left } = await tool('kubectl', ['get', 'csc,csm,csbs,csbl', '-n', ns.namespace, '-o', 'name']);
     expect(left.trim()).toBe('');
   });
 
@@ -79,6 +80,15 @@ describe('examples/', () => {
     const err = await failure(tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'both.yaml')]));
     expect(err?.code).toBe(1);
     expect(err?.stderr).toContain('bootstrap.restore names exactly one of source (an S3 object) and backup (a ConfigStoreBackup name, or latest)');
+  });
+
+  it('refuses a destination prefix that is not a folder (it would share a folder, and its owner, with others)', async () => {
+    const notFolder = readFileSync(join(examples, 'backupschedule.yaml'), 'utf8').replace('prefix: main/nightly/', 'prefix: main/nightly-');
+    expect(notFolder).toContain('prefix: main/nightly-');
+    writeFileSync(join(scratch, 'prefix.yaml'), notFolder);
+    const err = await failure(tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'prefix.yaml')]));
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('prefix must be a folder ending in "/" (e.g. backups/main/): the folder is what one cluster owns and an inventory lists');
   });
 
   it('refuses a 6-field cron schedule (seconds read as minutes) with a message saying what to write', async () => {

@@ -55,6 +55,19 @@ export async function abort(ctx: StepContext, cr: ConfigStoreMaintenance): Promi
 
 /** A finished CR: deleted once ttlSecondsAfterFinished has passed, else left alone. */
 export async function finished(ctx: StepContext, cr: ConfigStoreMaintenance): Promise<StepOutcome> {
+  // done and nothing held (a kept maintenance stays in Hold): the finalizer has nothing left to
+  // release, so it goes, and a namespace deleted with its operator (or after an uninstall) is not stuck behind it
+  if (cr.status?.step !== 'Hold' && cr.metadata.finalizers?.includes(finalizer)) {
+    const finalizers = cr.metadata.finalizers.filter((f) => f !== finalizer);
+    const next = (await ctx.deps.custom.replaceNamespacedCustomObject({
+      ...maintenanceResource,
+      namespace: cr.metadata.namespace,
+      name: cr.metadata.name,
+      body: { ...cr, metadata: { ...cr.metadata, finalizers } },
+    })) as ConfigStoreMaintenance;
+    ctx.deps.onWrite?.(next);
+    return { next };
+  }
   const ttl = cr.spec.ttlSecondsAfterFinished;
   if (ttl === undefined || !cr.status?.completedAt) return { waitMs: undefined };
   const dueMs = Date.parse(cr.status.completedAt) + ttl * 1000 - ctx.now().getTime();

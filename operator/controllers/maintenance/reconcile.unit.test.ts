@@ -245,12 +245,12 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     w.finishJob(w.read('backup')!, { code: 0, message: exportResultLine() });
     await reconcile('backup');
     expect(phases('backup')).toBe('Succeeded/Done');
+    // done, nothing held: the finalizer is gone, so nothing (a namespace deleted with its operator) waits on it
+    expect(w.read('backup')!.metadata.finalizers ?? []).toEqual([]);
     w.clock.advance(30);
     expect(await reconcile('backup')).toBe(30_000);
     w.clock.advance(31);
-    await reconcile('backup'); // deleted: the finalizer holds it until the next round drops it
-    expect(w.read('backup')!.metadata.deletionTimestamp).toBeDefined();
-    await reconcile('backup');
+    await reconcile('backup'); // deleted at once
     expect(w.read('backup')).toBeUndefined();
 
     w.maintenance('backup', { operation: 'Export', export: { destination: { s3 } } }); // GitOps applies it again
@@ -269,6 +269,7 @@ describe('maintenance reconciler (fake API and etcd)', () => {
     w.finishJob(w.read('migrate')!, { code: 0, message: exportResultLine() });
     expect(await reconcile('migrate')).toBeUndefined(); // finished: only its deletion moves it on
     expect(phases('migrate')).toBe('Succeeded/Hold');
+    expect(w.read('migrate')!.metadata.finalizers).toEqual([finalizer]); // still holding: its deletion releases the cluster
     expect(w.fence.key).toBeDefined();
     w.api.delete('ConfigStoreMaintenance', 'ns', 'migrate');
     await reconcile('migrate');
