@@ -17,6 +17,7 @@ import type { Log } from '../configstore/log.js';
 import type { ConfigStoreCluster, ConfigStoreMaintenance, ConfigStoreMaintenanceSpec, S3Object } from '../operator/api/index.js';
 import type { BackupObjects, S3Place } from '../operator/controllers/backupobjects.js';
 import type { ClusterFence, MaintenanceDeps } from '../operator/controllers/maintenance/context.js';
+import type { ScheduleDeps } from '../operator/controllers/schedule/reconcile.js';
 import type { MaintenanceKey } from '../operator/controllers/etcd.js';
 import { podSelector } from '../operator/controllers/naming.js';
 
@@ -432,4 +433,18 @@ export class FakeBackupObjects implements BackupObjects {
     const marker: PrefixOwner = { kind: 'ConfigStorePrefixOwner', version: 1, prefix, cluster, claimedAt: '2026-06-01T00:00:00.000Z' };
     this.objects.set(`${bucket}/${ownerMarkerKey(prefix)}`, JSON.stringify(marker));
   }
+}
+
+/** The schedule reconciler's dependencies on a fake world: its API, events, clock, maintenances and bucket (`extra` overrides). */
+export function scheduleDepsOn(w: ReturnType<typeof fakeWorld>, objects: BackupObjects, extra: Partial<ScheduleDeps> = {}): ScheduleDeps {
+  return {
+    custom: w.deps.custom,
+    events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
+    log: w.deps.log,
+    maintenances: (ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns ?? w.namespace),
+    maxConcurrentRuns: 4,
+    objects,
+    now: w.clock.now,
+    ...extra,
+  };
 }

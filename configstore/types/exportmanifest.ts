@@ -2,7 +2,7 @@
 // export's commit marker (an export object without one is not a complete backup) and what an
 // inventory of a bucket reads instead of downloading every export.
 import Type, { type Static } from 'typebox';
-import { Value } from 'typebox/value';
+import { parseChecked } from './checkedjson.js';
 
 export const exportManifestKind = 'ConfigStoreExportManifest';
 export const exportManifestVersion = 1;
@@ -35,10 +35,5 @@ export type ExportManifest = Static<typeof ExportManifest>;
 
 /** A manifest read back: checked against the schema, else undefined (not ours, or damaged). */
 export function parseExportManifest(text: string): ExportManifest | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return Value.Check(ExportManifest, value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseChecked(ExportManifest, text);
 }

@@ -3,7 +3,7 @@
 // into the folder is refused, so two clusters never mix (or prune) each other's backups, and a
 // cluster restored from a backup writes its own under a new folder, never into its source's.
 import Type, { type Static } from 'typebox';
-import { Value } from 'typebox/value';
+import { parseChecked } from './checkedjson.js';
 
 export const prefixOwnerKind = 'ConfigStorePrefixOwner';
 export const prefixOwnerVersion = 1;
@@ -31,12 +31,7 @@ export function ownerMarkerKey(folder: string): string {
 
 /** A marker read back: checked against the schema, else undefined (damaged, or not ours). */
 export function parsePrefixOwner(text: string): PrefixOwner | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return Value.Check(PrefixOwner, value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseChecked(PrefixOwner, text);
 }
 
 /** "cluster ns/name (uid …)", as messages name an owner. */

@@ -1,7 +1,7 @@
 // ConfigStoreBackupSchedule in each phase, written by the real ScheduleReconciler.
 import type { ConfigStoreBackupSchedule, ConfigStoreBackupScheduleSpec, ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { ScheduleReconciler } from '../../operator/controllers/schedule/reconcile.js';
-import { FakeBackupObjects, fakeWorld } from '../fakeoperator.js';
+import { FakeBackupObjects, fakeWorld, scheduleDepsOn } from '../fakeoperator.js';
 import { fixture, type KstatusFixture, type KstatusResult } from './fixture.js';
 
 /** A world at 2026-06-01T10:00Z with a schedule reconciler, as its unit tests set it up. */
@@ -9,15 +9,7 @@ export function scheduleWorld() {
   const w = fakeWorld();
   w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
   const objects = new FakeBackupObjects();
-  const reconciler = new ScheduleReconciler({
-    custom: w.deps.custom,
-    events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
-    log: w.deps.log,
-    maintenances: (ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns ?? 'ns'),
-    maxConcurrentRuns: 4,
-    objects,
-    now: w.clock.now,
-  });
+  const reconciler = new ScheduleReconciler(scheduleDepsOn(w, objects));
   const schedule = (name: string, spec: Partial<ConfigStoreBackupScheduleSpec> = {}) =>
     w.api.put('ConfigStoreBackupSchedule', {
       apiVersion: 'configstore.io/v1alpha1',

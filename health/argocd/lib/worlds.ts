@@ -1,9 +1,8 @@
 // The worlds the scenarios run in: testsupport/fakeoperator.ts's in-memory API server with a
 // cluster `main` of two ready instances, and the real maintenance and schedule reconcilers on it.
-import type { ConfigStoreMaintenance } from '../../../operator/api/index.js';
 import { MaintenanceReconciler } from '../../../operator/controllers/maintenance/reconcile.js';
 import { ScheduleReconciler } from '../../../operator/controllers/schedule/reconcile.js';
-import { FakeBackupObjects, fakeWorld } from '../../../testsupport/fakeoperator.js';
+import { FakeBackupObjects, fakeWorld, scheduleDepsOn } from '../../../testsupport/fakeoperator.js';
 
 export type World = ReturnType<typeof fakeWorld>;
 type Obj = Parameters<World['api']['replace']>[1];
@@ -25,15 +24,7 @@ export function maintenances(w: World) {
 
 /** The schedule reconciler, its runs driven by the maintenance reconciler. */
 export function schedules(w: World, objects = new FakeBackupObjects()) {
-  const reconciler = new ScheduleReconciler({
-    custom: w.deps.custom,
-    events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
-    log: w.deps.log,
-    maintenances: (ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns ?? w.namespace),
-    maxConcurrentRuns: 4,
-    objects,
-    now: w.clock.now,
-  });
+  const reconciler = new ScheduleReconciler(scheduleDepsOn(w, objects));
   return (name: string) => reconciler.reconcile(w.namespace, name);
 }
 

@@ -2,7 +2,7 @@
 // adopted after a restart, Forbid / Replace, one catch-up after downtime, deadlines, the
 // operator-wide cap, invalid schedules, TTL of failed runs, retention preview and health.
 import { describe, expect, it } from 'vitest';
-import { FakeBackupObjects, fakeWorld } from '../../../testsupport/fakeoperator.js';
+import { FakeBackupObjects, fakeWorld, scheduleDepsOn } from '../../../testsupport/fakeoperator.js';
 import type { ConfigStoreBackup, ConfigStoreBackupSchedule, ConfigStoreBackupScheduleSpec, ConfigStoreMaintenance } from '../../api/index.js';
 import { labels } from '../naming.js';
 import { ScheduleReconciler, type ScheduleDeps } from './reconcile.js';
@@ -15,21 +15,16 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
   const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0, pruned: 0 };
   const objects = new FakeBackupObjects();
-  const deps: ScheduleDeps = {
-    custom: w.deps.custom,
-    events: { record: (obj, type, reason, note) => w.events.push({ object: obj.metadata.name, type, reason, note }) },
-    log: w.deps.log,
+  const deps: ScheduleDeps = scheduleDepsOn(w, objects, {
     maintenances: (ns) => (ns ? w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns) : all()),
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
-    objects,
     metrics: {
       lastSuccess: (_s, at) => metrics.success.push(at),
       lastFailure: (_s, at) => metrics.failure.push(at),
       missed: (_s, n) => (metrics.missed += n),
       pruned: () => metrics.pruned++,
     },
-    now: w.clock.now,
-  };
+  });
   const reconciler = new ScheduleReconciler(deps);
   const schedule = (name: string, spec: Partial<ConfigStoreBackupScheduleSpec> = {}) =>
     w.api.put('ConfigStoreBackupSchedule', {
