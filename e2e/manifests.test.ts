@@ -106,9 +106,9 @@ describe('examples/', () => {
 });
 
 describe('charts/configstore-operator', () => {
-  it('passes helm lint (cluster-wide and one-namespace values)', async () => {
+  it('passes helm lint --strict (cluster-wide and one-namespace values; scripts/chart/ checks the rest)', async () => {
     for (const set of [[], ['--set', 'watchNamespace=demo']]) {
-      const { stdout } = await tool('helm', ['lint', chartDir, ...set]);
+      const { stdout } = await tool('helm', ['lint', '--strict', chartDir, ...set]);
       expect(stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
     }
   });
@@ -120,7 +120,7 @@ describe('charts/configstore-operator', () => {
     const args = set.map((a) => a.replace('NS', ns.namespace));
     const { stdout: rendered } = await tool('helm', ['template', 'op', chartDir, '-n', ns.namespace, ...args]);
     const kinds = [...rendered.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1]).sort();
-    expect(kinds).toEqual(['Deployment', 'Role', 'RoleBinding', 'ServiceAccount', ...roleKinds].sort()); // + the leader-election Role
+    expect(kinds).toEqual(['Deployment', 'NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', ...roleKinds].sort()); // + the leader-election Role
     writeFileSync(join(scratch, 'chart.yaml'), rendered);
     const { stdout } = await tool('kubectl', ['apply', '--dry-run=server', '-n', ns.namespace, '-f', join(scratch, 'chart.yaml')]);
     expect(stdout.trim().split('\n')).toHaveLength(kinds.length);

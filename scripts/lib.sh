@@ -29,19 +29,32 @@ ensure_system_packages() {
   fi
 }
 
-# Python tools the tests run (schemathesis fuzzes the served OpenAPI document), in a venv of
-# their own under ~/.cache/configstore, pinned; pip trusts the system CA bundle (the proxy re-signs TLS).
+# Python tools the tests run, each in a venv of its own under ~/.cache/configstore (so one tool's
+# pins never move another's), pinned; pip trusts the system CA bundle (the proxy re-signs TLS):
+#   schemathesis  fuzzes the served OpenAPI document (configstore/api/schemathesis.test.ts)
+#   checkov       scans the rendered Helm chart (scripts/chart/checkov.test.ts)
 CONFIGSTORE_VENV=${CONFIGSTORE_VENV:-$HOME/.cache/configstore/venv}
+CONFIGSTORE_CHECKOV_VENV=${CONFIGSTORE_CHECKOV_VENV:-$HOME/.cache/configstore/venv-checkov}
 schemathesis_version=4.32.5
-ensure_python_tools() {
-  if [ -x "$CONFIGSTORE_VENV/bin/schemathesis" ] && "$CONFIGSTORE_VENV/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $schemathesis_version"; then return; fi
+checkov_version=3.3.30
+
+# ensure_pip_tool VENV PACKAGE VERSION: PACKAGE==VERSION in VENV (and its command in VENV/bin)
+ensure_pip_tool() {
+  local venv=$1 package=$2 version=$3
+  # the installed version's dist-info: as exact as `pip show`, without starting pip (seconds)
+  if [ -x "$venv/bin/$package" ] && compgen -G "$venv/lib/python3*/site-packages/$package-$version.dist-info" >/dev/null; then return; fi
   if ! /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; then
     echo "[setup] apt-get install python3 python3-venv" >&2
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >&2
   fi
-  echo "[setup] pip install schemathesis==$schemathesis_version ($CONFIGSTORE_VENV)" >&2
-  [ -x "$CONFIGSTORE_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$CONFIGSTORE_VENV" >&2
+  echo "[setup] pip install $package==$version ($venv)" >&2
+  [ -x "$venv/bin/pip" ] || /usr/bin/python3 -m venv "$venv" >&2
   local cert=()
   [ -r /etc/ssl/certs/ca-certificates.crt ] && cert=(--cert /etc/ssl/certs/ca-certificates.crt)
-  "$CONFIGSTORE_VENV/bin/pip" install -q --disable-pip-version-check "${cert[@]}" "schemathesis==$schemathesis_version" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check "${cert[@]}" "$package==$version" >&2
+}
+
+ensure_python_tools() {
+  ensure_pip_tool "$CONFIGSTORE_VENV" schemathesis "$schemathesis_version"
+  ensure_pip_tool "$CONFIGSTORE_CHECKOV_VENV" checkov "$checkov_version"
 }
