@@ -77,6 +77,7 @@ export class Operator {
       etcd: this.etcd,
       objects: backupObjects,
       log,
+      metrics: this.metrics.clusters,
     });
     const maintenanceReconciler = new MaintenanceReconciler({
       custom: clients.custom,

@@ -34,7 +34,15 @@ export function fakeClusterDeps(w: World, objects: BackupObjects): { deps: Clust
   } as unknown as CoreV1Api;
   // the few etcd3 calls readRegistry, readMaintenance and isPrefixEmpty make
   const client = {
-    get: () => ({ exec: async () => ({ kvs: [] }) }),
+    // the maintenance key is the fence's; every other single key is absent
+    get: (key: string) => ({
+      exec: async () => ({
+        kvs:
+          key.endsWith('/maintenance') && w.fence.key
+            ? [{ value: JSON.stringify({ owner: w.fence.key.owner, reason: '', requestedBy: w.fence.key.owner }), create_revision: w.fence.key.revision }]
+            : [],
+      }),
+    }),
     getAll: () => ({
       prefix: () => ({
         exec: async () => ({ kvs: w.fence.instances.map((i) => ({ value: JSON.stringify(i) })) }),

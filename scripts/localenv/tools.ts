@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const installTools = join(repoRoot, 'scripts', 'install-tools');
 
-export type Tool = 'etcd' | 'minio' | 'kube' | 'node' | 'kubectl' | 'kstatus' | 'helmdocs';
+export type Tool = 'etcd' | 'minio' | 'kube' | 'node' | 'kubectl' | 'kstatus' | 'helmdocs' | 'promtool';
 
 /** Builds (cold) or finds (warm) the tools; progress goes to stderr. */
 export function ensureTools(tools: Tool[]): void {

@@ -21,6 +21,10 @@ export interface ScheduleRecorder {
 }
 
 export interface ScheduleMetrics {
+  /** Every round: the schedule exists (its series start at zero, so a first missed run shows in increase()). */
+  observed(schedule: ConfigStoreBackupSchedule): void;
+  /** The schedule is gone: its series go too. */
+  forget(namespace: string, name: string): void;
   lastSuccess(schedule: ConfigStoreBackupSchedule, at: Date): void;
   lastFailure(schedule: ConfigStoreBackupSchedule, at: Date): void;
   missed(schedule: ConfigStoreBackupSchedule, n: number): void;
@@ -59,7 +63,11 @@ export class ScheduleReconciler {
   async reconcile(namespace: string, name: string): Promise<number | undefined> {
     const schedule = (await this.deps.custom.getNamespacedCustomObject({ ...schedules, namespace, name }).catch(ignore404)) as
       ConfigStoreBackupSchedule | undefined;
-    if (!schedule || schedule.metadata.deletionTimestamp) return undefined;
+    if (!schedule || schedule.metadata.deletionTimestamp) {
+      this.deps.metrics?.forget(namespace, name);
+      return undefined;
+    }
+    this.deps.metrics?.observed(schedule);
     const now = this.now();
     const spec = schedule.spec;
     const timeZone = spec.timeZone ?? 'UTC';
@@ -245,14 +253,11 @@ export class ScheduleReconciler {
     const newest = (phase: string) => finished.find((r) => r.status?.phase === phase)?.status?.completedAt;
     const success = newest('Succeeded');
     const failure = finished.find((r) => r.status?.phase === 'Failed' || r.status?.phase === 'Rejected')?.status?.completedAt;
-    if (success && success !== status.lastSuccessfulTime) {
-      status.lastSuccessfulTime = success;
-      this.deps.metrics?.lastSuccess(schedule, new Date(success));
-    }
-    if (failure && failure !== status.lastFailureTime) {
-      status.lastFailureTime = failure;
-      this.deps.metrics?.lastFailure(schedule, new Date(failure));
-    }
+    if (success) status.lastSuccessfulTime = success;
+    if (failure) status.lastFailureTime = failure;
+    // every round, not only on a change: a new leader reports what the status already holds
+    if (status.lastSuccessfulTime) this.deps.metrics?.lastSuccess(schedule, new Date(status.lastSuccessfulTime));
+    if (status.lastFailureTime) this.deps.metrics?.lastFailure(schedule, new Date(status.lastFailureTime));
     const active = runs.filter(isActive).map((r) => r.metadata.name);
     if (active.length > 0) status.active = active.slice(0, 16);
     else delete status.active;

@@ -13,14 +13,18 @@ function setup(opts: { maxConcurrentRuns?: number } = {}) {
   const w = fakeWorld();
   w.clock.advance((Date.parse('2026-06-01T10:00:00Z') - w.clock.now().getTime()) / 1000);
   const all = () => ['ns', 'other'].flatMap((ns) => w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns));
-  const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0, pruned: 0 };
+  // success and failure: the distinct times reported (they are reported every round)
+  const metrics = { success: [] as Date[], failure: [] as Date[], missed: 0, pruned: 0, observed: 0, forgotten: [] as string[] };
+  const distinct = (list: Date[], at: Date) => list.some((d) => d.getTime() === at.getTime()) || list.push(at);
   const objects = new FakeBackupObjects();
   const deps: ScheduleDeps = scheduleDepsOn(w, objects, {
     maintenances: (ns) => (ns ? w.api.list<ConfigStoreMaintenance>('ConfigStoreMaintenance', ns) : all()),
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
     metrics: {
-      lastSuccess: (_s, at) => metrics.success.push(at),
-      lastFailure: (_s, at) => metrics.failure.push(at),
+      observed: () => metrics.observed++,
+      forget: (ns, name) => metrics.forgotten.push(`${ns}/${name}`),
+      lastSuccess: (_s, at) => distinct(metrics.success, at),
+      lastFailure: (_s, at) => distinct(metrics.failure, at),
       missed: (_s, n) => (metrics.missed += n),
       pruned: () => metrics.pruned++,
     },
@@ -227,6 +231,23 @@ describe('backup schedule reconciler (fake API and clock)', () => {
     expect(objects.deleted).toHaveLength(1);
     expect(status.lastFailureTime).toBeDefined();
     expect(metrics.failure).toHaveLength(2);
+  });
+
+  it('metrics: the last success every round (a new leader reports what the status holds); a deleted schedule is forgotten', async () => {
+    const { w, metrics, schedule, finish, at, reconcile } = setup();
+    schedule('nightly');
+    at('2026-06-02T02:00:00Z');
+    await reconcile('nightly');
+    expect(metrics.observed).toBe(1);
+    finish('nightly-202606020200', 'Succeeded');
+    await reconcile('nightly');
+    const succeeded = metrics.success[0]!;
+    metrics.success = []; // as a fresh operator's metrics
+    await reconcile('nightly');
+    expect(metrics.success).toEqual([succeeded]);
+    w.api.delete('ConfigStoreBackupSchedule', 'ns', 'nightly');
+    await reconcile('nightly');
+    expect(metrics.forgotten).toEqual(['ns/nightly']);
   });
 
   it('without a retention policy every backup is kept', async () => {
