@@ -3,13 +3,16 @@
 // fresh namespace a ConfigStoreBackupLocation on the lost folder lists the backups, the
 // cluster object re-applied with bootstrap.restore {backup: latest} restores the newest; its
 // schedule re-applied unchanged is refused (the folder is the lost cluster's), and with a new
-// prefix writes there. The lost folder keeps exactly what retention left.
+// prefix writes there. The lost folder keeps exactly what retention left. Along the way, Argo
+// CD's health (the committed health.lua) and Flux's kstatus judge the live objects.
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefixOwner } from '../../configstore/types/index.js';
 import { apiVersion, group, version, type ConfigStoreBackup, type ConfigStoreBackupSchedule, type ConfigStoreMaintenance } from '../../operator/api/index.js';
 import { labels } from '../../operator/controllers/naming.js';
 import { s3ClientFor } from '../../scripts/localenv/env.js';
+import { ensureTools } from '../../scripts/localenv/tools.js';
+import { verdictsOf } from '../../testsupport/ecosystem.js';
 import { eventsOf, kubectl, podClients, readyCluster, usersOnEveryPod } from './helpers.js';
 import { createCluster, getCluster, startWorld, until, type World } from './setup.js';
 
@@ -71,7 +74,15 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
     }
   };
 
+  /** Argo CD's and kstatus' verdicts on a live object, as `[argocd status, kstatus status]`. */
+  const judged = async (w: World, p: string, name: string) => {
+    const obj = await w.custom.getNamespacedCustomObject({ group, version, namespace: w.namespace, plural: p, name });
+    const v = verdictsOf(obj as { apiVersion: string; kind: string });
+    return { pair: [v.argocd.status, v.kstatus.status], ...v };
+  };
+
   beforeAll(async () => {
+    ensureTools(['kstatus']);
     lost = await startWorld('dr');
     alpha = await createCluster(lost, 'alpha');
     await readyCluster(lost, 'alpha');
@@ -121,6 +132,8 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
     const marker = parsePrefixOwner(await readObject(lost, 'alpha/.configstore-owner.json'));
     expect(marker).toMatchObject({ prefix: 'alpha/', cluster: { uid: lostUid, name: 'alpha', namespace: lost.namespace } });
     expect((await eventsOf(lost, 'nightly', 'ConfigStoreBackupSchedule')).map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'Pruned']));
+    expect((await judged(lost, plural.schedules, 'nightly')).pair).toEqual(['Healthy', 'Current']);
+    expect((await judged(lost, plural.runs, kept[1]!.metadata.name)).pair).toEqual(['Healthy', 'Current']);
     // no new run while the namespace goes
     await lost.custom.patchNamespacedCustomObject({
       group,
@@ -166,6 +179,8 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
     );
     expect(records.map((r) => r.spec.location.key).sort()).toEqual(kept.map((r) => r.spec.export!.destination.s3.key));
     for (const r of records) expect(r.spec.manifest.source).toEqual({ namespace: lost.namespace, name: 'alpha', uid: lostUid });
+    expect((await judged(fresh, plural.locations, 'lost-alpha')).pair).toEqual(['Healthy', 'Current']);
+    expect((await judged(fresh, plural.records, records[0]!.metadata.name)).pair).toEqual(['Healthy', 'Current']);
     const { stdout } = await kubectl(fresh, ['get', 'csbl', 'lost-alpha']);
     expect(stdout).toMatch(/^lost-alpha\s+\S+\s+alpha\/\s+2\s+\S+\s+True\s+/m);
   }, 240_000);
@@ -194,6 +209,7 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
       sourceClusterUid: lostUid,
     });
     await readyCluster(fresh!, 'alpha');
+    expect((await judged(fresh!, 'configstoreclusters', 'alpha')).pair).toEqual(['Healthy', 'Current']);
     // the newest backup held ada and the users made after the first two runs
     for (const users of await usersOnEveryPod(fresh!, 'alpha')) expect(users).toEqual(expect.arrayContaining(['ada', 'after-1', 'after-2']));
   }, 300_000);
@@ -221,6 +237,9 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
     expect(refused.status!.destination).toMatchObject({ owner: { uid: lostUid }, writable: false });
     expect(refused.status!.message).toContain(`belongs to cluster ${lost.namespace}/alpha (uid ${lostUid})`);
     expect(await list<ConfigStoreMaintenance>(w, plural.runs, `${labels.schedule}=nightly`)).toEqual([]);
+    const refusedVerdicts = await judged(w, plural.schedules, 'nightly');
+    expect(refusedVerdicts.pair).toEqual(['Degraded', 'Failed']);
+    expect(refusedVerdicts.argocd.message).toContain(`belongs to cluster ${lost.namespace}/alpha`);
 
     await w.custom.deleteNamespacedCustomObject({ group, version, namespace: w.namespace, plural: plural.schedules, name: 'nightly' });
     await applySchedule(w, 'nightly-restored', 'alpha-restored/');
