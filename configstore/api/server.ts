@@ -50,6 +50,8 @@ export interface ServerOptions {
   registry?: { ttlSeconds?: number; refreshMs?: number };
   /** How long entering maintenance waits for the requests in flight (default 10 s). */
   maintenanceDrainMs?: number;
+  /** Concurrent writes on disjoint change groups share one etcd txn (default true). */
+  groupCommit?: boolean;
   /** Checkpoint settings, or false to never checkpoint from this instance. */
   checkpoint?: CheckpointOptions | false;
   /**
@@ -115,7 +117,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     fieldIndexes: storedIndexes,
   });
   const registryKey = etcdKeys(options.etcdPrefix).instancesPrefix + instanceId;
-  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix, { registryKey }) };
+  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix, { registryKey, groupCommit: options.groupCommit ?? true }) };
   const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});
   const maintenance = new MaintenanceMode(etcd, options.etcdPrefix, readdb, app.log as Logger, {
     drainMs: options.maintenanceDrainMs,

@@ -41,6 +41,12 @@ const options = {
     default: '10',
     help: 'how long requests in flight may finish after SIGTERM',
   },
+  groupCommit: {
+    flag: '--group-commit <on|off>',
+    env: 'CONFIGSTORE_GROUP_COMMIT',
+    default: 'on',
+    help: 'concurrent writes on disjoint data committed as one etcd txn (off: one txn per write)',
+  },
 } as const;
 
 type Key = keyof typeof options;
@@ -80,6 +86,7 @@ async function serve(settings: ServeSettings): Promise<void> {
     etcdPrefix: settings.etcdPrefix,
     objectStorage: storage,
     logger: { level: settings.logLevel },
+    groupCommit: settings.groupCommit,
     instanceId: settings.instanceId,
     startInBackground: true,
     ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),

@@ -29,6 +29,7 @@ export interface ServeSettings {
   instanceId: string;
   logLevel: string;
   shutdownTimeoutMs: number;
+  groupCommit: boolean;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -161,6 +162,7 @@ export function parseServeSettings(raw: {
   instanceId: Raw;
   logLevel: Raw;
   shutdownTimeout: Raw;
+  groupCommit: Raw;
 }): ServeSettings {
   const { host, port } = parseListen(raw.listen);
   const etcdEndpoints = parseEtcdEndpoints(raw.etcdEndpoints);
@@ -174,6 +176,9 @@ export function parseServeSettings(raw: {
   if (!raw.shutdownTimeout.value || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
     throw bad(raw.shutdownTimeout, 'expected a number of seconds between 0 and 3600');
   }
+
+  const groupCommit = raw.groupCommit.value ?? 'on';
+  if (groupCommit !== 'on' && groupCommit !== 'off') throw bad(raw.groupCommit, 'expected on or off');
 
   const instanceId = raw.instanceId.value || `${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(instanceId)) throw bad(raw.instanceId, 'an instance id is letters, digits, ".", "_" and "-"');
@@ -208,5 +213,6 @@ export function parseServeSettings(raw: {
     instanceId,
     logLevel,
     shutdownTimeoutMs: Math.round(seconds * 1000),
+    groupCommit: groupCommit === 'on',
   };
 }

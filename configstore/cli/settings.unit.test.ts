@@ -33,6 +33,7 @@ function input(values: Partial<Record<keyof Input, string>> = {}): Input {
     instanceId: env('CONFIGSTORE_INSTANCE_ID', v.instanceId),
     logLevel: env('CONFIGSTORE_LOG_LEVEL', v.logLevel),
     shutdownTimeout: env('CONFIGSTORE_SHUTDOWN_TIMEOUT', v.shutdownTimeout),
+    groupCommit: env('CONFIGSTORE_GROUP_COMMIT', v.groupCommit),
   };
 }
 
@@ -49,7 +50,9 @@ describe('serve settings', () => {
       instanceId: 'cs-0',
       logLevel: 'info',
       shutdownTimeoutMs: 2500,
+      groupCommit: true,
     });
+    expect(parseServeSettings(input({ groupCommit: 'off' })).groupCommit).toBe(false);
     // the embedded default: the objects in the data directory
     expect(parseServeSettings(input({ objectStorage: undefined, dataDir: join(dir, 'data') })).objectStorageUrl).toBe(`file://${dir}/data/objects`);
   });
@@ -66,6 +69,7 @@ describe('serve settings', () => {
     [{ logLevel: 'loud' }, /^CONFIGSTORE_LOG_LEVEL="loud": not a log level/],
     [{ shutdownTimeout: '-1' }, /^CONFIGSTORE_SHUTDOWN_TIMEOUT="-1": expected a number of seconds between 0 and 3600$/],
     [{ instanceId: 'a b' }, /^CONFIGSTORE_INSTANCE_ID="a b": an instance id is/],
+    [{ groupCommit: 'yes' }, /^CONFIGSTORE_GROUP_COMMIT="yes": expected on or off$/],
     [{ dataDir: join(dir, 'empty', 'data') }, /^CONFIGSTORE_DATA_DIR=".*": the data directory is not usable: a parent is not a directory$/],
   ] as [Partial<Record<keyof Input, string>>, RegExp][])('refuses %j', (values, message) => {
     const attempt = () => parseServeSettings(input(values));
