@@ -6,6 +6,7 @@
 //   cli/ → api/ → action/ → readdb/, datamanager/ → objectstorage/ → errors.ts
 //   types/, client/, errors.ts, log.ts: the bottom, importing no internals
 // operator/ talks to configstore only through the exported client and types.
+// plugin/ (kubectl configstore) is a client of the Kubernetes API: operator/api and the exported modules only.
 // "Production" below means configstore/ and operator/ without their *.test.ts files.
 
 /** Tests, which may import anything (testsupport/, scripts/localenv, …). */
@@ -21,7 +22,7 @@ module.exports = {
         '(a value can be undefined while its module is still loading) and means neither part can be understood or tested alone: ' +
         'move what both need into a module below them, or pass it in as a parameter.',
       from: {
-        path: '^(configstore|operator|scripts|testsupport|e2e|bench|health)/',
+        path: '^(configstore|operator|plugin|scripts|testsupport|e2e|bench|health)/',
         pathNot: tests,
       },
       to: { circular: true },
@@ -81,7 +82,7 @@ module.exports = {
       comment:
         'Production code (configstore/, operator/ without their tests) never imports testsupport/ (test helpers) or scripts/ (the local ' +
         'servers, the build, the demo): neither is in the image (Dockerfile copies configstore/ and operator/ only). Tests may import both.',
-      from: { path: '^(configstore|operator)/', pathNot: tests },
+      from: { path: '^(configstore|operator|plugin)/', pathNot: tests },
       to: { path: '^(testsupport|scripts)/' },
     },
     {
@@ -92,6 +93,24 @@ module.exports = {
         "(also an ESLint rule). configstore/log.ts is allowed too: a type-only alias of pino's logger, with no code and no imports of configstore.",
       from: { path: '^operator/', pathNot: tests },
       to: { path: '^configstore/', pathNot: '^configstore/(client/|types/|errors\\.ts$|log\\.ts$)' },
+    },
+    {
+      name: 'plugin-is-a-kubernetes-client',
+      severity: 'error',
+      comment:
+        'plugin/ (the kubectl configstore plugin) talks to the operator only through the Kubernetes API, as any user does: it may import operator/api ' +
+        '(the kinds, their types, defaults and labels) and the exported modules configstore/types and configstore/errors.ts, never the ' +
+        "reconcilers (operator/controllers), the operator's runtime (operator/kube, manager, run) or the server's internals. " +
+        'What it needs from them belongs in operator/api (as the labels do).',
+      from: { path: '^plugin/', pathNot: tests },
+      to: { path: '^(configstore|operator|scripts|testsupport|e2e|bench|health)/', pathNot: '^(operator/api/|configstore/(types/|errors\\.ts$))' },
+    },
+    {
+      name: 'nothing-imports-the-plugin',
+      severity: 'error',
+      comment: 'plugin/ is a command at the top: the server and the operator never import it (tests and test support may).',
+      from: { path: '^(configstore|operator)/', pathNot: tests },
+      to: { path: '^plugin/' },
     },
   ],
   options: {

@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const unitTests = [
   'configstore/**/*.unit.test.ts',
   'operator/**/*.unit.test.ts',
+  'plugin/**/*.unit.test.ts',
   'scripts/**/*.unit.test.ts',
   'testsupport/**/*.unit.test.ts',
   'health/**/*.unit.test.ts',
@@ -26,7 +27,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['configstore/**/*.test.ts', 'operator/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts'],
+          include: ['configstore/**/*.test.ts', 'operator/**/*.test.ts', 'plugin/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts'],
           exclude: [...unitTests, 'e2e/operator/**', '**/node_modules/**'],
           globalSetup: ['scripts/localenv/vitest-setup.ts'],
           testTimeout: 60_000,

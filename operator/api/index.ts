@@ -7,3 +7,4 @@ export * from './backup.js';
 export * from './backuplocation.js';
 export * from './defaults.js';
 export { customResourceDefinitions, structural, unobservedStatus } from './crd.js';
+export * from './labels.js';

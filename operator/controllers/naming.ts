@@ -1,37 +1,22 @@
 // Names and labels of what the operator creates, derived from the custom resources so a
 // restarted operator finds (never duplicates) what it made before.
 import { createHash } from 'node:crypto';
+import { jobPodSelector, managedBy, podSelector, labels } from '../api/labels.js';
 
-export const managedBy = 'configstore-operator';
+export { labels, managedBy, podSelector } from '../api/labels.js';
+
 export const fieldManager = 'configstore-operator';
 export const finalizer = 'configstore.io/release-maintenance';
-
-export const labels = {
-  cluster: 'configstore.io/cluster',
-  maintenance: 'configstore.io/maintenance',
-  runId: 'configstore.io/run-id',
-  /** On a backup schedule's runs (ConfigStoreMaintenance): the schedule's name. */
-  schedule: 'configstore.io/backup-schedule',
-  /** On the ConfigStoreBackup records a ConfigStoreBackupLocation lists: the location's name. */
-  backupLocation: 'configstore.io/backup-location',
-};
 
 /** Labels of a cluster's server pods (and its Deployment and Service). */
 export function clusterLabels(cluster: string): Record<string, string> {
   return { ...podSelector(cluster), 'app.kubernetes.io/instance': cluster, 'app.kubernetes.io/managed-by': managedBy };
 }
 
-/** The selector of a cluster's server pods (a subset of clusterLabels: selectors are immutable); Job pods never match it. */
-export function podSelector(cluster: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': 'configstore', 'app.kubernetes.io/component': 'server', [labels.cluster]: cluster };
-}
-
 /** Labels of an export/import Job and its pod. */
 export function jobLabels(cluster: string, maintenance: string, uid: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': 'configstore',
-    'app.kubernetes.io/component': 'maintenance-job',
-    'app.kubernetes.io/instance': cluster,
+    ...jobPodSelector(cluster),
     'app.kubernetes.io/managed-by': managedBy,
     [labels.maintenance]: maintenance,
     [labels.runId]: runIdOf(uid),
