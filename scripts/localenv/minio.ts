@@ -1,4 +1,7 @@
-// A single-drive MinIO server on a loopback port, data in the state dir.
+// A single-drive MinIO server on a loopback port, data in the state dir. It has a KMS key of
+// its own (MINIO_KMS_SECRET_KEY), so SSE-S3 (AES256) and SSE-KMS (that key's id) work as on S3;
+// SSE-C it refuses without TLS.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, stopProcess, waitReady, type StartedProcess } from './process.js';
@@ -7,12 +10,17 @@ export interface MinioServer {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The id of MinIO's one KMS key (for sse=aws:kms). */
+  kmsKeyId: string;
   process: StartedProcess;
 }
+
+export const minioKmsKeyId = 'configstore-local';
 
 export async function startMinio(minioBin: string, stateDir: string, host = '127.0.0.1'): Promise<MinioServer> {
   const accessKeyId = 'configstore';
   const secretAccessKey = 'configstore-local-secret';
+  const kmsKey = `${minioKmsKeyId}:${randomBytes(32).toString('base64')}`;
   for (let attempt = 1; ; attempt++) {
     const [port, consolePort] = [await freePort(), await freePort()];
     const dataDir = join(stateDir, 'minio', 'data');
@@ -30,12 +38,13 @@ export async function startMinio(minioBin: string, stateDir: string, host = '127
           MINIO_BROWSER: 'off',
           MINIO_UPDATE: 'off',
           MINIO_CI_CD: '1',
+          MINIO_KMS_SECRET_KEY: kmsKey,
         },
       },
     );
     try {
       await waitReady(proc, async () => (await fetch(`${endpoint}/minio/health/ready`)).ok, 30_000);
-      return { endpoint, accessKeyId, secretAccessKey, process: proc };
+      return { endpoint, accessKeyId, secretAccessKey, kmsKeyId: minioKmsKeyId, process: proc };
     } catch (err) {
       await stopProcess(proc);
       if (attempt >= 3) throw err;
