@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { ConfigStoreError } from '../errors.js';
+import { ConfigStoreError, errorCodes } from '../errors.js';
 import { ExportFormatError, validateExport, type ExportSummary } from '../datamanager/exportformat.js';
 import { DamagedCiphertextError, decrypted, looksEncrypted, peek, readIdentities, sniffBytes } from './age.js';
 import {
@@ -112,6 +112,8 @@ async function openSource(location: Location): Promise<Readable> {
     return await location.storage.get(location.key);
   } catch (err) {
     if (err instanceof ConfigStoreError && err.kind === 'NotFound') throw new UsageError(`--from=${JSON.stringify(location.display)}: no such object`);
+    const sse = err instanceof ConfigStoreError ? sseAdvice[err.code] : undefined;
+    if (sse) throw new UsageError(`--from=${JSON.stringify(location.display)}: ${sse}`, { cause: err });
     throw err;
   }
 }
@@ -131,6 +133,14 @@ async function openPlain(location: Location, identities: string[] | undefined): 
   }
   return { stream: await decrypted(identities, stream, location.display), encrypted: true };
 }
+
+/** What to do about an SSE-C refusal (exit 2: the key given is the problem). */
+const sseAdvice: Partial<Record<string, string>> = {
+  [errorCodes.sseCustomerKeyRequired]: 'the object is stored with SSE-C (a customer key): pass --sse-customer-key-file with its key',
+  [errorCodes.sseCustomerKeyRefused]:
+    'S3 refused the SSE-C key in --sse-customer-key-file: it is not the key the object was stored with (or the credentials may not read the object)',
+  [errorCodes.sseCustomerKeyNotApplicable]: 'the object is not stored with SSE-C: leave --sse-customer-key-file out',
+};
 
 async function checkLocally(location: Location, gzip: boolean, identities: string[] | undefined): Promise<{ summary: ExportSummary; encrypted: boolean }> {
   try {

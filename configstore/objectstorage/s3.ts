@@ -278,6 +278,32 @@ export class S3ObjectStorage implements ObjectStorage {
     if (this.ownsClient) this.client.destroy();
   }
 
+  /** SSE-C answers S3 gives a read: no key for an SSE-C object, a key it refuses, a key for a plain object. */
+  private sseProblem(status: number | undefined, err: unknown, key: string): Error | undefined {
+    const message = (err as Error | undefined)?.message ?? '';
+    const hasKey = this.options.sseCustomerKey !== undefined;
+    const o = `object ${JSON.stringify(key)}`;
+    if (!hasKey && status === 400 && (/Server Side Encryption/i.test(message) || (err as { name?: string }).name === 'Unknown')) {
+      return new BadRequestError(`${o} is stored with SSE-C (a customer key): reading it needs that key`, {
+        code: errorCodes.sseCustomerKeyRequired,
+        cause: err,
+      });
+    }
+    if (hasKey && status === 403) {
+      return new BadRequestError(
+        `S3 refused the SSE-C key for ${o} (access denied): it is not the key the object was stored with, or the credentials may not read it`,
+        { code: errorCodes.sseCustomerKeyRefused, cause: err },
+      );
+    }
+    if (hasKey && status === 400 && /not applicable/i.test(message)) {
+      return new BadRequestError(`${o} is not stored with SSE-C: it is read without a customer key`, {
+        code: errorCodes.sseCustomerKeyNotApplicable,
+        cause: err,
+      });
+    }
+    return undefined;
+  }
+
   /** Missing objects become NotFound, an unreachable server Unavailable; the rest stays untyped. */
   private wrap(err: unknown, doing: string, key?: string): Error {
     const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
@@ -285,6 +311,8 @@ export class S3ObjectStorage implements ObjectStorage {
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket'))) {
       return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: errorCodes.objectNotFound, cause: err });
     }
+    const sseProblem = key === undefined ? undefined : this.sseProblem(status, err, key);
+    if (sseProblem) return sseProblem;
     if (key !== undefined && status === 412) {
       return new ConflictError(`object ${JSON.stringify(key)} already exists`, { code: errorCodes.objectExists, cause: err });
     }

@@ -3,6 +3,7 @@
 // SSE-C it refuses without TLS.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import { freePort, startProcess, stopProcess, waitReady, type StartedProcess } from './process.js';
 
@@ -17,7 +18,8 @@ export interface MinioServer {
 
 export const minioKmsKeyId = 'configstore-local';
 
-export async function startMinio(minioBin: string, stateDir: string, host = '127.0.0.1'): Promise<MinioServer> {
+/** With `tls`: HTTPS with the certificate in `certsDir` (public.crt, private.key), trusted through `ca` (what SSE-C needs). */
+export async function startMinio(minioBin: string, stateDir: string, host = '127.0.0.1', tls?: { certsDir: string; ca: Buffer }): Promise<MinioServer> {
   const accessKeyId = 'configstore';
   const secretAccessKey = 'configstore-local-secret';
   const kmsKey = `${minioKmsKeyId}:${randomBytes(32).toString('base64')}`;
@@ -25,11 +27,20 @@ export async function startMinio(minioBin: string, stateDir: string, host = '127
     const [port, consolePort] = [await freePort(), await freePort()];
     const dataDir = join(stateDir, 'minio', 'data');
     mkdirSync(dataDir, { recursive: true });
-    const endpoint = `http://${host}:${port}`;
+    const endpoint = `${tls ? 'https' : 'http'}://${host}:${port}`;
     const proc = startProcess(
       'minio',
       minioBin,
-      ['server', dataDir, '--address', `${host}:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+      [
+        'server',
+        dataDir,
+        '--address',
+        `${host}:${port}`,
+        '--console-address',
+        `127.0.0.1:${consolePort}`,
+        '--quiet',
+        ...(tls ? ['--certs-dir', tls.certsDir] : []),
+      ],
       {
         log: join(stateDir, 'minio.log'),
         env: {
@@ -43,11 +54,22 @@ export async function startMinio(minioBin: string, stateDir: string, host = '127
       },
     );
     try {
-      await waitReady(proc, async () => (await fetch(`${endpoint}/minio/health/ready`)).ok, 30_000);
+      const ready = `${endpoint}/minio/health/ready`;
+      await waitReady(proc, async () => (tls ? (await httpsStatus(ready, tls.ca)) === 200 : (await fetch(ready)).ok), 30_000);
       return { endpoint, accessKeyId, secretAccessKey, kmsKeyId: minioKmsKeyId, process: proc };
     } catch (err) {
       await stopProcess(proc);
       if (attempt >= 3) throw err;
     }
   }
+}
+
+/** fetch cannot be told of a CA: node:https can. */
+function httpsStatus(url: string, ca: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
 }
