@@ -164,6 +164,20 @@ describe('configstore export --encrypt-to (age)', () => {
     }
   });
 
+  it('an encrypted export whose stored bytes read back otherwise (no identity to decrypt them) exits 3 and keeps nothing', async () => {
+    const proxy = await s3Proxy(() => 'flip');
+    try {
+      const exit = await runCli(['export', '--to', url('backups/flipped.ndjson.age', proxy.endpoint), ...recipientFlags()], env);
+      expect(exit.code, exit.stderr).toBe(3);
+      expect(exit.stderr).toMatch(
+        /^configstore: verification failed: the encrypted export stored at s3:\/\/.+\/backups\/flipped\.ndjson\.age \(its temp copy\) differs from what was encrypted and sent: /,
+      );
+      expect((await bucket.storage.list('backups/flipped')).items).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('refuses bad encryption flags with exit 2, before anything is written', async () => {
     const identityAsRecipient = join(dir, 'oops.txt');
     await writeFile(identityAsRecipient, `${ids[0]!.identity}\n`);
