@@ -188,6 +188,12 @@ export const errorCodes = {
   objectExists: 'objectExists',
   /** 503: the object storage is unreachable. */
   objectStorageUnavailable: 'objectStorageUnavailable',
+  /** 400: the object is stored with SSE-C: reading it needs its customer key. */
+  sseCustomerKeyRequired: 'sseCustomerKeyRequired',
+  /** 400: S3 refused the SSE-C customer key given (not the object's, or access denied). */
+  sseCustomerKeyRefused: 'sseCustomerKeyRefused',
+  /** 400: an SSE-C customer key was given for an object not stored with one. */
+  sseCustomerKeyNotApplicable: 'sseCustomerKeyNotApplicable',
 
   // the client's own
   /** The client could not reach the server (no answer at all). */

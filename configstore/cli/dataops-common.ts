@@ -1,7 +1,7 @@
 // What the data commands (maintenance, export, import) share: the server flags, where an
 // export lives (a local file or s3://bucket/key), a TTY-only progress line, the final JSON
 // result (also for Kubernetes' termination log) and the exit codes.
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Option, type Command } from 'commander';
@@ -59,13 +59,31 @@ export function clientFrom(cmd: Command): ConfigStoreClient {
   return new ConfigStoreClient(opts.server, token ? { token } : {});
 }
 
-/** Where an export is: a local file, or an object (bucket + key) on an S3 server. */
-export type Location = { kind: 'file'; path: string; display: string } | { kind: 's3'; storage: S3ObjectStorage; bucket: string; key: string; display: string };
+/**
+ * Where an export is: a local file, or an object (bucket + key) on an S3 server. `storage`
+ * reads and writes the export with its server-side encryption; `meta` the small objects
+ * beside it (manifest, owner marker): the same, but never with the SSE-C key, so that the
+ * operator reads them without it.
+ */
+export type Location =
+  | { kind: 'file'; path: string; display: string }
+  | { kind: 's3'; storage: S3ObjectStorage; meta: S3ObjectStorage; bucket: string; key: string; display: string; sse: StoredSse };
 
-export function parseLocation(raw: string, flag: string): Location {
+/** The server-side encryption an export is written with, as its manifest records it. */
+export interface StoredSse {
+  serverSideEncryption?: 'AES256' | 'aws:kms' | 'SSE-C';
+  kmsKeyId?: string;
+}
+
+export const sseCustomerKeyFlag = '--sse-customer-key-file <path>';
+export const sseCustomerKeyHelp =
+  'S3 SSE-C: a file with the 256-bit customer key (base64, e.g. `openssl rand -base64 32`, or 32 raw bytes); every read needs it too';
+
+export function parseLocation(raw: string, flag: string, given: { sseCustomerKeyFile?: string } = {}): Location {
   if (!raw) throw new UsageError(`${flag}: expected a file path or s3://bucket/key?endpoint=URL&region=NAME`);
   if (!raw.startsWith('s3://')) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new UsageError(`${flag}=${JSON.stringify(raw)}: expected a file path or s3://bucket/key (no other scheme)`);
+    if (given.sseCustomerKeyFile !== undefined) throw new UsageError(`--sse-customer-key-file is for an s3:// ${flag}, not a file`);
     return { kind: 'file', path: raw, display: raw };
   }
   let parsed: ReturnType<typeof parseObjectStorageUrl>;
@@ -83,12 +101,42 @@ export function parseLocation(raw: string, flag: string): Location {
   } catch (err) {
     throw new UsageError(`${flag}=${JSON.stringify(raw)}: ${(err as Error).message}`);
   }
-  return { kind: 's3', storage: new S3ObjectStorage(options), bucket: options.bucket, key, display: `s3://${options.bucket}/${key}` };
+  const customerKey = given.sseCustomerKeyFile === undefined ? undefined : readCustomerKey(given.sseCustomerKeyFile);
+  if (customerKey && options.serverSideEncryption && options.serverSideEncryption !== 'None') {
+    throw new UsageError(`${flag}: sse=${options.serverSideEncryption} and --sse-customer-key-file (SSE-C) exclude each other: choose one`);
+  }
+  const storage = new S3ObjectStorage({ ...options, ...(customerKey ? { sseCustomerKey: customerKey } : {}) });
+  const sse: StoredSse = customerKey
+    ? { serverSideEncryption: 'SSE-C' }
+    : options.serverSideEncryption && options.serverSideEncryption !== 'None'
+      ? { serverSideEncryption: options.serverSideEncryption, ...(options.kmsKeyId ? { kmsKeyId: options.kmsKeyId } : {}) }
+      : {};
+  return { kind: 's3', storage, meta: storage.withoutCustomerKey(), bucket: options.bucket, key, display: `s3://${options.bucket}/${key}`, sse };
 }
 
-/** Whether a location holds gzip: by flag or by a `.gz` name. */
+/** An SSE-C key file: base64 of 32 bytes (whitespace around it ignored), or the 32 bytes themselves; as base64. Never echoed. */
+export function readCustomerKey(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--sse-customer-key-file=${JSON.stringify(file)}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)})`,
+    );
+  }
+  if (bytes.length === 32) return bytes.toString('base64');
+  const text = bytes.toString('utf8').trim();
+  const decoded = /^[A-Za-z0-9+/]{43}=$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  if (decoded?.length === 32) return text;
+  throw new UsageError(
+    `--sse-customer-key-file=${JSON.stringify(file)}: not an SSE-C key: expected 256 bits, as base64 (44 characters, e.g. from \`openssl rand -base64 32\`) or 32 raw bytes`,
+  );
+}
+
+/** Whether a location holds gzip: by flag or by a `.gz` name (`.gz.age` when encrypted). */
 export function isGzip(location: Location, flag: boolean | undefined): boolean {
-  return flag === true || /\.gz$/i.test(location.kind === 'file' ? location.path : location.key);
+  return flag === true || /\.gz(\.age)?$/i.test(location.kind === 'file' ? location.path : location.key);
 }
 
 /** Bytes so far, rewritten in place on stderr, at most ~10 times a second; nothing when stderr is not a TTY. */

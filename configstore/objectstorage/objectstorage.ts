@@ -13,6 +13,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
+  /** S3's head only: the encryption the object is stored with (AES256, aws:kms, SSE-C), when there is one. */
+  serverSideEncryption?: string;
 }
 
 export interface ListOptions {

@@ -4,6 +4,8 @@
 // their support of aws-chunked uploads with trailing checksums, and one of them stores
 // the framing verbatim (s3rver stored `a\r\n…\r\n0\r\nx-amz-checksum-crc32:…` as the object). Streams go through
 // lib-storage's multipart Upload, whose memory is bounded by partSize × queueSize.
+// Server-side encryption (SSE-S3, SSE-KMS, SSE-C) is one setting of the storage: the headers
+// go on every write and copy, and for SSE-C on every read too (S3 keeps no customer key).
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -22,7 +24,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { ConflictError, errorCodes, NotFoundError, UnavailableError } from '../errors.js';
+import { BadRequestError, ConflictError, errorCodes, NotFoundError, UnavailableError } from '../errors.js';
+import type { UrlServerSideEncryption } from '../types/objectstorageurl.js';
 import {
   clampLimit,
   validateKey,
@@ -51,7 +54,16 @@ export interface S3Options {
   queueSize?: number;
   /** Objects larger than this are copied part by part (S3 copies at most 5 GiB in one request). */
   copyPartBytes?: number;
+  /** SSE-S3 (AES256) or SSE-KMS (aws:kms) on every object written; absent or None: no header, the bucket's default applies. */
+  serverSideEncryption?: UrlServerSideEncryption;
+  /** With aws:kms: the KMS key id, ARN or alias (absent: the account's default key for S3). */
+  kmsKeyId?: string;
+  /** SSE-C: the 256-bit customer key, base64; every write, read and copy then sends it. Excludes serverSideEncryption. */
+  sseCustomerKey?: string;
 }
+
+/** The SSE request fields of a write (PutObject, CreateMultipartUpload, CopyObject's target). */
+type SseWrite = { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; SSECustomerAlgorithm?: string; SSECustomerKey?: string };
 
 const maxSingleCopyBytes = 5 * 1024 ** 3;
 
@@ -65,8 +77,17 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly copyPartBytes: number;
+  private readonly options: S3Options;
+  private readonly sseWrite: SseWrite;
+  /** SSE-C: what a read of an object needs (and a copy, for its source). */
+  private readonly sseRead: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
+  private readonly ownsClient: boolean;
 
-  constructor(options: S3Options) {
+  constructor(options: S3Options, sharedClient?: S3Client) {
+    this.options = options;
+    this.sseWrite = sseWriteFields(options);
+    this.sseRead = options.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: options.sseCustomerKey } : {};
+    this.ownsClient = sharedClient === undefined;
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/\/?$/, '/') : '';
     this.partSize = options.partSize ?? 8 * 1024 * 1024;
@@ -82,7 +103,18 @@ export class S3ObjectStorage implements ObjectStorage {
     };
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.credentials) config.credentials = options.credentials;
-    this.client = new S3Client(config);
+    this.client = sharedClient ?? new S3Client(config);
+  }
+
+  /**
+   * The same bucket without the SSE-C key (sharing the connection): for the small objects
+   * beside an export (its manifest, the folder's owner marker), which hold no secret and
+   * which the operator reads without the customer key. SSE-S3 and SSE-KMS stay.
+   */
+  withoutCustomerKey(): S3ObjectStorage {
+    if (!this.options.sseCustomerKey) return this;
+    const { sseCustomerKey: _key, ...rest } = this.options;
+    return new S3ObjectStorage(rest, this.client);
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<{ size: number }> {
@@ -92,7 +124,14 @@ export class S3ObjectStorage implements ObjectStorage {
       if (typeof body === 'string' || body instanceof Uint8Array) {
         const buf = Buffer.from(body);
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: buf, ContentLength: buf.length, ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}) }),
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: buf,
+            ContentLength: buf.length,
+            ...this.sseWrite,
+            ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
+          }),
           options.signal ? { abortSignal: options.signal } : {},
         );
         return { size: buf.length };
@@ -102,7 +141,7 @@ export class S3ObjectStorage implements ObjectStorage {
       const counted = Readable.from(countBytes(body, (n) => (size += n)));
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key, Body: counted },
+        params: { Bucket: this.bucket, Key, Body: counted, ...this.sseWrite },
         partSize: this.partSize,
         queueSize: this.queueSize,
         leavePartsOnError: false,
@@ -119,7 +158,7 @@ export class S3ObjectStorage implements ObjectStorage {
     validateKey(key);
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ...this.sseRead }),
         options.signal ? { abortSignal: options.signal } : {},
       );
       if (!(res.Body instanceof Readable)) throw new Error('S3 GetObject returned no stream body');
@@ -132,8 +171,14 @@ export class S3ObjectStorage implements ObjectStorage {
   async head(key: string): Promise<ObjectInfo> {
     validateKey(key);
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0) };
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ...this.sseRead }));
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        lastModified: res.LastModified ?? new Date(0),
+        ...(res.ServerSideEncryption ? { serverSideEncryption: res.ServerSideEncryption } : {}),
+        ...(res.SSECustomerAlgorithm ? { serverSideEncryption: 'SSE-C' } : {}),
+      };
     } catch (err) {
       throw this.wrap(err, `reading object ${JSON.stringify(key)}`, key);
     }
@@ -169,23 +214,28 @@ export class S3ObjectStorage implements ObjectStorage {
     const { size } = await this.head(from);
     const source = `${this.bucket}/${(this.prefix + from).split('/').map(encodeURIComponent).join('/')}`;
     const target = { Bucket: this.bucket, Key: this.prefix + to };
+    // a copy keeps no encryption of its own accord: the target's is asked for again, and an SSE-C source needs its key
+    const copySource = {
+      CopySource: source,
+      ...(this.options.sseCustomerKey ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: this.options.sseCustomerKey } : {}),
+    };
     try {
       if (size <= this.copyPartBytes) {
-        await this.client.send(new CopyObjectCommand({ ...target, CopySource: source }));
+        await this.client.send(new CopyObjectCommand({ ...target, ...copySource, ...this.sseWrite }));
         return;
       }
       // a multipart copy: the object appears only at CompleteMultipartUpload
-      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target));
+      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ ...target, ...this.sseWrite }));
       try {
         const parts = [];
         for (let start = 0, n = 1; start < size; start += this.copyPartBytes, n++) {
           const end = Math.min(start + this.copyPartBytes, size) - 1;
           const res = await this.client.send(
-            new UploadPartCopyCommand({ ...target, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+            new UploadPartCopyCommand({ ...target, ...copySource, ...this.sseRead, UploadId, PartNumber: n, CopySourceRange: `bytes=${start}-${end}` }),
           );
           parts.push({ PartNumber: n, ETag: res.CopyPartResult?.ETag });
         }
-        await this.client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
+        await this.client.send(new CompleteMultipartUploadCommand({ ...target, ...this.sseRead, UploadId, MultipartUpload: { Parts: parts } }));
       } catch (err) {
         await this.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
         throw err;
@@ -225,7 +275,33 @@ export class S3ObjectStorage implements ObjectStorage {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  /** SSE-C answers S3 gives a read: no key for an SSE-C object, a key it refuses, a key for a plain object. */
+  private sseProblem(status: number | undefined, err: unknown, key: string): Error | undefined {
+    const message = (err as Error | undefined)?.message ?? '';
+    const hasKey = this.options.sseCustomerKey !== undefined;
+    const o = `object ${JSON.stringify(key)}`;
+    if (!hasKey && status === 400 && (/Server Side Encryption/i.test(message) || (err as { name?: string }).name === 'Unknown')) {
+      return new BadRequestError(`${o} is stored with SSE-C (a customer key): reading it needs that key`, {
+        code: errorCodes.sseCustomerKeyRequired,
+        cause: err,
+      });
+    }
+    if (hasKey && status === 403) {
+      return new BadRequestError(
+        `S3 refused the SSE-C key for ${o} (access denied): it is not the key the object was stored with, or the credentials may not read it`,
+        { code: errorCodes.sseCustomerKeyRefused, cause: err },
+      );
+    }
+    if (hasKey && status === 400 && /not applicable/i.test(message)) {
+      return new BadRequestError(`${o} is not stored with SSE-C: it is read without a customer key`, {
+        code: errorCodes.sseCustomerKeyNotApplicable,
+        cause: err,
+      });
+    }
+    return undefined;
   }
 
   /** Missing objects become NotFound, an unreachable server Unavailable; the rest stays untyped. */
@@ -235,6 +311,8 @@ export class S3ObjectStorage implements ObjectStorage {
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket'))) {
       return new NotFoundError(`object ${JSON.stringify(key)} does not exist`, { code: errorCodes.objectNotFound, cause: err });
     }
+    const sseProblem = key === undefined ? undefined : this.sseProblem(status, err, key);
+    if (sseProblem) return sseProblem;
     if (key !== undefined && status === 412) {
       return new ConflictError(`object ${JSON.stringify(key)} already exists`, { code: errorCodes.objectExists, cause: err });
     }
@@ -244,6 +322,22 @@ export class S3ObjectStorage implements ObjectStorage {
     }
     return new Error(`${doing} in ${this.location}`, { cause: err });
   }
+}
+
+function sseWriteFields(o: S3Options): SseWrite {
+  if (o.sseCustomerKey) {
+    if (o.serverSideEncryption && o.serverSideEncryption !== 'None') {
+      throw new BadRequestError(`SSE-C (a customer key) and serverSideEncryption ${o.serverSideEncryption} exclude each other: choose one`, {
+        code: errorCodes.invalidObjectStorageUrl,
+      });
+    }
+    return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: o.sseCustomerKey };
+  }
+  if (o.kmsKeyId && o.serverSideEncryption !== 'aws:kms')
+    throw new BadRequestError('kmsKeyId needs serverSideEncryption aws:kms', { code: errorCodes.invalidObjectStorageUrl });
+  if (o.serverSideEncryption === 'AES256') return { ServerSideEncryption: 'AES256' };
+  if (o.serverSideEncryption === 'aws:kms') return { ServerSideEncryption: 'aws:kms', ...(o.kmsKeyId ? { SSEKMSKeyId: o.kmsKeyId } : {}) };
+  return {};
 }
 
 async function* countBytes(source: AsyncIterable<Uint8Array> | Readable, add: (n: number) => void): AsyncGenerator<Buffer> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isKind } from '../errors.js';
-import { PosixObjectStorage, S3ObjectStorage, openObjectStorage, parseObjectStorageUrl } from './index.js';
+import { PosixObjectStorage, S3ObjectStorage, formatS3Url, openObjectStorage, parseObjectStorageUrl } from './index.js';
 
 describe('object storage URLs', () => {
   it('parses a directory', () => {
@@ -19,7 +19,27 @@ describe('object storage URLs', () => {
     expect(ost.location).toBe('s3://bkt/ at http://127.0.0.1:9000');
   });
 
+  it('parses and formats server-side encryption (SSE-C never: its key is no URL parameter)', () => {
+    expect(parseObjectStorageUrl('s3://bkt/k?sse=AES256')).toEqual({ kind: 's3', options: { bucket: 'bkt', prefix: 'k', serverSideEncryption: 'AES256' } });
+    expect(parseObjectStorageUrl('s3://bkt/k?sse=None')).toEqual({ kind: 's3', options: { bucket: 'bkt', prefix: 'k', serverSideEncryption: 'None' } });
+    const kms = formatS3Url({ bucket: 'bkt', key: 'a/b.ndjson', serverSideEncryption: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/x' });
+    expect(kms).toBe('s3://bkt/a/b.ndjson?region=us-east-1&sse=aws%3Akms&kmsKeyId=arn%3Aaws%3Akms%3Aeu-west-1%3A1%3Akey%2Fx');
+    expect(parseObjectStorageUrl(kms)).toEqual({
+      kind: 's3',
+      options: { bucket: 'bkt', prefix: 'a/b.ndjson', region: 'us-east-1', serverSideEncryption: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/x' },
+    });
+  });
+
+  it('refuses SSE-C and a KMS key without aws:kms in an S3 storage too', () => {
+    expect(() => new S3ObjectStorage({ bucket: 'bkt', sseCustomerKey: 'a'.repeat(43) + '=', serverSideEncryption: 'AES256' })).toThrow(/exclude each other/);
+    expect(() => new S3ObjectStorage({ bucket: 'bkt', kmsKeyId: 'k', serverSideEncryption: 'AES256' })).toThrow(/kmsKeyId needs serverSideEncryption aws:kms/);
+  });
+
   it.each([
+    ['s3://bucket/x?sse=aes256', /sse must be one of None, AES256, aws:kms/],
+    ['s3://bucket/x?sse=SSE-C', /sse=SSE-C takes its customer key from a file/],
+    ['s3://bucket/x?kmsKeyId=k', /kmsKeyId needs sse=aws:kms/],
+    ['s3://bucket/x?sse=aws:kms&kmsKeyId=', /kmsKeyId is empty/],
     ['not a url', /it is not a URL/],
     ['ftp://host/x', /unsupported scheme "ftp:"/],
     ['file://host/x', /three slashes/],

@@ -14,6 +14,8 @@ export const DataOpResult = Type.Object({
   /** Where the export was written or the import read from, as the CLI names it. */
   location: Type.Optional(Type.String()),
   dryRun: Type.Optional(Type.Boolean()),
+  /** The stored export is age-encrypted (an export that encrypted, an import that decrypted). */
+  encrypted: Type.Optional(Type.Boolean()),
 });
 export type DataOpResult = Static<typeof DataOpResult>;
 

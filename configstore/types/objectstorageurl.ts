@@ -3,6 +3,8 @@
 // the operator and the scripts use to hand one over.
 //   file:///var/lib/configstore                   a local directory (posix backend)
 //   s3://bucket/prefix-or-key?endpoint=…&region=…  an S3-compatible server; keys from AWS_* variables
+//     &sse=None|AES256|aws:kms[&kmsKeyId=…]         server-side encryption of the objects written (SSE-C's key
+//                                                   is a secret: never in a URL, the CLI takes it from a file)
 import { fileURLToPath } from 'node:url';
 import { BadRequestError, errorCodes } from '../errors.js';
 
@@ -14,18 +16,33 @@ export interface S3Location {
   endpoint?: string;
   region?: string;
   forcePathStyle?: boolean;
+  /** Server-side encryption asked for on every object written; absent or 'None': no header (the bucket's default applies). */
+  serverSideEncryption?: UrlServerSideEncryption;
+  /** With aws:kms: the KMS key (id, ARN or alias); absent: the account's default S3 key. */
+  kmsKeyId?: string;
 }
 
+/** The server-side encryption an S3 request can ask for; SSE-C (a customer key) is set apart, as its key never goes in a URL. */
+export const serverSideEncryptionTypes = ['None', 'AES256', 'aws:kms', 'SSE-C'] as const;
+export type ServerSideEncryptionType = (typeof serverSideEncryptionTypes)[number];
+export type UrlServerSideEncryption = Exclude<ServerSideEncryptionType, 'SSE-C'>;
+const urlSseTypes: readonly string[] = ['None', 'AES256', 'aws:kms'];
+
 /** s3://bucket/path?endpoint=…&region=…: each path segment encoded, the region always named. */
-export function formatS3Url(o: { bucket: string; key?: string; prefix?: string; endpoint?: string; region?: string }, defaultRegion = 'us-east-1'): string {
+export function formatS3Url(
+  o: { bucket: string; key?: string; prefix?: string; endpoint?: string; region?: string; serverSideEncryption?: UrlServerSideEncryption; kmsKeyId?: string },
+  defaultRegion = 'us-east-1',
+): string {
   const params = new URLSearchParams();
   if (o.endpoint) params.set('endpoint', o.endpoint);
   params.set('region', o.region ?? defaultRegion);
+  if (o.serverSideEncryption) params.set('sse', o.serverSideEncryption);
+  if (o.kmsKeyId) params.set('kmsKeyId', o.kmsKeyId);
   const path = o.key ?? o.prefix;
   return `s3://${o.bucket}${path ? `/${path.split('/').map(encodeURIComponent).join('/')}` : ''}?${params}`;
 }
 
-const s3Params = new Set(['endpoint', 'region', 'forcePathStyle']);
+const s3Params = new Set(['endpoint', 'region', 'forcePathStyle', 'sse', 'kmsKeyId']);
 
 export function parseObjectStorageUrl(raw: string): { kind: 'posix'; dir: string } | { kind: 's3'; options: S3Location } {
   const fail = (why: string) =>
@@ -59,6 +76,18 @@ export function parseObjectStorageUrl(raw: string): { kind: 'posix'; dir: string
     if (pathStyle !== null) {
       if (pathStyle !== 'true' && pathStyle !== 'false') throw fail('forcePathStyle must be true or false');
       options.forcePathStyle = pathStyle === 'true';
+    }
+    const sse = url.searchParams.get('sse');
+    const kmsKeyId = url.searchParams.get('kmsKeyId');
+    if (sse !== null) {
+      if (sse === 'SSE-C') throw fail('sse=SSE-C takes its customer key from a file, not the URL: drop sse and pass --sse-customer-key-file');
+      if (!urlSseTypes.includes(sse)) throw fail(`sse must be one of ${urlSseTypes.join(', ')}`);
+      options.serverSideEncryption = sse as UrlServerSideEncryption;
+    }
+    if (kmsKeyId !== null) {
+      if (sse !== 'aws:kms') throw fail('kmsKeyId needs sse=aws:kms');
+      if (!kmsKeyId) throw fail('kmsKeyId is empty');
+      options.kmsKeyId = kmsKeyId;
     }
     return { kind: 's3', options };
   }

@@ -4,7 +4,7 @@
 // Written by the operator only; a record whose manifest disappeared gets Missing, it does
 // not vanish.
 import Type, { type Static } from 'typebox';
-import { Conditions, type ObjectMetaFields, S3Object } from './common.js';
+import { Conditions, type ObjectMetaFields, S3Object, StringEnum } from './common.js';
 
 export const backupKind = { kind: 'ConfigStoreBackup', plural: 'configstorebackups', singular: 'configstorebackup', shortNames: ['csb'] } as const;
 
@@ -24,6 +24,10 @@ export const ConfigStoreBackupSpec = Type.Object(
       revision: Type.String(),
       epoch: Type.Integer(),
       gzip: Type.Boolean(),
+      encrypted: Type.Optional(Type.Boolean({ description: 'Encrypted with age: restoring it needs an identity of one of ageRecipients.' })),
+      ageRecipients: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 64, description: 'The public keys (age1…) it is encrypted to.' })),
+      serverSideEncryption: Type.Optional(StringEnum(['AES256', 'aws:kms', 'SSE-C'] as const)),
+      kmsKeyId: Type.Optional(Type.String()),
       createdAt: Type.String({ format: 'date-time' }),
       configstoreVersion: Type.String(),
       source: Type.Optional(Type.Object({ namespace: Type.Optional(Type.String()), name: Type.Optional(Type.String()), uid: Type.Optional(Type.String()) })),
@@ -46,6 +50,7 @@ export const backupPrinterColumns = [
   { name: 'Objects', type: 'integer', jsonPath: '.spec.manifest.objects' },
   { name: 'Bytes', type: 'integer', jsonPath: '.spec.manifest.bytes' },
   { name: 'Source', type: 'string', jsonPath: '.spec.manifest.source.name' },
+  { name: 'Encrypted', type: 'boolean', jsonPath: '.spec.manifest.encrypted', priority: 1 },
   { name: 'Available', type: 'string', jsonPath: ".status.conditions[?(@.type=='Available')].status" },
   { name: 'Key', type: 'string', jsonPath: '.spec.location.key', priority: 1 },
 ];

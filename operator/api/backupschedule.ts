@@ -2,7 +2,7 @@
 // ConfigStoreMaintenance Export named `<schedule>-<UTC slot>` (so a restarted operator finds
 // the run it made and never makes it twice), labelled with the schedule and owned by it.
 import Type, { type Static } from 'typebox';
-import { Conditions, LocalObjectReference, type ObjectMeta, S3Folder, StringEnum } from './common.js';
+import { Conditions, ExportEncryption, LocalObjectReference, type ObjectMeta, S3Folder, StringEnum } from './common.js';
 
 export const backupScheduleKind = {
   kind: 'ConfigStoreBackupSchedule',
@@ -13,7 +13,7 @@ export const backupScheduleKind = {
 
 export const concurrencyPolicies = ['Forbid', 'Replace'] as const;
 
-/** Where the runs go: `<prefix><run name>.ndjson.gz` in the bucket, a folder the cluster owns. */
+/** Where the runs go: `<prefix><run name>.ndjson.gz` in the bucket (`.ndjson.gz.age` when encrypted), a folder the cluster owns. */
 const ScheduleDestination = Type.Object({ s3: S3Folder });
 
 export const RetentionSpec = Type.Object({
@@ -54,6 +54,7 @@ export const ConfigStoreBackupScheduleSpec = Type.Object({
     Type.Integer({ minimum: 10, description: 'A slot not started within this long (an operator down, a cap reached) is skipped, not run late.' }),
   ),
   destination: ScheduleDestination,
+  encryption: Type.Optional(ExportEncryption),
   retention: Type.Optional(RetentionSpec),
   ttlSecondsAfterFinished: Type.Optional(
     Type.Integer({

@@ -2,7 +2,7 @@
 // reports on (ready pods, each instance's mode from the etcd registry, the last export).
 import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
-import { Conditions, LocalObjectReference, type ObjectMetaFields, ObjectName, Opaque, S3Object, S3Storage, StringEnum } from './common.js';
+import { Conditions, ImportEncryption, LocalObjectReference, type ObjectMetaFields, ObjectName, Opaque, S3Object, S3Storage, StringEnum } from './common.js';
 
 export const clusterKind = { kind: 'ConfigStoreCluster', plural: 'configstoreclusters', singular: 'configstorecluster', shortNames: ['csc'] } as const;
 
@@ -72,6 +72,7 @@ export const BootstrapSpec = Type.Object({
         }),
       ),
       sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "The export's sha256: refused if it differs." })),
+      encryption: Type.Optional(ImportEncryption),
       onMissing: Type.Optional(
         StringEnum(['Fail', 'StartEmpty'] as const, {
           default: 'Fail',

@@ -34,6 +34,46 @@ export const S3CredentialsSecretRef = Type.Object(
 );
 export type S3CredentialsSecretRef = Static<typeof S3CredentialsSecretRef>;
 
+/** One key of a Secret in the same namespace (mounted into a Job as a file, never put in its env or args). */
+export function secretKeyRef(description: string, keyDescription = 'The key in the Secret.') {
+  return Type.Object(
+    { name: ObjectName, key: Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: keyDescription }) },
+    { description },
+  );
+}
+export type SecretKeyRef = { name: string; key: string };
+
+/**
+ * S3 server-side encryption of what an export writes (S3 encrypts at rest itself; anyone the
+ * bucket lets read the object reads the plaintext: age `encryption` is what hides it from them).
+ */
+export const ServerSideEncryption = Type.Object(
+  {
+    type: StringEnum(['None', 'AES256', 'aws:kms', 'SSE-C'] as const, {
+      default: 'None',
+      description:
+        "None: no header (the bucket's default encryption applies); AES256: SSE-S3; aws:kms: SSE-KMS (with kmsKeyId, or the account's default key); SSE-C: a customer key from customerKeySecretRef, which every read needs too.",
+    }),
+    kmsKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'With aws:kms: the KMS key id, ARN or alias.' })),
+    customerKeySecretRef: Type.Optional(
+      secretKeyRef(
+        'With SSE-C: the Secret key holding the 256-bit customer key (base64, e.g. `openssl rand -base64 32`, or 32 raw bytes); mounted into the Job as a file.',
+      ),
+    ),
+  },
+  {
+    description: 'S3 server-side encryption of the export object (and the small objects beside it, SSE-C aside).',
+    'x-kubernetes-validations': [
+      { rule: "!has(self.kmsKeyId) || self.type == 'aws:kms'", message: 'serverSideEncryption.kmsKeyId goes with type aws:kms only' },
+      {
+        rule: "has(self.customerKeySecretRef) == (self.type == 'SSE-C')",
+        message: 'serverSideEncryption type SSE-C takes its customer key from customerKeySecretRef (a Secret), and no other type takes one',
+      },
+    ],
+  },
+);
+export type ServerSideEncryption = Static<typeof ServerSideEncryption>;
+
 const S3Endpoint = Type.String({ pattern: '^https?://[^/?#]+/?$', description: 'S3 endpoint URL for S3-compatible servers (MinIO, Ceph…); empty for AWS.' });
 const S3Region = Type.String({ minLength: 1, maxLength: 64, default: defaults.s3Region });
 const BucketName = Type.String({ minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' });
@@ -42,10 +82,11 @@ const BucketName = Type.String({ minLength: 3, maxLength: 63, pattern: '^[a-z0-9
 export const S3Object = Type.Object(
   {
     bucket: BucketName,
-    key: Type.String({ minLength: 1, maxLength: 1024, description: 'Object key; `.gz` at the end means gzip.' }),
+    key: Type.String({ minLength: 1, maxLength: 1024, description: 'Object key; `.gz` (or `.gz.age`) at the end means gzip.' }),
     endpoint: Type.Optional(S3Endpoint),
     region: Type.Optional(S3Region),
     credentialsSecretRef: Type.Optional(S3CredentialsSecretRef),
+    serverSideEncryption: Type.Optional(ServerSideEncryption),
   },
   { description: 'An object in an S3 bucket.' },
 );
@@ -59,6 +100,7 @@ export const S3Folder = Type.Object(
     endpoint: Type.Optional(S3Endpoint),
     region: Type.Optional(S3Region),
     credentialsSecretRef: Type.Optional(S3CredentialsSecretRef),
+    serverSideEncryption: Type.Optional(ServerSideEncryption),
   },
   {
     'x-kubernetes-validations': [
@@ -123,3 +165,43 @@ export interface ObjectMetaFields {
 export interface ObjectMeta extends ObjectMetaFields {
   uid: string;
 }
+
+/** An age recipient: a public key (`age1…`, as age-keygen prints it; post-quantum `age1pq1…` too). */
+const AgeRecipient = Type.String({ minLength: 10, maxLength: 4096, pattern: '^age1[0-9a-z]+$' });
+
+const identityKey = 'The key holding an age identity file (AGE-SECRET-KEY-1…, one a line; several for a key rotation).';
+
+/** How an export is encrypted: age, to every recipient (any one's identity decrypts it). */
+export const ExportEncryption = Type.Object(
+  {
+    age: Type.Object({
+      recipients: Type.Array(AgeRecipient, {
+        minItems: 1,
+        maxItems: 32,
+        description: 'Public keys (age1…) the export is encrypted to; several for a key rotation: any one identity decrypts it.',
+      }),
+      identitySecretRef: Type.Optional(
+        secretKeyRef(
+          "Optional: an identity of a recipient, so the Job decrypts the stored export and verifies it in full. Leave it out and the exporting side cannot read its own backups: the Job then checks the plaintext before encrypting it and the stored ciphertext's sha256.",
+          identityKey,
+        ),
+      ),
+    }),
+  },
+  { description: 'Client-side encryption of the export (age): the bucket holds ciphertext only.' },
+);
+export type ExportEncryption = Static<typeof ExportEncryption>;
+
+/** What decrypts an encrypted export: an identity of one of its recipients. */
+export const ImportEncryption = Type.Object(
+  {
+    age: Type.Object({
+      identitySecretRef: secretKeyRef(
+        'A Secret key with age identities; mounted into the Job as a file, never put in its environment or arguments.',
+        identityKey,
+      ),
+    }),
+  },
+  { description: 'The export is age-encrypted: the identity that decrypts it (one of its recipients).' },
+);
+export type ImportEncryption = Static<typeof ImportEncryption>;

@@ -2,7 +2,7 @@
 // immutable (to run again, create a new object); the status only moves forward.
 import Type, { type Static } from 'typebox';
 import { defaults } from './defaults.js';
-import { Conditions, LocalObjectReference, type ObjectMeta, S3Object, StringEnum } from './common.js';
+import { Conditions, ExportEncryption, ImportEncryption, LocalObjectReference, type ObjectMeta, S3Object, StringEnum } from './common.js';
 
 export const maintenanceKind = {
   kind: 'ConfigStoreMaintenance',
@@ -24,6 +24,7 @@ export const ExportSpec = Type.Object({
       description: 'Enter maintenance for the export, so no write lands after it (a migration). Exports are consistent without it.',
     }),
   ),
+  encryption: Type.Optional(ExportEncryption),
 });
 
 export const ImportSpec = Type.Object({
@@ -42,6 +43,7 @@ export const ImportSpec = Type.Object({
         'Import only into a cluster that never held data (no snapshot, WAL entry or import in its etcd prefix), checked once every instance is fenced: a restore at creation never replaces data.',
     }),
   ),
+  encryption: Type.Optional(ImportEncryption),
 });
 
 export const ConfigStoreMaintenanceSpec = Type.Object(
@@ -100,6 +102,8 @@ export const OperationResult = Type.Object({
   sha256: Type.String(),
   revision: Type.Optional(Type.String()),
   dryRun: Type.Optional(Type.Boolean()),
+  /** The stored export is age-encrypted. */
+  encrypted: Type.Optional(Type.Boolean()),
 });
 export type OperationResult = Static<typeof OperationResult>;
 

@@ -39,6 +39,13 @@ export function s3BackupObjects(core: CoreV1Api): BackupObjects {
       ...(credentials ? { credentials } : {}),
     });
   }
+  async function customerKey(namespace: string, object: S3Object): Promise<{ SSECustomerAlgorithm?: string; SSECustomerKey?: string }> {
+    const ref = object.serverSideEncryption?.type === 'SSE-C' ? object.serverSideEncryption.customerKeySecretRef : undefined;
+    if (!ref) return {};
+    const raw = Buffer.from((await core.readNamespacedSecret({ name: ref.name, namespace })).data?.[ref.key] ?? '', 'base64');
+    // as the CLI reads the key file: 32 raw bytes, or their base64
+    return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: raw.length === 32 ? raw.toString('base64') : raw.toString('utf8').trim() };
+  }
   return {
     async listManifests(namespace, place, limit = 10_000) {
       const client = await clientFor(namespace, { ...place, key: '' });
@@ -93,7 +100,9 @@ export function s3BackupObjects(core: CoreV1Api): BackupObjects {
     async exists(namespace, object) {
       const client = await clientFor(namespace, object);
       try {
-        await client.send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key }));
+        // an SSE-C object answers a head without its key with 400: the key is read as the Job gets it
+        const ssec = await customerKey(namespace, object);
+        await client.send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key, ...ssec }));
         return true;
       } catch (err) {
         if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;

@@ -21,7 +21,7 @@ export function backupRecordName(exportKey: string): string {
   const base = exportKey
     .split('/')
     .pop()!
-    .replace(/\.ndjson(\.gz)?$/, '');
+    .replace(/\.ndjson(\.gz)?(\.age)?$/, '');
   const name = base
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')

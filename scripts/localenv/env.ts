@@ -18,7 +18,8 @@ export const defaultBucket = 'configstore';
 export interface LocalEnvState {
   dir: string;
   etcd: { endpoint: string };
-  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+  /** `kmsKeyId`: MinIO's KMS key (SSE-S3 and SSE-KMS work); absent in an environment started before it had one. */
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; kmsKeyId?: string };
   kube?: { server: string; kubeconfig: string; pkiDir: string };
   /** A real node (kubelet, containerd, CoreDNS, registry): with `node`. */
   node?: NodeState;
@@ -93,7 +94,14 @@ export async function up(options: UpOptions = {}): Promise<LocalEnvState> {
             processes,
           })
         : undefined;
-    const s3 = { endpoint: minio.endpoint, region: 'us-east-1', accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, bucket: defaultBucket };
+    const s3 = {
+      endpoint: minio.endpoint,
+      region: 'us-east-1',
+      accessKeyId: minio.accessKeyId,
+      secretAccessKey: minio.secretAccessKey,
+      bucket: defaultBucket,
+      kmsKeyId: minio.kmsKeyId,
+    };
     await createBucket(s3, defaultBucket);
     return save({
       dir,

@@ -93,7 +93,12 @@ export async function bootstrapStep(
       spec: {
         clusterRef: { name: cluster.metadata.name },
         operation: 'Import',
-        import: { source: { s3: chosen.source }, requireEmpty: true, ...(chosen.sha256 ? { sha256: chosen.sha256 } : {}) },
+        import: {
+          source: { s3: chosen.source },
+          requireEmpty: true,
+          ...(chosen.sha256 ? { sha256: chosen.sha256 } : {}),
+          ...(restore.encryption ? { encryption: restore.encryption } : {}),
+        },
       },
     };
     await deps.custom.createNamespacedCustomObject({ ...maintenances, namespace, body }).catch((err: unknown) => {

@@ -11,6 +11,7 @@ import {
   type ConfigStoreMaintenance,
   type S3CredentialsSecretRef,
   type S3Object,
+  type SecretKeyRef,
 } from '../../api/index.js';
 
 export interface AdmitDeps {
@@ -30,6 +31,19 @@ async function secretProblems(core: CoreV1Api, namespace: string, ref: S3Credent
   const { accessKeyId, secretAccessKey } = s3CredentialKeysOf(ref);
   const keys = [accessKeyId, secretAccessKey];
   return keys.filter((k) => !data[k]).map((k) => `${what}: Secret ${ref.name} has no key ${k}`);
+}
+
+/** A Secret key the Job mounts as a file (an age identity, an SSE-C key): the Secret must exist and hold the key. */
+async function secretKeyProblems(core: CoreV1Api, namespace: string, ref: SecretKeyRef | undefined, what: string): Promise<string[]> {
+  if (!ref) return [];
+  let data: Record<string, string>;
+  try {
+    data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
+  } catch (err) {
+    if (statusCode(err) === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
+    throw err;
+  }
+  return data[ref.key] ? [] : [`${what}: Secret ${ref.name} has no key ${ref.key}`];
 }
 
 /** An export written inside the cluster's own snapshot prefix would be garbage-collected by it. */
@@ -68,8 +82,18 @@ export async function admissionProblems(cr: ConfigStoreMaintenance, deps: AdmitD
         `spec.export.destination: s3://${target.bucket}/${target.key} is inside the cluster's own snapshot prefix, where its garbage collection would delete it`,
       );
     }
-    const field = spec.export ? 'spec.export.destination.s3.credentialsSecretRef' : 'spec.import.source.s3.credentialsSecretRef';
-    reasons.push(...(await secretProblems(deps.core, namespace, target.credentialsSecretRef, field)));
+    const where = spec.export ? 'spec.export.destination.s3' : 'spec.import.source.s3';
+    reasons.push(...(await secretProblems(deps.core, namespace, target.credentialsSecretRef, `${where}.credentialsSecretRef`)));
+    const sse = target.serverSideEncryption;
+    reasons.push(...(await secretKeyProblems(deps.core, namespace, sse?.customerKeySecretRef, `${where}.serverSideEncryption.customerKeySecretRef`)));
+    // what the CRD's CEL rules say too, checked again: an older CRD may not say it
+    if (sse?.type === 'SSE-C' && !sse.customerKeySecretRef) reasons.push(`${where}.serverSideEncryption: type SSE-C needs customerKeySecretRef`);
+  }
+  const identity = spec.export?.encryption?.age?.identitySecretRef ?? spec.import?.encryption?.age?.identitySecretRef;
+  const encryptionField = spec.export ? 'spec.export.encryption.age.identitySecretRef' : 'spec.import.encryption.age.identitySecretRef';
+  reasons.push(...(await secretKeyProblems(deps.core, namespace, identity, encryptionField)));
+  if (spec.export?.encryption && !(spec.export.encryption.age?.recipients?.length ?? 0)) {
+    reasons.push('spec.export.encryption.age.recipients is empty: name at least one recipient (age1…)');
   }
   if (cluster?.spec.adminTokenSecretRef) {
     const ref = cluster.spec.adminTokenSecretRef;

@@ -8,6 +8,7 @@ import { timeoutsOf } from '../../api/index.js';
 import { adminTokenEnv, clusterUrl, ownerReference, s3CredentialsEnv } from '../cluster/desired.js';
 import { jobLabels, jobName } from '../naming.js';
 import { containerSecurityContext, podSecurityContext, scratch } from '../podsecurity.js';
+import { secretFileVolumes, targetOf } from './jobsecrets.js';
 import { handlerOf } from './operations.js';
 
 /** The CLI arguments of the CR's Job (from the operation table). */
@@ -18,7 +19,8 @@ export function cliArgs(cr: ConfigStoreMaintenance): string[] {
 }
 
 export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreCluster): V1Job {
-  const target = cr.spec.export?.destination.s3 ?? cr.spec.import?.source.s3;
+  const target = targetOf(cr.spec);
+  const secrets = secretFileVolumes(cr.spec);
   const env: V1EnvVar[] = [
     { name: 'CONFIGSTORE_SERVER', value: clusterUrl(cluster) },
     ...adminTokenEnv(cluster),
@@ -41,7 +43,7 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
         spec: {
           restartPolicy: 'Never',
           securityContext: podSecurityContext,
-          volumes: [scratch.volume],
+          volumes: [scratch.volume, ...secrets.volumes],
           ...(cluster.spec.imagePullSecrets ? { imagePullSecrets: cluster.spec.imagePullSecrets } : {}),
           containers: [
             {
@@ -50,7 +52,7 @@ export function desiredJob(cr: ConfigStoreMaintenance, cluster: ConfigStoreClust
               ...(cluster.spec.imagePullPolicy ? { imagePullPolicy: cluster.spec.imagePullPolicy } : {}),
               args: cliArgs(cr),
               env,
-              volumeMounts: [scratch.mount],
+              volumeMounts: [scratch.mount, ...secrets.volumeMounts],
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: containerSecurityContext,
             },
@@ -92,6 +94,7 @@ export function parseResult(message: string, operation: 'export' | 'import'): Op
     sha256: r.sha256,
     ...(r.revision !== undefined ? { revision: r.revision } : {}),
     ...(r.dryRun !== undefined ? { dryRun: r.dryRun } : {}),
+    ...(r.encrypted ? { encrypted: true } : {}),
   };
 }
 

@@ -3,6 +3,8 @@
 // maintenance afterwards. The steps ask the table; none tests `operation === …` itself.
 import type { ConfigStoreMaintenance, ConfigStoreMaintenanceSpec, Operation, OperationResult } from '../../api/index.js';
 import { formatS3Url } from '../../../configstore/types/index.js';
+import type { S3Object } from '../../api/index.js';
+import { encryptionArgs, urlSse } from './jobsecrets.js';
 
 export interface OperationHandler {
   /** Fence the cluster (maintenance) for the operation. */
@@ -22,10 +24,13 @@ export interface OperationHandler {
   runningMessage: string;
 }
 
+/** The object as the CLI's s3:// URL: where, and the server-side encryption that goes in a URL. */
+const s3Url = (o: S3Object) => formatS3Url({ bucket: o.bucket, key: o.key, endpoint: o.endpoint, region: o.region, ...urlSse(o) });
+
 const exportHandler: OperationHandler = {
   // exports are consistent without it; quiesce is for a migration (no write after the export)
   needsMaintenance: (spec) => !!spec.export?.quiesce,
-  job: { args: (spec) => ['export', '--to', formatS3Url(spec.export!.destination.s3)], resultOperation: 'export' },
+  job: { args: (spec) => ['export', '--to', s3Url(spec.export!.destination.s3), ...encryptionArgs(spec)], resultOperation: 'export' },
   runningMessage: 'starting the export Job',
 };
 
@@ -35,7 +40,14 @@ const importHandler: OperationHandler = {
   job: {
     args: (spec) => {
       const imp = spec.import!;
-      return ['import', '--from', formatS3Url(imp.source.s3), ...(imp.sha256 ? ['--sha256', imp.sha256] : []), ...(imp.dryRun ? ['--dry-run'] : [])];
+      return [
+        'import',
+        '--from',
+        s3Url(imp.source.s3),
+        ...(imp.sha256 ? ['--sha256', imp.sha256] : []),
+        ...(imp.dryRun ? ['--dry-run'] : []),
+        ...encryptionArgs(spec),
+      ];
     },
     resultOperation: 'import',
   },

@@ -12,13 +12,18 @@ export function runsOf(schedule: ConfigStoreBackupSchedule, all: ConfigStoreMain
   return all.filter((m) => m.metadata.labels?.[labels.schedule] === schedule.metadata.name);
 }
 
-/** The Export of `slot`: to `<prefix><run name>.ndjson.gz`, labelled with the schedule (not owned: deleting a schedule keeps its backups' records). */
+/**
+ * The Export of `slot`: to `<prefix><run name>.ndjson.gz` (`.ndjson.gz.age` when the schedule
+ * encrypts, with its recipients and identity), labelled with the schedule (not owned: deleting a
+ * schedule keeps its backups' records).
+ */
 export function desiredRun(
   schedule: ConfigStoreBackupSchedule,
   slot: Date,
 ): Omit<ConfigStoreMaintenance, 'metadata'> & { metadata: Omit<ConfigStoreMaintenance['metadata'], 'uid'> } {
   const name = runName(schedule.metadata.name, slot);
   const { prefix, ...s3 } = schedule.spec.destination.s3;
+  const encryption = schedule.spec.encryption;
   return {
     apiVersion,
     kind: maintenanceKind.kind,
@@ -31,7 +36,10 @@ export function desiredRun(
     spec: {
       clusterRef: schedule.spec.clusterRef,
       operation: 'Export',
-      export: { destination: { s3: { ...s3, key: `${prefix ?? ''}${name}.ndjson.gz` } } },
+      export: {
+        destination: { s3: { ...s3, key: `${prefix ?? ''}${name}.ndjson.gz${encryption ? '.age' : ''}` } },
+        ...(encryption ? { encryption } : {}),
+      },
     },
   };
 }
