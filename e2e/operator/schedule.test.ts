@@ -169,6 +169,9 @@ describe('ConfigStoreBackupSchedule', () => {
     expect(stdout).toMatch(/^NAME\s+SCHEDULE\s+SUSPENDED\s+LAST SUCCESS\s+NEXT\s+HEALTHY\s+AGE/m);
     expect(stdout).toMatch(/every-minute\s+\* \* \* \* \*\s+\S*\s+\d+s\s+\S+\s+True\s+/);
 
+    // the counters are the operator process's: one restarted since the prune would read 0
+    const restarts = (await w.operator.pods()).map((p) => p.status?.containerStatuses?.[0]?.restartCount ?? 0);
+    expect(restarts, 'operator restarts (their reasons are in kubectl describe pod)').toEqual(restarts.map(() => 0));
     const text = await (await fetch(await w.operator.metricsUrl())).text();
     const line = new RegExp(`configstore_backup_last_success_timestamp_seconds\\{namespace="${w.namespace}",schedule="every-minute"\\} (\\d+(\\.\\d+)?)`).exec(
       text,
