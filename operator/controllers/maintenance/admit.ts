@@ -21,29 +21,25 @@ export interface AdmitDeps {
 
 async function secretProblems(core: CoreV1Api, namespace: string, ref: S3CredentialsSecretRef | undefined, what: string): Promise<string[]> {
   if (!ref) return [];
-  let data: Record<string, string>;
-  try {
-    data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
-  } catch (err) {
-    if (statusCode(err) === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
-    throw err;
-  }
   const { accessKeyId, secretAccessKey } = s3CredentialKeysOf(ref);
-  const keys = [accessKeyId, secretAccessKey];
-  return keys.filter((k) => !data[k]).map((k) => `${what}: Secret ${ref.name} has no key ${k}`);
+  return missingKeys(core, namespace, ref.name, [accessKeyId, secretAccessKey], what);
 }
 
 /** A Secret key the Job mounts as a file (an age identity, an SSE-C key): the Secret must exist and hold the key. */
 async function secretKeyProblems(core: CoreV1Api, namespace: string, ref: SecretKeyRef | undefined, what: string): Promise<string[]> {
-  if (!ref) return [];
+  return ref ? missingKeys(core, namespace, ref.name, [ref.key], what) : [];
+}
+
+/** What is wrong with Secret `name` for `what`: absent, or without some of `keys`. */
+async function missingKeys(core: CoreV1Api, namespace: string, name: string, keys: string[], what: string): Promise<string[]> {
   let data: Record<string, string>;
   try {
-    data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {};
+    data = (await core.readNamespacedSecret({ name, namespace })).data ?? {};
   } catch (err) {
-    if (statusCode(err) === 404) return [`${what}: Secret ${ref.name} not found in namespace ${namespace}`];
+    if (statusCode(err) === 404) return [`${what}: Secret ${name} not found in namespace ${namespace}`];
     throw err;
   }
-  return data[ref.key] ? [] : [`${what}: Secret ${ref.name} has no key ${ref.key}`];
+  return keys.filter((k) => !data[k]).map((k) => `${what}: Secret ${name} has no key ${k}`);
 }
 
 /** An export written inside the cluster's own snapshot prefix would be garbage-collected by it. */
