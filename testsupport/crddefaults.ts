@@ -2,7 +2,7 @@
 // apiextensions-apiserver does on every read (pkg/apiserver/schema/defaulting: a property with a
 // default is set where absent, then every property present is walked into). So a freshly created
 // custom resource, which has no status yet, is served with the status default of its CRD.
-import { customResourceDefinitions } from '../operator/api/index.js';
+import { shippedCrds } from './shippedcrds.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface Schema {
@@ -27,10 +27,10 @@ function applyDefaults(value: Json | undefined, schema: Schema | undefined): voi
   }
 }
 
-/** A copy of `obj` with the defaults of its kind's CRD (one of operator/api's) applied. */
+/** A copy of `obj` with the defaults of its kind's CRD (its YAML in crds/) applied. */
 export function served<T extends { kind: string }>(obj: T): T {
-  const crd = customResourceDefinitions().find((c) => c.spec.names.kind === obj.kind);
-  if (!crd) throw new Error(`no CRD of operator/api serves kind ${obj.kind}`);
+  const crd = shippedCrds().find((c) => c.spec.names.kind === obj.kind);
+  if (!crd) throw new Error(`no CRD in crds/ serves kind ${obj.kind}`);
   const copy = structuredClone(obj) as unknown as Json;
   applyDefaults(copy, crd.spec.versions[0]!.schema.openAPIV3Schema as Schema);
   return copy as unknown as T;
