@@ -131,6 +131,15 @@ describe('disaster recovery: schedule → retention → namespace lost → resto
     );
     const marker = parsePrefixOwner(await readObject(lost, 'alpha/.configstore-owner.json'));
     expect(marker).toMatchObject({ prefix: 'alpha/', cluster: { uid: lostUid, name: 'alpha', namespace: lost.namespace } });
+    // the Event follows the deletes (object, run, record) and is sent in the background
+    await until(
+      lost,
+      'a Pruned event',
+      async () => (await eventsOf(lost, 'nightly', 'ConfigStoreBackupSchedule')).some((e) => e.reason === 'Pruned'),
+      30_000,
+      500,
+      state,
+    );
     expect((await eventsOf(lost, 'nightly', 'ConfigStoreBackupSchedule')).map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'Pruned']));
     expect((await judged(lost, plural.schedules, 'nightly')).pair).toEqual(['Healthy', 'Current']);
     expect((await judged(lost, plural.runs, kept[1]!.metadata.name)).pair).toEqual(['Healthy', 'Current']);
