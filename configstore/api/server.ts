@@ -117,7 +117,12 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     fieldIndexes: storedIndexes,
   });
   const registryKey = etcdKeys(options.etcdPrefix).instancesPrefix + instanceId;
-  const stores: Stores = { readdb, dm: new DataManager(etcd, options.etcdPrefix, { registryKey, groupCommit: options.groupCommit ?? true }) };
+  const dm = new DataManager(etcd, options.etcdPrefix, {
+    registryKey,
+    groupCommit: options.groupCommit ?? true,
+    onCommitted: (revision, writes) => readdb.applyCommitted(revision, writes),
+  });
+  const stores: Stores = { readdb, dm };
   const checkpointer = new Checkpointer(etcd, options.objectStorage, etcdKeys(options.etcdPrefix), app.log as Logger, options.checkpoint || {});
   const maintenance = new MaintenanceMode(etcd, options.etcdPrefix, readdb, app.log as Logger, {
     drainMs: options.maintenanceDrainMs,

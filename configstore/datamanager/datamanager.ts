@@ -30,6 +30,12 @@ export interface DataManagerOptions {
   registryKey?: string;
   /** Concurrent writes with disjoint change groups committed as one txn (default true; false: one txn per write). */
   groupCommit?: boolean;
+  /**
+   * Called with each committed txn's revision and its writes' actions, in the txn's order,
+   * before the writers are answered: the read model applies them at once when that revision
+   * is the next one it expects, instead of waiting for the watch to bring them back.
+   */
+  onCommitted?: (revision: bigint, actions: Action[][]) => void;
 }
 
 export class DataManager {
@@ -67,7 +73,7 @@ export class DataManager {
     const bumped = new Set(changeGroups.map((g) => this.changeGroupKey(g)));
     const checked = new Set([...bumped, ...(extra.checkGroups ?? []).map((g) => this.changeGroupKey(g))]);
     for (const g of extra.touchGroups ?? []) bumped.add(this.changeGroupKey(g));
-    const request = { walKey: this.keys.walPrefix + randomUUID(), wal: encodeWal({ actions }), bumped, checked, readRevision };
+    const request = { walKey: this.keys.walPrefix + randomUUID(), wal: encodeWal({ actions }), actions, bumped, checked, readRevision };
     if (this.options.groupCommit === false) return this.commitAlone(request);
     return new Promise((resolve, reject) => {
       this.queue.push({ ...request, resolve, reject });
@@ -105,10 +111,19 @@ export class DataManager {
       await Promise.all(batch.map((r) => this.commitAlone(r).then(r.resolve, r.reject)));
       return;
     }
+    if (typeof outcome === 'bigint') this.committed(outcome, batch);
     for (const r of batch) {
       if (typeof outcome === 'bigint') r.resolve(outcome);
       else r.reject(outcome);
     }
+  }
+
+  /** Tells the read model what committed at `revision` (a retried txn found committed counts: its revision is the first attempt's). */
+  private committed(revision: bigint, writes: Prepared[]): void {
+    this.options.onCommitted?.(
+      revision,
+      writes.map((w) => w.actions),
+    );
   }
 
   /** The batch as one txn: every write's own compares (its change groups against its own read revision), the fence and the epoch once. */
@@ -155,11 +170,17 @@ export class DataManager {
         throw etcdError(err);
       });
     const revision = BigInt(result.header.revision);
-    if (result.succeeded) return revision;
+    if (result.succeeded) {
+      this.committed(revision, [r]);
+      return revision;
+    }
     const [ours, maintenance, registered, ...changed] = result.responses.map((x) => x.response_range?.kvs ?? []);
     // etcd3 retries a txn whose answer was lost: if our own first attempt committed, the
     // retry fails its compares on the groups it bumped; the WAL key says it is ours
-    if (ours![0]) return BigInt(ours![0].mod_revision);
+    if (ours![0]) {
+      this.committed(BigInt(ours![0].mod_revision), [r]);
+      return BigInt(ours![0].mod_revision);
+    }
     if (maintenance!.length) throw maintenanceError();
     if (registry && !registered!.length) throw notRegisteredError();
     // an import's switch (the epoch key) or a change-group bump, each with the data it
@@ -176,6 +197,7 @@ export class DataManager {
 interface Prepared {
   walKey: string;
   wal: string;
+  actions: Action[];
   bumped: Set<string>;
   checked: Set<string>;
   readRevision: bigint;
@@ -195,7 +217,7 @@ export const maxTxnOps = 128;
  * would let through what one after the other refuses), each behind any earlier queued write it
  * shares a group with (per-group order is kept), and within etcd's operation limits.
  */
-export function takeBatch<T extends Prepared>(queue: T[]): T[] {
+export function takeBatch<T extends Pick<Prepared, 'checked' | 'bumped'>>(queue: T[]): T[] {
   const batch: T[] = [];
   const taken = new Set<string>();
   const blocked = new Set<string>();

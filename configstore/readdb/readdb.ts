@@ -16,7 +16,7 @@ import type { Log } from '../log.js';
 import { errorCodes, UnavailableError } from '../errors.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
 import { etcdKeys } from '../types/etcd.js';
-import { decodeWal } from '../datamanager/wal.js';
+import { decodeWal, type Action } from '../datamanager/wal.js';
 import { readDataFile, readManifest } from '../datamanager/snapshot.js';
 import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
 import { ObjectTable, type FieldIndex, type ReadTx, type UntypedData } from './table.js';
@@ -117,6 +117,37 @@ export class ReadDB<M = UntypedData> {
       this.waiters.push({ revision, resolve: done });
     });
   }
+
+  /**
+   * What this instance committed at `revision` (its writes' actions, in the txn's order).
+   * When `revision` is the next one (no other txn between the model's state and it), the
+   * state there is this model's plus these actions: applied at once, so the writer does not
+   * wait for the watch's echo, which is then skipped as already applied. Otherwise the
+   * watch brings it, with whatever came before.
+   */
+  applyCommitted(revision: bigint, writes: Action[][]): void {
+    if (revision <= this.applied) {
+      this.ownCommits.echoed++; // the watch was faster
+      return;
+    }
+    if (revision !== this.applied + 1n || !this.isSynced || this.resyncing || this.stopped) {
+      this.ownCommits.leftToWatch++;
+      return;
+    }
+    try {
+      this.table.transaction(() => {
+        for (const actions of writes) this.table.apply(actions);
+      });
+    } catch (err) {
+      this.resync(`applying a committed write failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.ownCommits.applied++;
+    this.release(revision);
+  }
+
+  /** This instance's commits: applied at once, already brought by the watch, or left to it (a revision came between); for tests and benches. */
+  readonly ownCommits = { applied: 0, echoed: 0, leftToWatch: 0 };
 
   /** Runs `fn` on one consistent state; refuses to start for an aborted request. */
   do<T>(ctx: RequestContext, fn: (tx: ReadTx<M>) => T): T {
