@@ -24,7 +24,7 @@ describe('operator restarts', () => {
   };
 
   beforeAll(async () => {
-    w = await startWorld('restart');
+    w = await startWorld('restart', { leaseDurationSeconds: 5 });
     c = await createCluster(w, 'main');
     await until(
       w,

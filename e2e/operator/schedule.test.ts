@@ -172,8 +172,19 @@ describe('ConfigStoreBackupSchedule', () => {
     expect(stdout).toMatch(/every-minute\s+\* \* \* \* \*\s+\S*\s+\d+s\s+\S+\s+True\s+/);
 
     // the counters are the operator process's: one restarted since the prune would read 0
-    const restarts = (await w.operator.pods()).map((p) => p.status?.containerStatuses?.[0]?.restartCount ?? 0);
-    expect(restarts, 'operator restarts (their reasons are in kubectl describe pod)').toEqual(restarts.map(() => 0));
+    const pods = await w.operator.pods();
+    const restarts = pods.map((p) => p.status?.containerStatuses?.[0]?.restartCount ?? 0);
+    if (restarts.some((n) => n > 0)) {
+      // say why: the last termination and the end of the previous container's log
+      const why = await Promise.all(
+        pods.map(async (p) => {
+          const last = JSON.stringify(p.status?.containerStatuses?.[0]?.lastState?.terminated ?? {});
+          const log = await w.kubectl(['logs', p.metadata!.name!, '--previous', '--tail=15']).catch((e: Error) => e.message);
+          return `${p.metadata!.name}: ${last}\n${log}`;
+        }),
+      );
+      expect(restarts, `operator restarts:\n${why.join('\n')}`).toEqual(restarts.map(() => 0));
+    }
     const text = await (await fetch(await w.operator.metricsUrl())).text();
     const line = new RegExp(`configstore_backup_last_success_timestamp_seconds\\{namespace="${w.namespace}",schedule="every-minute"\\} (\\d+(\\.\\d+)?)`).exec(
       text,

@@ -68,6 +68,9 @@ export async function startWorld(
   name: string,
   opts: {
     operatorReplicas?: number;
+    /** Default 15 s, the chart's. Worlds that kill the leader take 5 s, so a successor takes over within seconds;
+     * elsewhere a renew deadline that short (3.3 s) made a starved CI machine's operator step down and exit. */
+    leaseDurationSeconds?: number;
     helmValues?: string[];
     /** Another world's backups bucket, taken over (this world cleans it). */ backups?: World['backups'];
   } = {},
@@ -84,8 +87,7 @@ export async function startWorld(
     state: env,
     namespace,
     replicas,
-    // a short lease: a killed leader's successor takes over within seconds (tests kill it on purpose)
-    values: ['--set', 'leaderElection.leaseDurationSeconds=5', '--set', 'logLevel=debug', ...(opts.helmValues ?? [])],
+    values: ['--set', `leaderElection.leaseDurationSeconds=${opts.leaseDurationSeconds ?? 15}`, '--set', 'logLevel=debug', ...(opts.helmValues ?? [])],
   });
 
   const listPods = async () =>
