@@ -2,7 +2,7 @@
 // generator and the server under test each get their own core), autocannon runs, a table.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +123,8 @@ export async function startHello(): Promise<Child> {
 
 export interface Load {
   rps: number;
+  /** Requests answered in the run. */
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -131,7 +133,7 @@ export interface Load {
 
 export async function load(options: autocannon.Options): Promise<Load> {
   const r = await autocannon({ connections, duration: seconds, ...options });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return { rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
 export const warmup = (options: autocannon.Options) => autocannon({ connections, duration: 2, ...options });
@@ -140,6 +142,19 @@ export function table(rows: Array<[string, ...Array<string | number>]>, header: 
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
   return cells.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** CPU seconds (user + system) a process used so far: steadier than wall time on a shared machine. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks of 10 ms
+}
+
+/** A load run with the server's CPU time per answered request, in µs. */
+export async function loadWithCpu(pid: number, options: autocannon.Options): Promise<Load & { cpuUs: number }> {
+  const before = cpuSeconds(pid);
+  const result = await load(options);
+  return { ...result, cpuUs: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.requests) };
 }
 
 export const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');

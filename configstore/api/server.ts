@@ -3,7 +3,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ExponentialBackoff, handleAll, retry, type IBackoff } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
@@ -87,6 +87,20 @@ function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
 }
 
+/** Probes and scrapes, every few seconds from the kubelet and Prometheus: logged at debug only. */
+const quietRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** One line per request, when it is answered: what was asked, the status and the time taken. */
+function logRequest(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const level = quietRoutes.has(request.routeOptions.url ?? '') ? 'debug' : 'info';
+  // pino's methods below the level are no-ops
+  request.log[level](
+    { req: { method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+    'request completed',
+  );
+  done();
+}
+
 export async function createServer(options: ServerOptions): Promise<ConfigStoreServer> {
   const logger = options.logger ?? true;
   const instanceId = options.instanceId || process.env.POD_NAME || `${hostname()}-${randomUUID().slice(0, 8)}`;
@@ -95,6 +109,8 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     genReqId: requestId,
+    // one line per request (logRequest below), not fastify's two
+    disableRequestLogging: true,
     // path params are checked by their schemas (a project path may be 1024 characters,
     // URL-encoded up to 12 bytes each): fastify's own 100-byte cut would answer a bare 414
     routerOptions: { maxParamLength: 16 * 1024 },
@@ -142,6 +158,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
     reply.header('x-request-id', request.id);
     done();
   });
+  app.addHook('onResponse', logRequest);
   registerValidators(app);
   registerErrorHandlers(app);
   registerAdminAuth(app, options.adminToken);
