@@ -1,24 +1,25 @@
 # The configstore image: one `configstore` command for the instances (`serve`), the operator
 # (`operator`) and the operator's export/import Jobs. Build: `docker build -t configstore .`
-# (not built in this workplace: there is no Docker engine here; see README "Image").
+# (no registry is reachable from the development machines: scripts/images/base-image makes
+# node:24-slim locally; scripts/local-env builds this image and serves it to the kubelet).
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/bundle.ts scripts/
 COPY configstore configstore
 COPY operator operator
-# TypeScript to plain JS (dist/), so the runtime needs neither tsx nor any dev dependency
-RUN npx tsc -p tsconfig.build.json
+# one esbuild bundle (scripts/bundle.ts): the runtime needs no node_modules, and a pod parses
+# only the chunks its command loads (the Kubernetes client for the operator, the AWS SDK for S3)
+RUN npx tsx scripts/bundle.ts /app/bundle && rm /app/bundle/*.map
 
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /app/dist ./dist
-RUN printf '#!/bin/sh\nexec node /app/dist/configstore/cli/main.js "$@"\n' > /usr/local/bin/configstore \
- && chmod 755 /usr/local/bin/configstore
+COPY --from=build /app/bundle ./bundle
+# the entrypoint sizes V8's heap from the container's memory limit (cgroup), then runs the bundle
+COPY scripts/images/configstore /usr/local/bin/configstore
 # numeric, so that runAsNonRoot (the chart's securityContext) can verify it: `node` of the base image
 USER 1000:1000
 EXPOSE 4000

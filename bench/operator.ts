@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { S3ObjectStorage } from '../configstore/objectstorage/index.js';
+import { S3ObjectStorage } from '../configstore/objectstorage/s3.js';
 import { apiVersion, group, version, type ConfigStoreCluster, type ConfigStoreMaintenance } from '../operator/api/index.js';
 import { createBucket, down, readState, up, type LocalEnvState } from '../scripts/localenv/env.js';
 import { helmInstallOperator, isClusterReady, nodeImage } from '../scripts/localenv/operator.js';

@@ -165,7 +165,15 @@ describe('log level of error answers', () => {
   let cluster: TestCluster;
   let server: ConfigStoreServer;
   let url: string;
-  const lines: Array<{ level: number; msg: string; code?: string; reqId?: string }> = [];
+  const lines: Array<{
+    level: number;
+    msg: string;
+    code?: string;
+    reqId?: string;
+    req?: { method: string; url: string };
+    res?: { statusCode: number };
+    responseTime?: number;
+  }> = [];
 
   beforeAll(async () => {
     cluster = await testCluster('error-logs');
@@ -210,6 +218,22 @@ describe('log level of error answers', () => {
     const refusedLogs = linesOf('in-maintenance');
     expect(refusedLogs.map((l) => [l.level, l.msg, l.code])).toEqual([[30, 'request refused: service unavailable', 'maintenanceMode']]);
     expect(linesOf('a-bug').map((l) => [l.level, l.msg])).toEqual([[50, 'request failed']]);
+  });
+
+  it('logs one line per request, when it is answered, and the probes at debug only', async () => {
+    expect((await fetch(`${url}/api/v1alpha/users/nobody`, { headers: { 'x-request-id': 'one-line' } })).status).toBe(404);
+    expect((await fetch(`${url}/readyz`, { headers: { 'x-request-id': 'a-probe' } })).status).toBe(200);
+    const ofRequest = lines.filter((l) => l.reqId === 'one-line');
+    expect(ofRequest.map((l) => l.msg)).toEqual(['request completed']);
+    expect(ofRequest[0]).toMatchObject({ level: 30, req: { method: 'GET', url: '/api/v1alpha/users/nobody' }, res: { statusCode: 404 } });
+    expect(ofRequest[0]!.responseTime).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.reqId === 'a-probe')).toEqual([]);
+  });
+
+  it('compiles every route validator in the background once ready (lazily before that)', async () => {
+    // a schema that does not compile would be logged and left pending
+    await eventually(async () => (server.validators.pending === 0 ? true : undefined));
+    expect(lines.filter((l) => l.msg === 'a route schema does not compile')).toEqual([]);
   });
 
   it('logs a not-ready 503 at info', async () => {

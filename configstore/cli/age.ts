@@ -6,9 +6,13 @@
 // message never carries the library's wording, nor any byte of an identity.
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import type * as AgeLibrary from 'age-encryption';
 import { BadRequestError, errorCodes } from '../errors.js';
 import { UsageError } from './usage.js';
+
+// loaded when a command encrypts or decrypts: the post-quantum code is no cost of `serve`
+let library: Promise<typeof AgeLibrary> | undefined;
+const age = () => (library ??= import('age-encryption'));
 
 /** How every age file begins (its version line, `age-encryption.org/v1`); an export begins with `{`, gzip with 1f 8b. */
 const ageMagic = Buffer.from('age-encryption.org/');
@@ -49,13 +53,13 @@ export async function readRecipients(flags: string[], file: string | undefined):
         `${where.replace(/=".*"$/, '')}: that is an age identity (a secret key), not a recipient: give its public key (age-keygen -y FILE prints it)`,
       );
     }
-    if (!isRecipient(value)) throw new UsageError(`${where}: not an age recipient (expected a public key such as age1…, as age-keygen prints it)`);
+    if (!isRecipient(await age(), value)) throw new UsageError(`${where}: not an age recipient (expected a public key such as age1…, as age-keygen prints it)`);
     if (!recipients.includes(value)) recipients.push(value);
   }
   return recipients;
 }
 
-function isRecipient(value: string): boolean {
+function isRecipient({ Encrypter }: typeof AgeLibrary, value: string): boolean {
   if (!value.startsWith('age1')) return false;
   try {
     new Encrypter().addRecipient(value);
@@ -72,18 +76,20 @@ export async function readIdentities(file: string, flag = '--identity-file'): Pr
     throw new UsageError(`${where}: cannot read it (${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)})`);
   });
   const identities: string[] = [];
+  const library = await age();
   text.split('\n').forEach((line, i) => {
     const value = line.trim();
     if (!value || value.startsWith('#')) return;
     // the line is a secret: its number only, never its content
-    if (!isIdentity(value)) throw new UsageError(`${where}: line ${i + 1} is not an age identity (expected AGE-SECRET-KEY-1…, as age-keygen writes it)`);
+    if (!isIdentity(library, value))
+      throw new UsageError(`${where}: line ${i + 1} is not an age identity (expected AGE-SECRET-KEY-1…, as age-keygen writes it)`);
     identities.push(value);
   });
   if (identities.length === 0) throw new UsageError(`${where}: it holds no age identity (AGE-SECRET-KEY-1…)`);
   return identities;
 }
 
-function isIdentity(value: string): boolean {
+function isIdentity({ Decrypter }: typeof AgeLibrary, value: string): boolean {
   if (!/^AGE-SECRET-KEY-(PQ-)?1/.test(value)) return false;
   try {
     new Decrypter().addIdentity(value);
@@ -95,11 +101,13 @@ function isIdentity(value: string): boolean {
 
 /** The recipients (public keys) of identities, to check before an export that one of them can read it back. */
 export async function recipientsOf(identities: string[]): Promise<string[]> {
+  const { identityToRecipient } = await age();
   return Promise.all(identities.map((i) => identityToRecipient(i)));
 }
 
 /** The plaintext as an age file for `recipients`, chunk by chunk (the source's errors come through as they are). */
 export async function* encrypted(recipients: string[], plaintext: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const { Encrypter } = await age();
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
   const out = await e.encrypt(ReadableStream.from(plaintext));
@@ -154,6 +162,7 @@ export async function decrypted(identities: string[], ciphertext: AsyncIterable<
       throw err;
     }
   }
+  const { Decrypter } = await age();
   const d = new Decrypter();
   for (const i of identities) d.addIdentity(i);
   let out: ReadableStream<Uint8Array>;

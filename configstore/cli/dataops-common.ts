@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { Option, type Command } from 'commander';
 import { ConfigStoreClient } from '../client/index.js';
 import { ConfigStoreError, errorCodes, RemoteError } from '../errors.js';
-import { parseObjectStorageUrl, S3ObjectStorage, validateKey } from '../objectstorage/index.js';
+import { parseObjectStorageUrl, validateKey, type S3ObjectStorage } from '../objectstorage/index.js';
 import { formatResultLine, type DataOpResult } from '../types/dataopresult.js';
 import { readAdminToken } from './settings.js';
 import { UsageError } from './usage.js';
@@ -79,7 +79,7 @@ export const sseCustomerKeyFlag = '--sse-customer-key-file <path>';
 export const sseCustomerKeyHelp =
   'S3 SSE-C: a file with the 256-bit customer key (base64, e.g. `openssl rand -base64 32`, or 32 raw bytes); every read needs it too';
 
-export function parseLocation(raw: string, flag: string, given: { sseCustomerKeyFile?: string } = {}): Location {
+export async function parseLocation(raw: string, flag: string, given: { sseCustomerKeyFile?: string } = {}): Promise<Location> {
   if (!raw) throw new UsageError(`${flag}: expected a file path or s3://bucket/key?endpoint=URL&region=NAME`);
   if (!raw.startsWith('s3://')) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new UsageError(`${flag}=${JSON.stringify(raw)}: expected a file path or s3://bucket/key (no other scheme)`);
@@ -105,6 +105,7 @@ export function parseLocation(raw: string, flag: string, given: { sseCustomerKey
   if (customerKey && options.serverSideEncryption && options.serverSideEncryption !== 'None') {
     throw new UsageError(`${flag}: sse=${options.serverSideEncryption} and --sse-customer-key-file (SSE-C) exclude each other: choose one`);
   }
+  const { S3ObjectStorage } = await import('../objectstorage/s3.js'); // the AWS SDK only when an s3:// URL is given
   const storage = new S3ObjectStorage({ ...options, ...(customerKey ? { sseCustomerKey: customerKey } : {}) });
   const sse: StoredSse = customerKey
     ? { serverSideEncryption: 'SSE-C' }

@@ -64,7 +64,7 @@ export function addExportCommand(program: Command): void {
       ),
   ).action(async (opts: ExportFlags, cmd: Command) => {
     const encryption = await exportEncryption(opts);
-    const location = parseLocation(opts.to, '--to', opts.sseCustomerKeyFile === undefined ? {} : { sseCustomerKeyFile: opts.sseCustomerKeyFile });
+    const location = await parseLocation(opts.to, '--to', opts.sseCustomerKeyFile === undefined ? {} : { sseCustomerKeyFile: opts.sseCustomerKeyFile });
     try {
       await runExport(cmd, opts, location, encryption);
     } finally {

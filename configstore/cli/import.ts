@@ -49,7 +49,7 @@ export function addImportCommand(program: Command): void {
     const expected = opts.sha256?.toLowerCase();
     if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) throw new UsageError(`--sha256=${JSON.stringify(opts.sha256)}: expected 64 hex digits`);
     const identities = opts.identityFile === undefined ? undefined : await readIdentities(opts.identityFile);
-    const location = parseLocation(opts.from, '--from', opts.sseCustomerKeyFile === undefined ? {} : { sseCustomerKeyFile: opts.sseCustomerKeyFile });
+    const location = await parseLocation(opts.from, '--from', opts.sseCustomerKeyFile === undefined ? {} : { sseCustomerKeyFile: opts.sseCustomerKeyFile });
     try {
       await runImport(cmd, opts, location, expected, identities);
     } finally {

@@ -74,7 +74,7 @@ export function addServeCommand(program: Command): void {
 const knownVariables = new Set<string>([...Object.values(options).map((o) => o.env), 'CONFIGSTORE_ADMIN_TOKEN']);
 
 async function serve(settings: ServeSettings): Promise<void> {
-  const storage = openObjectStorage(settings.objectStorageUrl);
+  const storage = await openObjectStorage(settings.objectStorageUrl);
   // a token file is read again when it changes (a rotated Secret volume); logged once the server's logger exists
   const logs: { to?: { info(m: string): void; warn(m: string): void } } = {};
   const tokenLog = { info: (m: string) => logs.to?.info(m), warn: (m: string) => logs.to?.warn(m) };

@@ -1,7 +1,7 @@
 // The instance registry: each instance keeps `<prefix>instances/<id>` alive on an etcd
 // lease with what it reports (mode, fence, applied revision). The maintenance route and
 // the operator read these keys; a dead instance drops out when its lease expires.
-import { readFileSync } from 'node:fs';
+import packageJson from '../../package.json' with { type: 'json' };
 import type { Etcd3, Lease } from 'etcd3';
 import type { Log } from '../log.js';
 import { etcdKeys } from '../types/etcd.js';
@@ -18,14 +18,7 @@ export interface RegistryOptions {
   report(): { mode: InstanceMode; fenceRevision?: bigint; appliedRevision: bigint };
 }
 
-export const configstoreVersion: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown'; // bundled without its package.json
-  }
-})();
+export const configstoreVersion: string = packageJson.version;
 
 export class InstanceRegistry {
   readonly key: string;

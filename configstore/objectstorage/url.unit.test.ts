@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { isKind } from '../errors.js';
-import { PosixObjectStorage, S3ObjectStorage, formatS3Url, openObjectStorage, parseObjectStorageUrl } from './index.js';
+import { PosixObjectStorage, formatS3Url, openObjectStorage, parseObjectStorageUrl } from './index.js';
+import { S3ObjectStorage } from './s3.js';
 
 describe('object storage URLs', () => {
-  it('parses a directory', () => {
+  it('parses a directory', async () => {
     expect(parseObjectStorageUrl('file:///var/lib/configstore')).toEqual({ kind: 'posix', dir: '/var/lib/configstore' });
-    expect(openObjectStorage('file:///tmp/x%20y')).toBeInstanceOf(PosixObjectStorage);
-    expect(openObjectStorage('file:///tmp/x%20y').location).toBe('file:///tmp/x y');
+    expect(await openObjectStorage('file:///tmp/x%20y')).toBeInstanceOf(PosixObjectStorage);
+    expect((await openObjectStorage('file:///tmp/x%20y')).location).toBe('file:///tmp/x y');
   });
 
-  it('parses an S3 bucket with prefix, endpoint and region', () => {
+  it('parses an S3 bucket with prefix, endpoint and region', async () => {
     expect(parseObjectStorageUrl('s3://my-bucket/data/cs?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=false')).toEqual({
       kind: 's3',
       options: { bucket: 'my-bucket', prefix: 'data/cs', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', forcePathStyle: false },
     });
-    const ost = openObjectStorage('s3://bkt?endpoint=http://127.0.0.1:9000');
+    const ost = await openObjectStorage('s3://bkt?endpoint=http://127.0.0.1:9000');
     expect(ost).toBeInstanceOf(S3ObjectStorage);
     expect(ost.location).toBe('s3://bkt/ at http://127.0.0.1:9000');
   });

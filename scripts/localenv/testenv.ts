@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { inject } from 'vitest';
-import { S3ObjectStorage, type S3Options } from '../../configstore/objectstorage/index.js';
+import { S3ObjectStorage, type S3Options } from '../../configstore/objectstorage/s3.js';
 import { listAll } from '../../configstore/objectstorage/objectstorage.js';
 import { createBucket, s3ClientFor, type LocalEnvState } from './env.js';
 
