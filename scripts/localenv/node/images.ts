@@ -73,7 +73,16 @@ export function contextTag(): string {
       else hash.update(rel).update('\0').update(readFileSync(path)).update('\0');
     }
   };
-  for (const top of ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/bundle.ts', 'scripts/images/configstore', 'configstore', 'operator']) {
+  for (const top of [
+    'Dockerfile',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'scripts/bundle.ts',
+    'scripts/images/configstore',
+    'configstore',
+    'operator',
+  ]) {
     const path = join(repoRoot, top);
     if (statSync(path).isDirectory()) walk(path);
     else hash.update(top).update('\0').update(readFileSync(path)).update('\0');
