@@ -85,18 +85,22 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   };
 }
 
-let built = false;
+let built: string | undefined;
 /**
- * The server's entry: BENCH_BUNDLE (an esbuild bundle), or with BENCH_SERVER=dist the image's
- * build (tsc -p tsconfig.build.json, compiled once per bench run), else the TypeScript under tsx.
+ * The server's entry: BENCH_BUNDLE (an esbuild bundle), BENCH_SERVER=bundle the image's bundle
+ * (scripts/bundle.ts) or BENCH_SERVER=dist the tsc build (each built once per bench run), else
+ * the TypeScript under tsx.
  */
 function serverEntry(): string {
   if (process.env.BENCH_BUNDLE) return process.env.BENCH_BUNDLE;
-  if (process.env.BENCH_SERVER !== 'dist') return 'configstore/cli/main.ts';
-  if (!built)
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
-  built = true;
-  return 'dist/configstore/cli/main.js';
+  const form = process.env.BENCH_SERVER;
+  if (form !== 'dist' && form !== 'bundle') return 'configstore/cli/main.ts';
+  if (!built) {
+    const build = form === 'dist' ? [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'] : ['--import', 'tsx', 'scripts/bundle.ts'];
+    execFileSync(process.execPath, build, { cwd: repoRoot, stdio: 'inherit' });
+    built = form === 'dist' ? 'dist/configstore/cli/main.js' : 'dist/bundle/main.mjs';
+  }
+  return built;
 }
 
 export async function startConfigstore(env: { dir: string; etcd: { endpoint: string } }, extra: Record<string, string> = {}): Promise<Child> {
