@@ -69,9 +69,14 @@ export async function stopProcess(p: StartedProcess, graceMs = 5000): Promise<vo
 /** Polls `probe` until it resolves true; fails with the tail of the log if the process died or time ran out. */
 export async function waitReady(p: StartedProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // gone on two checks in a row: on a loaded machine one check may see the child before its exec
+  // (the parent's cmdline), and a start-up given up on that left a live server behind
+  let goneOnce = false;
   for (;;) {
     if (await probe().catch(() => false)) return;
-    if (!isRunning(p)) throw new Error(`${p.name} exited during start-up; last lines of ${p.log}:\n${tail(p.log)}`);
+    const gone = !isRunning(p);
+    if (gone && goneOnce) throw new Error(`${p.name} exited during start-up; last lines of ${p.log}:\n${tail(p.log)}`);
+    goneOnce = gone;
     if (Date.now() > deadline) throw new Error(`${p.name} not ready after ${timeoutMs} ms; last lines of ${p.log}:\n${tail(p.log)}`);
     await sleep(100);
   }
