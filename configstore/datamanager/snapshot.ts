@@ -116,6 +116,12 @@ export async function* readDataChunks(ost: ObjectStorage, file: SnapshotFile, si
   }
 }
 
+/** Whole snapshot lines (`{"id":…,"data":…}\n` each) of one type, and how many. */
+export interface DataLines {
+  lines: Buffer;
+  objects: number;
+}
+
 /** Writes one type's data file from entries given in id order; counts and hashes them. */
 export async function writeDataFile(
   ost: ObjectStorage,
@@ -124,14 +130,12 @@ export async function writeDataFile(
   revision: bigint,
   entries: AsyncIterable<SnapshotEntry>,
 ): Promise<SnapshotFile> {
-  const key = `${dataPrefix}${type}/${snapshotId(epoch, revision)}-${randomUUID()}.ndjson`;
-  const hash = createHash('sha256');
-  let objects = 0;
   // lines joined into chunks of about 64 KiB in the same generator: one async step per
   // entry, not one per stage (an import writes a million of them)
-  async function* chunks(): AsyncGenerator<Buffer> {
+  async function* chunks(): AsyncGenerator<DataLines> {
     let last: string | undefined;
     let batch = '';
+    let objects = 0;
     for await (const entry of entries) {
       if (last !== undefined && compareIds(last, entry.id) >= 0)
         throw new Error(`snapshot data for ${type} is not sorted by id at ${JSON.stringify(entry.id)}`);
@@ -139,17 +143,38 @@ export async function writeDataFile(
       objects++;
       batch += JSON.stringify({ id: entry.id, data: entry.data }) + '\n';
       if (batch.length >= chunkChars) {
-        const chunk = Buffer.from(batch);
+        yield { lines: Buffer.from(batch), objects };
         batch = '';
-        hash.update(chunk);
-        yield chunk;
+        objects = 0;
       }
     }
-    const chunk = Buffer.from(batch);
-    hash.update(chunk);
-    yield chunk;
+    yield { lines: Buffer.from(batch), objects };
   }
-  const { size } = await ost.put(key, Readable.from(chunks()));
+  return writeDataLines(ost, type, epoch, revision, chunks());
+}
+
+/**
+ * Writes one type's data file from whole lines, which the caller gives in id order (an
+ * import's reader checked it); hashes each byte once, as it goes out.
+ */
+export async function writeDataLines(
+  ost: ObjectStorage,
+  type: string,
+  epoch: number,
+  revision: bigint,
+  chunks: AsyncIterable<DataLines>,
+): Promise<SnapshotFile> {
+  const key = `${dataPrefix}${type}/${snapshotId(epoch, revision)}-${randomUUID()}.ndjson`;
+  const hash = createHash('sha256');
+  let objects = 0;
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      objects += chunk.objects;
+      hash.update(chunk.lines);
+      yield chunk.lines;
+    }
+  }
+  const { size } = await ost.put(key, Readable.from(hashed()));
   return { key, objects, bytes: size, sha256: hash.digest('hex') };
 }
 
