@@ -187,7 +187,8 @@ export interface ExportReaderOptions {
 /**
  * An object line as the reader hands it on: the object, its line number, and where its
  * bytes are. When the line is exactly `{"type":T,"id":I,"data":D}` (the writer's form: no
- * space between the members, no member but these three, an id without escapes),
+ * space between the members, no member but these three, an id without escapes; D as it
+ * came, spaces inside it included),
  * `buf[raw, end)` is `"id":I,"data":D}`: with `{` before it and a newline after, the line a
  * snapshot data file holds, so an import stores it without a stringify; `raw` is -1 otherwise.
  */
@@ -294,7 +295,9 @@ export class ExportReader {
   private line(buf: Buffer, start: number, end: number, state: ReadState, batch: ReadObject[]): void {
     const lineNumber = ++state.lineNumber;
     if (state.trailer) throw new ExportFormatError(`line ${lineNumber} follows the trailer (line ${lineNumber - 1}), which must be the last line`);
-    const value = parseLine(buf, start, end, lineNumber);
+    // an object line in the writer's form parses its data alone; any other line in full
+    const canonical = state.order ? canonicalObject(buf, start, end) : undefined;
+    const value = canonical?.value ?? parseLine(buf, start, end, lineNumber);
     if (!state.order) {
       this.header = checkHeader(value, this.knownTypes);
       state.order = new TypeOrder(this.header.types);
@@ -308,54 +311,45 @@ export class ExportReader {
     if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
     const type = value.type as string;
     const id = value.id as string;
-    const raw = canonicalRest(buf, start, end, type);
     // the id's bytes are in the line when it is canonical: compared in place, no copy
-    const order =
-      raw === -1 ? state.order.check(type, Buffer.from(id)) : state.order.check(type, buf, raw + idKey.length + 1, idEnd(buf, raw + idKey.length + 1));
+    const order = canonical ? state.order.check(type, buf, canonical.idStart, canonical.idEnd) : state.order.check(type, Buffer.from(id));
     if (order) throw new ExportFormatError(`line ${lineNumber}: ${order}`);
     state.count++;
-    batch.push({ type, id, data: value.data as JsonObject, line: lineNumber, buf, raw, end });
+    batch.push({ type, id, data: value.data as JsonObject, line: lineNumber, buf, raw: canonical ? canonical.raw : -1, end });
   }
 }
 
-const idKey = Buffer.from('"id":');
-const dataKey = Buffer.from(',"data":');
-const typePrefixes = new Map<string, Buffer>();
+const typeKey = Buffer.from('{"type":"');
+const idKey = Buffer.from(',"id":"');
+const dataKey = Buffer.from(',"data":{');
 
 /**
- * Where `"id":…` starts in a line that is exactly `{"type":T,"id":I,"data":D}` with T the
- * given type (as JSON.stringify writes it) and I without escapes, else -1. The line parsed
- * as an object with only these keys; what is left to rule out is another form of T, space
- * between members, and a repeated member (JSON.parse keeps the last): D must end just
- * before the line's last `}`, which a scan of D's strings and brackets tells.
+ * The line `buf[start, end)` when it is exactly `{"type":T,"id":I,"data":D}` (T and I
+ * without escapes, D an object, no space between the members, no other member), with
+ * where `"id":` starts (`raw`) and I's bytes; else undefined. Only D is parsed: if D
+ * alone is one JSON value, the line is that object, so a repeated member (JSON.parse
+ * keeps the last) or anything else after D makes it undefined.
  */
-function canonicalRest(buf: Buffer, start: number, end: number, type: string): number {
-  let prefix = typePrefixes.get(type);
-  if (!prefix) typePrefixes.set(type, (prefix = Buffer.from(`{"type":${JSON.stringify(type)},`)));
-  if (end - start < prefix.length + idKey.length + dataKey.length + 4) return -1;
-  for (let k = 0; k < prefix.length; k++) if (buf[start + k] !== prefix[k]) return -1;
-  const raw = start + prefix.length;
-  for (let k = 0; k < idKey.length; k++) if (buf[raw + k] !== idKey[k]) return -1;
-  const idStart = raw + idKey.length;
-  if (buf[idStart] !== quote) return -1;
-  const close = idEnd(buf, idStart + 1);
-  if (close >= end || buf[close] !== quote) return -1; // an escape, or no end
-  let at = close + 1;
-  for (let k = 0; k < dataKey.length; k++) if (buf[at + k] !== dataKey[k]) return -1;
-  at += dataKey.length;
-  if (buf[at] !== 0x7b) return -1; // data is an object
-  // D's end: brackets outside strings, until depth 0
-  let depth = 0;
-  for (; at < end; at++) {
-    const c = buf[at]!;
-    if (c === quote) {
-      for (at++; at < end && buf[at] !== quote; at++) if (buf[at] === backslash) at++;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      if (--depth === 0) break;
-    }
+function canonicalObject(buf: Buffer, start: number, end: number): { value: JsonObject; raw: number; idStart: number; idEnd: number } | undefined {
+  if (end - start < typeKey.length + idKey.length + dataKey.length + 4 || buf[end - 1] !== 0x7d) return undefined;
+  for (let k = 0; k < typeKey.length; k++) if (buf[start + k] !== typeKey[k]) return undefined;
+  const typeStart = start + typeKey.length;
+  const typeEnd = idEnd(buf, typeStart);
+  if (typeEnd >= end || buf[typeEnd] !== quote) return undefined;
+  const at = typeEnd + 1;
+  for (let k = 0; k < idKey.length; k++) if (buf[at + k] !== idKey[k]) return undefined;
+  const idStart = at + idKey.length;
+  const close = idEnd(buf, idStart);
+  if (close >= end || buf[close] !== quote) return undefined;
+  for (let k = 0; k < dataKey.length; k++) if (buf[close + 1 + k] !== dataKey[k]) return undefined;
+  const dataStart = close + dataKey.length; // at D's `{`
+  let data: unknown;
+  try {
+    data = JSON.parse(buf.toString('utf8', dataStart, end - 1));
+  } catch {
+    return undefined; // not one value: parsed in full, which says what is wrong
   }
-  return at === end - 2 && buf[end - 1] === 0x7d ? raw : -1;
+  return { value: { type: buf.toString('utf8', typeStart, typeEnd), id: buf.toString('utf8', idStart, close), data }, raw: at + 1, idStart, idEnd: close };
 }
 
 /** The index of the first quote or backslash from `at` (an id's end, when it has no escapes). */

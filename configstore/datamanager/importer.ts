@@ -103,6 +103,9 @@ interface Queued {
   value?: string;
 }
 
+/** The types whose ids other objects name (the index keeps no others). */
+const referenced = new Set<string>([DataType.user, DataType.org, DataType.remoteSource, DataType.linkedAccount, DataType.projectGroup, DataType.project]);
+
 /** Deepest nesting of project groups an import accepts. */
 const maxGroupDepth = 1000;
 
@@ -118,6 +121,9 @@ export class ImportChecker {
   private readonly index = new ImportIndex<Queued>();
   /** The type of the objects queued: a batch holds one type (its references go to others). */
   private type: string | undefined;
+  /** Users and orgs, and root groups, seen so far. */
+  private owners = 0;
+  private roots = 0;
 
   constructor(private readonly rules: ImportRules) {}
 
@@ -212,8 +218,17 @@ export class ImportChecker {
           this.index.addGroupParent(o.id, d.parentId!, line);
         } else {
           if (d.name !== '') throw this.bad(o, line, 'a root group (parentType org or user) has the empty name');
-          this.ref(o, line, d.parentType === 'org' ? DataType.org : DataType.user, d.parentId, 'parentId');
-          this.index.takeRoot(d.parentId!, { o, line, check: 'root' });
+          const ownerType = d.parentType === 'org' ? DataType.org : DataType.user;
+          if (d.parentId === undefined) this.ref(o, line, ownerType, d.parentId, 'parentId');
+          else {
+            this.index.takeRoot(
+              ownerType,
+              d.parentId,
+              { o, line, check: 'ref', field: 'parentId', refType: ownerType, value: d.parentId },
+              { o, line, check: 'root' },
+            );
+            this.roots++;
+          }
         }
         break;
       case DataType.project:
@@ -241,7 +256,9 @@ export class ImportChecker {
         }
         break;
     }
-    this.index.addId(type, o.id, type === DataType.linkedAccount ? d.remoteSourceId : undefined);
+    if (type === DataType.user || type === DataType.org) this.owners++;
+    // only the ids that something refers to (a secret's, a token's are never looked up)
+    if (referenced.has(type)) this.index.addId(type, o.id, type === DataType.linkedAccount ? d.remoteSourceId : undefined);
   }
 
   private bad(o: ExportObjectLine, line: number, what: string): ExportFormatError {
@@ -280,7 +297,8 @@ export class ImportChecker {
       throw new ExportFormatError(
         `line ${group.line}: projectgroup ${JSON.stringify(group.id)} is its own ancestor (or nested deeper than ${maxGroupDepth} levels)`,
       );
-    const orphan = this.index.ownerWithoutRoot(DataType.user, DataType.org);
+    // each root group's owner is a user or org of the export, none has two: as many roots as owners means none is missing
+    const orphan = this.roots === this.owners ? undefined : this.index.ownerWithoutRoot(DataType.user, DataType.org);
     if (orphan) throw new ExportFormatError(`${orphan.type} ${JSON.stringify(orphan.id)} has no root project group`);
   }
 }

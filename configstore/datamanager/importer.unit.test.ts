@@ -102,7 +102,7 @@ describe('import stream', () => {
 
   it('the reader points at the canonical bytes only', async () => {
     const a = user(1);
-    const text = fromLines([JSON.stringify(a), `{"type":"user","id":"${uid(2)}","data":{"id":"${uid(2)}"} }`], 2);
+    const text = fromLines([JSON.stringify(a), `{"type":"user","id":"${uid(2)}", "data":{"id":"${uid(2)}"}}`], 2);
     const seen: Array<string | number> = [];
     for await (const batch of new ExportReader([text]).batches()) for (const o of batch) seen.push(o.raw === -1 ? -1 : o.buf.toString('utf8', o.raw, o.end));
     expect(seen).toEqual([JSON.stringify({ id: a.id, data: a.data }).slice(1), -1]);

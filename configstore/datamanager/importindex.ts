@@ -41,7 +41,7 @@ export const batchChecks = 2048;
 
 type Kind = 'id' | 'require' | 'name' | 'root' | 'groupParent';
 /** Columns per row of each kind's queue (flat arrays: no object per check). */
-const width: Record<Kind, number> = { id: 3, require: 4, name: 2, root: 2, groupParent: 3 };
+const width: Record<Kind, number> = { id: 3, require: 4, name: 2, root: 4, groupParent: 3 };
 
 /** `(?, ?), (?, ?), …`: `rows` rows of `columns` parameters. */
 function rowsOf(rows: number, columns: number): string {
@@ -113,9 +113,13 @@ export class ImportIndex<C = unknown> {
   takeName(key: string, context: C): void {
     this.queued.name.push(key, this.seq(context));
   }
-  /** The owner must not have a root group yet. */
-  takeRoot(owner: string, context: C): void {
-    this.queued.root.push(owner, this.seq(context));
+  /**
+   * A root group's owner: it must be in the index as `type` (`ownerContext` tells that
+   * failure) and have no root group yet (`context`). One statement checks both.
+   */
+  takeRoot(type: string, owner: string, ownerContext: C, context: C): void {
+    const ownerSeq = this.seq(ownerContext);
+    this.queued.root.push(this.code(type), owner, ownerSeq, this.seq(context));
   }
   /** A nested group's parent, checked by `groupProblem` once every group is in. */
   addGroupParent(id: string, parent: string, line: number): void {
@@ -132,7 +136,7 @@ export class ImportIndex<C = unknown> {
    * (the caller stops there: what the index holds after a failure does not matter).
    */
   flush(): IndexFailure<C> | undefined {
-    const failures = [this.flushRequired(), this.flushTaken('name', 'names', this.one.nameSeq), this.flushTaken('root', 'roots', this.one.rootSeq)];
+    const failures = [this.flushRequired(), this.flushNames(), this.flushRoots()];
     this.insertAll('id', 'INSERT OR IGNORE INTO ids VALUES ');
     this.insertAll('groupParent', 'INSERT OR IGNORE INTO group_parents VALUES ');
     let first: { seq: number; failure: IndexFailure<C> } | undefined;
@@ -169,16 +173,41 @@ export class ImportIndex<C = unknown> {
     return undefined;
   }
 
-  /** Names or roots: INSERT OR IGNORE; when fewer rows went in than were queued, the first whose stored seq is not its own was taken. */
-  private flushTaken(kind: 'name' | 'root', table: string, seqOf: StatementSync): { seq: number; failure: IndexFailure<C> } | undefined {
-    const q = this.queued[kind];
+  /** Names: INSERT OR IGNORE; when fewer rows went in than were queued, the first whose stored seq is not its own was taken. */
+  private flushNames(): { seq: number; failure: IndexFailure<C> } | undefined {
+    const q = this.queued.name;
     if (q.length === 0) return undefined;
-    const inserted = this.insertAll(kind, `INSERT OR IGNORE INTO ${table} VALUES `);
-    if (inserted === q.length / width[kind]) return undefined;
+    const inserted = this.insertAll('name', 'INSERT OR IGNORE INTO names VALUES ');
+    if (inserted === q.length / width.name) return undefined;
     for (let i = 0; i < q.length; i += 2) {
       const seq = q[i + 1] as number;
-      const stored = (seqOf.get(q[i]!) as { seq: number } | undefined)?.seq;
+      const stored = (this.one.nameSeq.get(q[i]!) as { seq: number } | undefined)?.seq;
       if (stored !== seq) return { seq, failure: { context: this.contexts[seq - this.firstSeq]!, kind: 'taken' } };
+    }
+    return undefined;
+  }
+
+  /** Roots: inserted where the owner is in the index; when fewer went in, the first owner missing or taken. */
+  private flushRoots(): { seq: number; failure: IndexFailure<C> } | undefined {
+    const q = this.queued.root;
+    if (q.length === 0) return undefined;
+    this.queued.root = [];
+    const w = width.root;
+    let inserted = 0;
+    this.each(q, w, (rows, from) => {
+      const insert = this.statement(
+        `root ${rows}`,
+        () =>
+          `INSERT OR IGNORE INTO roots SELECT v.column2, v.column4 FROM (VALUES ${rowsOf(rows, w)}) AS v WHERE EXISTS (SELECT 1 FROM ids WHERE t = v.column1 AND id = v.column2)`,
+      );
+      inserted += Number(insert.run(...q.slice(from, from + rows * w)).changes);
+    });
+    if (inserted === q.length / w) return undefined;
+    for (let i = 0; i < q.length; i += w) {
+      const [code, owner, ownerSeq, seq] = [q[i] as number, q[i + 1] as string, q[i + 2] as number, q[i + 3] as number];
+      if (!this.one.refOf.get(code, owner)) return { seq: ownerSeq, failure: { context: this.contexts[ownerSeq - this.firstSeq]!, kind: 'missing' } };
+      if ((this.one.rootSeq.get(owner) as { seq: number }).seq !== seq)
+        return { seq, failure: { context: this.contexts[seq - this.firstSeq]!, kind: 'taken' } };
     }
     return undefined;
   }

@@ -61,14 +61,28 @@ describe('import index', () => {
   it('reports the failure queued first, whatever its kind', () => {
     const x = index();
     x.addId('user', id(1));
-    x.takeRoot(id(1), 'root 1');
+    x.flush();
+    x.takeRoot('user', id(1), 'owner 1', 'root 1');
     expect(x.flush()).toBeUndefined();
     x.requireId('user', id(1), undefined, 'fine');
-    x.takeRoot(id(1), 'second root'); // queued before the missing ref
+    x.takeRoot('user', id(1), 'owner 1', 'second root'); // queued before the missing ref
     x.requireId('user', id(2), undefined, 'missing');
     x.takeName('n', 'n');
     x.takeName('n', 'n twice');
     expect(x.flush()).toEqual({ context: 'second root', kind: 'taken' });
+  });
+
+  it('refuses a root group whose owner is missing, or has one already', () => {
+    const x = index();
+    x.addId('user', id(1));
+    x.addId('org', id(2));
+    x.flush();
+    x.takeRoot('user', id(1), 'owner 1', 'root 1');
+    x.takeRoot('user', id(2), 'owner 2 as a user', 'root 2'); // an org's id, not a user's
+    expect(x.flush()).toEqual({ context: 'owner 2 as a user', kind: 'missing' });
+    x.takeRoot('org', id(2), 'owner 2', 'root 2');
+    x.takeRoot('org', id(2), 'owner 2', 'root 2 again');
+    expect(x.flush()).toEqual({ context: 'root 2 again', kind: 'taken' });
   });
 
   it('says when a batch is full', () => {
@@ -124,10 +138,11 @@ describe('import index', () => {
     const x = index();
     x.addId('user', id(1));
     x.addId('user', id(2));
-    x.takeRoot(id(1), 'root');
+    x.flush();
+    x.takeRoot('user', id(1), 'owner', 'root');
     x.flush();
     expect(x.ownerWithoutRoot('user', 'org')).toEqual({ type: 'user', id: id(2) });
-    x.takeRoot(id(2), 'root');
+    x.takeRoot('user', id(2), 'owner', 'root');
     x.flush();
     expect(x.ownerWithoutRoot('user', 'org')).toBeUndefined();
   });
