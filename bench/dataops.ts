@@ -33,7 +33,14 @@ function procOf(pid: number): { rss(): number; resetPeak(): void; peak(): number
   return { rss: () => field('VmRSS'), resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'), peak: () => field('VmHWM'), cpu };
 }
 
-const rows: Array<[string, number, number, number, number, number]> = [];
+const rows: Array<[string, number, number, number, number, number, string]> = [];
+
+/** The server's V8 heap (total, used) and external memory in MB now, from its /metrics: what of its RSS is JavaScript's. */
+async function heapOf(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const mb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+  return `${mb('nodejs_heap_size_total_bytes')}/${mb('nodejs_heap_size_used_bytes')}/${mb('nodejs_external_memory_bytes')}`;
+}
 const checks: string[] = [];
 const peaks: Array<{ objects: number; export: number; import: number; resync: number }> = [];
 for (const n of sizes) {
@@ -52,7 +59,7 @@ for (const n of sizes) {
       const t = performance.now();
       await run();
       const s = (performance.now() - t) / 1000;
-      rows.push([name, Math.round(objects / s), s, proc.cpu() - cpu, before, proc.peak()]);
+      rows.push([name, Math.round(objects / s), s, proc.cpu() - cpu, before, proc.peak(), await heapOf(server.url)]);
       return { rate: objects / s, peak: proc.peak() };
     };
 
@@ -101,7 +108,7 @@ if (peaks.length > 1) {
 process.stdout.write(
   [
     "export/import: configstore serve in a child process (SQLite read model on disk, posix object storage), the client in this one; RSS is the server's",
-    table(rows, ['', 'objects/s', 'seconds', 'server CPU s', 'RSS before MB', 'peak RSS MB']),
+    table(rows, ['', 'objects/s', 'seconds', 'server CPU s', 'RSS before MB', 'peak RSS MB', 'heap total/used/external MB after']),
     ...checks,
     '',
   ].join('\n'),
