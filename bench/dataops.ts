@@ -47,7 +47,7 @@ for (const n of sizes) {
   const env = await benchEnv('dataops');
   try {
     await seedUsers(new PosixObjectStorage(join(env.dir, 'objects')), env.etcd.endpoint, prefix, n);
-    const server = await startConfigstore(env, { CONFIGSTORE_DATA_DIR: join(env.dir, 'readdb'), CONFIGSTORE_LOG_LEVEL: 'warn' });
+    const server = await startConfigstore(env, { CONFIGSTORE_DATA_DIR: join(env.dir, 'readdb'), CONFIGSTORE_LOG_LEVEL: 'warn' }, 60 + n / 10_000);
     const client = new ConfigStoreClient(server.url);
     const proc = procOf(server.pid);
     const out = join(env.dir, 'export.ndjson');
