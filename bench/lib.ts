@@ -50,7 +50,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-async function spawnServer(args: string[], env: Record<string, string>, port: number): Promise<Child> {
+async function spawnServer(args: string[], env: Record<string, string>, port: number, startSeconds = 60): Promise<Child> {
   // BENCH_CPU_PROF=DIR: the servers write V8 CPU profiles there (open them in Chrome DevTools)
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   // BENCH_NODE_FLAGS: more node/V8 flags for the servers, e.g. --max-semi-space-size=16
@@ -66,7 +66,7 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   const exited = new Promise((r) => child.once('exit', r));
   process.once('exit', () => child.kill('SIGKILL'));
   for (
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + startSeconds * 1000;
     !(await fetch(`${url}/readyz`).then(
       (r) => r.ok,
       () => false,
@@ -103,7 +103,12 @@ function serverEntry(): string {
   return built;
 }
 
-export async function startConfigstore(env: { dir: string; etcd: { endpoint: string } }, extra: Record<string, string> = {}): Promise<Child> {
+/** `startSeconds`: how long it may take to turn ready (it loads the whole snapshot first: about a minute per 5M objects here). */
+export async function startConfigstore(
+  env: { dir: string; etcd: { endpoint: string } },
+  extra: Record<string, string> = {},
+  startSeconds = 60,
+): Promise<Child> {
   const port = await freePort();
   return spawnServer(
     [serverEntry(), 'serve'],
@@ -116,6 +121,7 @@ export async function startConfigstore(env: { dir: string; etcd: { endpoint: str
       ...extra,
     },
     port,
+    startSeconds,
   );
 }
 

@@ -185,9 +185,25 @@ export interface ExportReaderOptions {
 }
 
 /**
- * Reads and checks an export. `objects()` yields every object line once the header is
- * checked and returns normally only after the trailer's count and sha256 matched; any
- * problem throws an ExportFormatError (a 400). Check `summary` after the loop.
+ * An object line as the reader hands it on: the object, its line number, and where its
+ * bytes are. When the line is exactly `{"type":T,"id":I,"data":D}` (the writer's form: no
+ * space between the members, no member but these three, an id without escapes; D as it
+ * came, spaces inside it included),
+ * `buf[raw, end)` is `"id":I,"data":D}`: with `{` before it and a newline after, the line a
+ * snapshot data file holds, so an import stores it without a stringify; `raw` is -1 otherwise.
+ */
+export interface ReadObject extends ExportObjectLine {
+  line: number;
+  buf: Buffer;
+  raw: number;
+  end: number;
+}
+
+/**
+ * Reads and checks an export. `batches()` yields the object lines of each input chunk
+ * once the header is checked and returns normally only after the trailer's count and
+ * sha256 matched (`objects()`: the same, one object at a time); any problem throws an
+ * ExportFormatError (a 400). Check `summary` after the loop.
  */
 export class ExportReader {
   header: ExportHeader | undefined;
@@ -204,36 +220,66 @@ export class ExportReader {
   }
 
   async *objects(): AsyncGenerator<ExportObjectLine> {
+    for await (const batch of this.batches()) for (const o of batch) yield { type: o.type, id: o.id, data: o.data };
+  }
+
+  /**
+   * The object lines, a chunk's worth at a time (one async step per chunk, not per object).
+   * Each byte is looked at by indexOf and hashed once; lines are parsed where they lie in
+   * the chunk, only a line cut by a chunk boundary is copied (joined).
+   */
+  async *batches(): AsyncGenerator<ReadObject[]> {
     const hash = createHash('sha256');
     const state: ReadState = { lineNumber: 0, order: undefined, count: 0, trailer: undefined };
     let bytes = 0;
-    let rest: Buffer | undefined; // a line begun in an earlier chunk
-    // lines are cut in place with one async step per object; the hash takes each chunk's
-    // whole lines at once, up to the trailer (which is not part of the hashed bytes)
+    let rest: Buffer[] = []; // a line begun in earlier chunks
+    let restBytes = 0;
     for await (const chunk of this.input) {
       const input = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const buf = rest ? Buffer.concat([rest, input]) : input;
+      const batch: ReadObject[] = [];
       let start = 0;
-      let hashed = 0;
-      for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
-        const object = this.line(buf.subarray(start, nl), state);
-        if (state.trailer && hashed !== -1) {
-          hash.update(buf.subarray(hashed, start));
-          hashed = -1;
+      if (restBytes > 0) {
+        const nl = input.indexOf(10);
+        if (nl === -1) {
+          rest.push(input);
+          restBytes += input.length;
+          if (restBytes > this.maxLineBytes) throw new ExportFormatError(`a line is longer than ${this.maxLineBytes} bytes`);
+          continue;
         }
+        // the joined line, newline included (hashed as one piece, not part of the chunk)
+        const joined = Buffer.concat([...rest, input.subarray(0, nl + 1)]);
+        rest = [];
+        restBytes = 0;
+        this.line(joined, 0, joined.length - 1, state, batch);
+        if (!state.trailer) hash.update(joined);
+        bytes += joined.length;
+        start = nl + 1;
+      }
+      const from = start;
+      let hashEnd = -1; // where the trailer starts in this chunk, if it does
+      for (let nl = input.indexOf(10, start); nl !== -1; nl = input.indexOf(10, start)) {
+        const trailerBefore = state.trailer !== undefined;
+        this.line(input, start, nl, state, batch);
+        if (!trailerBefore && state.trailer) hashEnd = start;
         bytes += nl + 1 - start;
         start = nl + 1;
-        if (object) yield object;
       }
-      if (hashed !== -1 && !state.trailer) hash.update(buf.subarray(hashed, start));
-      rest = start < buf.length ? buf.subarray(start) : undefined;
-      if (rest && rest.length > this.maxLineBytes) throw new ExportFormatError(`a line is longer than ${this.maxLineBytes} bytes`);
+      if (hashEnd !== -1) hash.update(input.subarray(from, hashEnd));
+      else if (!state.trailer) hash.update(input.subarray(from, start));
+      if (start < input.length) {
+        rest = [input.subarray(start)];
+        restBytes = input.length - start;
+        if (restBytes > this.maxLineBytes) throw new ExportFormatError(`a line is longer than ${this.maxLineBytes} bytes`);
+      }
+      if (batch.length) yield batch;
     }
-    if (rest) {
+    if (restBytes > 0) {
       // a last line without its newline: the trailer, or an error below
-      const object = this.line(rest, state);
-      bytes += rest.length;
-      if (object) yield object;
+      const last = Buffer.concat(rest);
+      const batch: ReadObject[] = [];
+      this.line(last, 0, last.length, state, batch);
+      bytes += last.length;
+      if (batch.length) yield batch;
     }
     if (!this.header) throw new ExportFormatError('the export is empty: it has no header line');
     const { trailer, count } = state;
@@ -245,26 +291,71 @@ export class ExportReader {
     this.summary = { header: this.header, objects: count, sha256: digest, bytes };
   }
 
-  /** Checks one line: the object it holds, or undefined for the header and the trailer. */
-  private line(line: Buffer, state: ReadState): ExportObjectLine | undefined {
+  /** Checks the line `buf[start, end)`: an object goes into `batch`; the header and the trailer into `state`. */
+  private line(buf: Buffer, start: number, end: number, state: ReadState, batch: ReadObject[]): void {
     const lineNumber = ++state.lineNumber;
     if (state.trailer) throw new ExportFormatError(`line ${lineNumber} follows the trailer (line ${lineNumber - 1}), which must be the last line`);
-    const value = parseLine(line, lineNumber);
+    // an object line in the writer's form parses its data alone; any other line in full
+    const canonical = state.order ? canonicalObject(buf, start, end) : undefined;
+    const value = canonical?.value ?? parseLine(buf, start, end, lineNumber);
     if (!state.order) {
       this.header = checkHeader(value, this.knownTypes);
       state.order = new TypeOrder(this.header.types);
-      return undefined;
+      return;
     }
     if (value.kind === exportTrailerKind) {
       state.trailer = checkTrailer(value, lineNumber);
-      return undefined;
+      return;
     }
-    const object = checkObject(value, lineNumber);
-    const problem = state.order.check(object.type, Buffer.from(object.id));
+    const problem = objectProblem(value);
     if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
+    const type = value.type as string;
+    const id = value.id as string;
+    // the id's bytes are in the line when it is canonical: compared in place, no copy
+    const order = canonical ? state.order.check(type, buf, canonical.idStart, canonical.idEnd) : state.order.check(type, Buffer.from(id));
+    if (order) throw new ExportFormatError(`line ${lineNumber}: ${order}`);
     state.count++;
-    return object;
+    batch.push({ type, id, data: value.data as JsonObject, line: lineNumber, buf, raw: canonical ? canonical.raw : -1, end });
   }
+}
+
+const typeKey = Buffer.from('{"type":"');
+const idKey = Buffer.from(',"id":"');
+const dataKey = Buffer.from(',"data":{');
+
+/**
+ * The line `buf[start, end)` when it is exactly `{"type":T,"id":I,"data":D}` (T and I
+ * without escapes, D an object, no space between the members, no other member), with
+ * where `"id":` starts (`raw`) and I's bytes; else undefined. Only D is parsed: if D
+ * alone is one JSON value, the line is that object, so a repeated member (JSON.parse
+ * keeps the last) or anything else after D makes it undefined.
+ */
+function canonicalObject(buf: Buffer, start: number, end: number): { value: JsonObject; raw: number; idStart: number; idEnd: number } | undefined {
+  if (end - start < typeKey.length + idKey.length + dataKey.length + 4 || buf[end - 1] !== 0x7d) return undefined;
+  for (let k = 0; k < typeKey.length; k++) if (buf[start + k] !== typeKey[k]) return undefined;
+  const typeStart = start + typeKey.length;
+  const typeEnd = idEnd(buf, typeStart);
+  if (typeEnd >= end || buf[typeEnd] !== quote) return undefined;
+  const at = typeEnd + 1;
+  for (let k = 0; k < idKey.length; k++) if (buf[at + k] !== idKey[k]) return undefined;
+  const idStart = at + idKey.length;
+  const close = idEnd(buf, idStart);
+  if (close >= end || buf[close] !== quote) return undefined;
+  for (let k = 0; k < dataKey.length; k++) if (buf[close + 1 + k] !== dataKey[k]) return undefined;
+  const dataStart = close + dataKey.length; // at D's `{`
+  let data: unknown;
+  try {
+    data = JSON.parse(buf.toString('utf8', dataStart, end - 1));
+  } catch {
+    return undefined; // not one value: parsed in full, which says what is wrong
+  }
+  return { value: { type: buf.toString('utf8', typeStart, typeEnd), id: buf.toString('utf8', idStart, close), data }, raw: at + 1, idStart, idEnd: close };
+}
+
+/** The index of the first quote or backslash from `at` (an id's end, when it has no escapes). */
+function idEnd(buf: Buffer, at: number): number {
+  while (at < buf.length && buf[at] !== quote && buf[at] !== backslash) at++;
+  return at;
 }
 
 interface ReadState {
@@ -286,11 +377,11 @@ export async function validateExport(
 
 type JsonObject = Record<string, unknown>;
 
-function parseLine(line: Buffer, lineNumber: number): JsonObject {
-  if (line.length === 0) throw new ExportFormatError(`line ${lineNumber} is empty`);
+function parseLine(buf: Buffer, start: number, end: number, lineNumber: number): JsonObject {
+  if (end === start) throw new ExportFormatError(`line ${lineNumber} is empty`);
   let value: unknown;
   try {
-    value = JSON.parse(line.toString('utf8'));
+    value = JSON.parse(buf.toString('utf8', start, end));
   } catch (err) {
     throw new ExportFormatError(`line ${lineNumber} is not JSON (${(err as Error).message})`);
   }
@@ -317,12 +408,6 @@ function checkHeader(v: JsonObject, knownTypes: readonly string[]): ExportHeader
   if (unknown.length) throw bad(`unknown type ${JSON.stringify(unknown[0])} (this configstore stores ${knownTypes.join(', ')})`);
   if (new Set(types).size !== types.length) throw bad('"types" lists a type twice');
   return { kind: exportHeaderKind, formatVersion: exportFormatVersion, revision: v.revision, epoch: v.epoch, createdAt: v.createdAt, types };
-}
-
-function checkObject(v: JsonObject, lineNumber: number): ExportObjectLine {
-  const problem = objectProblem(v);
-  if (problem) throw new ExportFormatError(`line ${lineNumber}: ${problem}`);
-  return { type: v.type as string, id: v.id as string, data: v.data as JsonObject };
 }
 
 /** What is wrong with an object line, or undefined (no closure per line: see rewrap). */

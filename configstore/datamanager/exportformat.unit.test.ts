@@ -7,7 +7,8 @@ import type { ExportHeader, ExportObjectLine } from '../types/export.js';
 import { allDataTypes } from '../types/datatypes.js';
 import { ExportFormatError, exportChunks, ExportReader, validateExport, type RawLines } from './exportformat.js';
 import type { ObjectStorage } from '../objectstorage/objectstorage.js';
-import { compareIds, readDataChunks, readDataFile } from './snapshot.js';
+import { compareIds, readDataChunks, readDataFile, writeDataLines } from './snapshot.js';
+import { crc32 } from 'node:zlib';
 
 const header: ExportHeader = {
   kind: 'ConfigStoreExport',
@@ -170,6 +171,31 @@ describe('export format', () => {
       /is damaged: its sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64} \(50 objects\)/,
     ); // cut at a line end
     await expect(drain(bytes.subarray(0, -1))).rejects.toThrow(/is damaged/); // the last newline lost
+  });
+
+  it("checks a data file's CRC-32 when the manifest has one, as writeDataLines writes it", async () => {
+    const bytes = Buffer.from(Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `id-${i}`, data: {} }) + '\n').join(''));
+    let stored = Buffer.alloc(0);
+    const storage = {
+      put: async (_key: string, body: Readable) => {
+        const parts: Buffer[] = [];
+        for await (const c of body) parts.push(c as Buffer);
+        stored = Buffer.concat(parts);
+        return { size: stored.length };
+      },
+      get: async () => Readable.from([stored]),
+    } as unknown as ObjectStorage;
+    const file = await writeDataLines(storage, 'secret', 1, 2n, from([{ lines: bytes, objects: 20 }]));
+    expect(file).toMatchObject({ objects: 20, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), crc32: crc32(bytes) });
+    const chunks: Buffer[] = [];
+    for await (const c of readDataChunks(storage, file)) chunks.push(c);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    stored = Buffer.from(stored.toString().replace('id-7', 'id-8'));
+    await expect(
+      (async () => {
+        for await (const _ of readDataChunks(storage, file));
+      })(),
+    ).rejects.toThrow(/is damaged: its crc32 is \d+, the manifest says \d+ \(20 objects\)/);
   });
 
   it('refuses an empty input, non-JSON lines and a missing header', async () => {

@@ -32,15 +32,15 @@ import { User } from '../types/user.js';
 import { Variable } from '../types/variable.js';
 import { schemaFormats } from '../types/formats.js';
 import { snapshotLock } from './checkpoint.js';
-import { ExportFormatError, ExportReader } from './exportformat.js';
+import { ExportFormatError, ExportReader, type ReadObject } from './exportformat.js';
 import {
   manifestKey,
   snapshotFormatVersion,
   snapshotId,
   snapshotLayout,
-  writeDataFile,
+  writeDataLines,
   writeManifest,
-  type SnapshotEntry,
+  type DataLines,
   type SnapshotFile,
 } from './snapshot.js';
 import { epochOf, parsePointer, type SnapshotPointer } from './state.js';
@@ -92,13 +92,38 @@ const validators: Record<DataType, ValidateFunction> = {
   variable: stored(Type.Omit(Variable, ['parentPath'])),
 };
 
+/** What a queued index check was about: enough to word its failure. */
+interface Queued {
+  o: ExportObjectLine;
+  line: number;
+  check: 'ref' | 'account' | 'name' | 'remoteUser' | 'member' | 'root';
+  /** ref, account: the field and the type it names; root: the owner's type. */
+  field?: string;
+  refType?: string;
+  value?: string;
+}
+
+/** The types whose ids other objects name (the index keeps no others). */
+const referenced = new Set<string>([DataType.user, DataType.org, DataType.remoteSource, DataType.linkedAccount, DataType.projectGroup, DataType.project]);
+
+/** Deepest nesting of project groups an import accepts. */
+const maxGroupDepth = 1000;
+
 /**
  * What an import has seen so far: ids per type (references point back at them) and the
- * names taken per scope. Project groups may refer to groups later in id order: those
+ * names taken per scope, in the scratch index. Its checks are queued and run a batch at a
+ * time (ImportIndex.flush); an error found on the object itself is reported only after
+ * the queued checks ran, so the first problem of the export is the one reported, as if
+ * every check ran at once. Project groups may refer to groups later in id order: those
  * references (and the tree's shape) are checked once every group is in.
  */
-class ImportChecker {
-  private readonly index = new ImportIndex();
+export class ImportChecker {
+  private readonly index = new ImportIndex<Queued>();
+  /** The type of the objects queued: a batch holds one type (its references go to others). */
+  private type: string | undefined;
+  /** Users and orgs, and root groups, seen so far. */
+  private owners = 0;
+  private roots = 0;
 
   constructor(private readonly rules: ImportRules) {}
 
@@ -106,9 +131,51 @@ class ImportChecker {
     this.index.close();
   }
 
+  check(o: ExportObjectLine, line: number): void {
+    if (o.type !== this.type) {
+      this.flush();
+      this.type = o.type;
+    }
+    try {
+      this.checkObject(o, line);
+    } catch (err) {
+      this.flush(); // an earlier object's problem comes first
+      throw err;
+    }
+    if (this.index.full()) this.flush();
+  }
+
+  /** Runs the queued checks: throws the first one's failure. */
+  private flush(): void {
+    const failure = this.index.flush();
+    if (!failure) return;
+    const { o, line, check, field, refType, value } = failure.context;
+    const d = o.data as Record<string, string | undefined>;
+    switch (check) {
+      case 'ref':
+        throw this.bad(o, line, `${field} ${JSON.stringify(value)} names no ${refType} of the export`);
+      case 'account':
+        if (failure.kind === 'otherRef')
+          throw this.bad(
+            o,
+            line,
+            `linked account ${d.linkedAccountId} (linkedAccountId) is an account of remote source ${failure.ref}, not of the project's remote source ${d.remoteSourceId}`,
+          );
+        throw this.bad(o, line, `linkedAccountId ${JSON.stringify(d.linkedAccountId)} names no ${DataType.linkedAccount} of the export`);
+      case 'name':
+        throw this.bad(o, line, `name ${JSON.stringify(d.name)} is taken twice in one scope`);
+      case 'remoteUser':
+        throw this.bad(o, line, `remote user ${JSON.stringify(d.remoteUserId)} of remote source ${d.remoteSourceId} has a second linked account`);
+      case 'member':
+        throw this.bad(o, line, `user ${d.userId} is a member of org ${d.orgId} twice`);
+      case 'root':
+        throw this.bad(o, line, `${d.parentType} ${d.parentId} has a second root group`);
+    }
+  }
+
   // no closure is made per object: under tsx each costs a defineProperty (keepNames), which
   // showed up as a good part of an import's CPU in profiles
-  check(o: ExportObjectLine, line: number): void {
+  private checkObject(o: ExportObjectLine, line: number): void {
     const type = o.type as DataType;
     const validate = validators[type];
     if (!validate(o.data)) {
@@ -136,15 +203,14 @@ class ImportChecker {
         this.ref(o, line, DataType.user, d.userId, 'userId');
         this.ref(o, line, DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
         // as the API: one account per (remote source, remote user) across all users
-        if (!this.index.takeName(`${type}\0${d.remoteSourceId}\0${d.remoteUserId}`))
-          throw this.bad(o, line, `remote user ${JSON.stringify(d.remoteUserId)} of remote source ${d.remoteSourceId} has a second linked account`);
+        this.index.takeName(`${type}\0${d.remoteSourceId}\0${d.remoteUserId}`, { o, line, check: 'remoteUser' });
         break;
       case DataType.orgMember:
         this.equal(o, line, d, 'name', 'userId');
         this.equal(o, line, d, 'parentId', 'orgId');
         this.ref(o, line, DataType.org, d.orgId, 'orgId');
         this.ref(o, line, DataType.user, d.userId, 'userId');
-        if (!this.index.takeName(`${type}\0${d.orgId}\0${d.userId}`)) throw this.bad(o, line, `user ${d.userId} is a member of org ${d.orgId} twice`);
+        this.index.takeName(`${type}\0${d.orgId}\0${d.userId}`, { o, line, check: 'member' });
         break;
       case DataType.projectGroup:
         if (d.parentType === 'projectgroup') {
@@ -152,26 +218,26 @@ class ImportChecker {
           this.index.addGroupParent(o.id, d.parentId!, line);
         } else {
           if (d.name !== '') throw this.bad(o, line, 'a root group (parentType org or user) has the empty name');
-          this.ref(o, line, d.parentType === 'org' ? DataType.org : DataType.user, d.parentId, 'parentId');
-          if (!this.index.addRoot(d.parentId!)) throw this.bad(o, line, `${d.parentType} ${d.parentId} has a second root group`);
+          const ownerType = d.parentType === 'org' ? DataType.org : DataType.user;
+          if (d.parentId === undefined) this.ref(o, line, ownerType, d.parentId, 'parentId');
+          else {
+            this.index.takeRoot(
+              ownerType,
+              d.parentId,
+              { o, line, check: 'ref', field: 'parentId', refType: ownerType, value: d.parentId },
+              { o, line, check: 'root' },
+            );
+            this.roots++;
+          }
         }
         break;
       case DataType.project:
         this.ref(o, line, DataType.projectGroup, d.parentId, 'parentId');
         this.named(o, line, d, d.parentId!, 'tree'); // projects and groups share their parent's names
         this.ref(o, line, DataType.remoteSource, d.remoteSourceId, 'remoteSourceId');
-        this.ref(o, line, DataType.linkedAccount, d.linkedAccountId, 'linkedAccountId');
         // as the API: the account must be one of the project's remote source
-        {
-          const accountSource = this.index.refOf(DataType.linkedAccount, d.linkedAccountId!);
-          if (accountSource !== d.remoteSourceId) {
-            throw this.bad(
-              o,
-              line,
-              `linked account ${d.linkedAccountId} (linkedAccountId) is an account of remote source ${accountSource}, not of the project's remote source ${d.remoteSourceId}`,
-            );
-          }
-        }
+        if (d.linkedAccountId === undefined) this.ref(o, line, DataType.linkedAccount, d.linkedAccountId, 'linkedAccountId');
+        else this.index.requireId(DataType.linkedAccount, d.linkedAccountId, d.remoteSourceId, { o, line, check: 'account' });
         try {
           this.rules.projectConfigType(d.remoteRepositoryConfigType!);
         } catch (err) {
@@ -190,7 +256,9 @@ class ImportChecker {
         }
         break;
     }
-    this.index.addId(type, o.id, type === DataType.linkedAccount ? d.remoteSourceId : undefined);
+    if (type === DataType.user || type === DataType.org) this.owners++;
+    // only the ids that something refers to (a secret's, a token's are never looked up)
+    if (referenced.has(type)) this.index.addId(type, o.id, type === DataType.linkedAccount ? d.remoteSourceId : undefined);
   }
 
   private bad(o: ExportObjectLine, line: number, what: string): ExportFormatError {
@@ -198,7 +266,8 @@ class ImportChecker {
   }
 
   private ref(o: ExportObjectLine, line: number, refType: DataType, id: string | undefined, field: string): void {
-    if (id === undefined || !this.index.hasId(refType, id)) throw this.bad(o, line, `${field} ${JSON.stringify(id)} names no ${refType} of the export`);
+    if (id === undefined) throw this.bad(o, line, `${field} ${JSON.stringify(id)} names no ${refType} of the export`);
+    this.index.requireId(refType, id, undefined, { o, line, check: 'ref', field, refType, value: id });
   }
 
   private equal(o: ExportObjectLine, line: number, d: Record<string, string | undefined>, a: string, b: string): void {
@@ -208,7 +277,7 @@ class ImportChecker {
   private named(o: ExportObjectLine, line: number, d: Record<string, string | undefined>, scope: string, label: string): void {
     const problem = d.name ? nameProblem(d.name) : 'is empty';
     if (problem) throw this.bad(o, line, `name ${JSON.stringify(d.name)} ${problem}`);
-    if (!this.index.takeName(`${label}\0${scope}\0${d.name}`)) throw this.bad(o, line, `name ${JSON.stringify(d.name)} is taken twice in one scope`);
+    this.index.takeName(`${label}\0${scope}\0${d.name}`, { o, line, check: 'name' });
   }
 
   /** A rule of the API's own (action/) broke: its message, naming this object. */
@@ -218,24 +287,18 @@ class ImportChecker {
 
   /** The checks that need every object: group parents, the tree's shape, root groups. */
   finish(): void {
-    for (const { id, parent, line } of this.index.groupParents()) {
-      if (!this.index.hasId(DataType.projectGroup, parent))
-        throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(id)}: parentId ${JSON.stringify(parent)} names no projectgroup of the export`);
-    }
-    // every chain of parents must end at a root group: no cycle (only nested groups are
-    // in memory here, a small part of an export)
-    const reachesRoot = new Set<string>();
-    for (const { id: start, line } of this.index.groupParents()) {
-      const chain: string[] = [];
-      for (let id: string | undefined = start; id !== undefined && !reachesRoot.has(id); id = this.index.parentOf(id)) {
-        if (chain.includes(id) || chain.length > 1000) {
-          throw new ExportFormatError(`line ${line}: projectgroup ${JSON.stringify(start)} is its own ancestor (or nested deeper than 1000 levels)`);
-        }
-        chain.push(id);
-      }
-      for (const id of chain) reachesRoot.add(id);
-    }
-    const orphan = this.index.ownerWithoutRoot();
+    this.flush();
+    const group = this.index.groupProblem(DataType.projectGroup, maxGroupDepth);
+    if (group?.kind === 'missingParent')
+      throw new ExportFormatError(
+        `line ${group.line}: projectgroup ${JSON.stringify(group.id)}: parentId ${JSON.stringify(group.parent)} names no projectgroup of the export`,
+      );
+    if (group)
+      throw new ExportFormatError(
+        `line ${group.line}: projectgroup ${JSON.stringify(group.id)} is its own ancestor (or nested deeper than ${maxGroupDepth} levels)`,
+      );
+    // each root group's owner is a user or org of the export, none has two: as many roots as owners means none is missing
+    const orphan = this.roots === this.owners ? undefined : this.index.ownerWithoutRoot(DataType.user, DataType.org);
     if (orphan) throw new ExportFormatError(`${orphan.type} ${JSON.stringify(orphan.id)} has no root project group`);
   }
 }
@@ -376,7 +439,7 @@ interface Streamed {
  * Streams the export through the reader and the checker; with an object storage, each
  * type's objects go into a data file of the new snapshot as they come.
  */
-async function streamExport(
+export async function streamExport(
   ost: ObjectStorage | undefined,
   rules: ImportRules,
   input: AsyncIterable<Uint8Array | string>,
@@ -393,37 +456,48 @@ async function streamExport(
 }
 
 async function streamChecked(ost: ObjectStorage | undefined, reader: ExportReader, checker: ImportChecker, epoch: number, revision: bigint): Promise<Streamed> {
-  const objects = reader.objects()[Symbol.asyncIterator]();
+  const batches = reader.batches()[Symbol.asyncIterator]();
   const files: Record<string, SnapshotFile> = {};
-  let line = 1; // the header's
-  let next = await objects.next();
+  // the current batch (one input chunk's objects) and the first object not yet taken
+  let batch: ReadObject[] = [];
+  let at = 0;
   // the reader's (or checker's) error, whatever the storage wraps it in
   let failure: unknown;
-  const advance = async () => {
-    try {
-      next = await objects.next();
-      line++;
-    } catch (err) {
-      throw (failure = err);
+  /** The next object (a new batch read when this one is done), or undefined at the end. */
+  const peek = async (): Promise<ReadObject | undefined> => {
+    while (at >= batch.length) {
+      let next: IteratorResult<ReadObject[]>;
+      try {
+        next = await batches.next();
+      } catch (err) {
+        throw (failure = err);
+      }
+      if (next.done) return undefined;
+      [batch, at] = [next.value, 0];
     }
+    return batch[at];
   };
-  line++;
-  while (!next.done) {
-    const type = next.value.type;
-    async function* ofType(): AsyncGenerator<SnapshotEntry> {
-      while (!next.done && next.value.type === type) {
-        const o = next.value;
+  for (let first = await peek(); first; first = await peek()) {
+    const type = first.type;
+    // this type's objects, checked and (with a storage) as snapshot lines, a batch's run at a time
+    async function* ofType(): AsyncGenerator<DataLines> {
+      for (let o = await peek(); o?.type === type; o = await peek()) {
+        let end = at;
         try {
-          checker.check(o, line);
+          while (end < batch.length && batch[end]!.type === type) {
+            checker.check(batch[end]!, batch[end]!.line);
+            end++;
+          }
         } catch (err) {
           throw (failure = err);
         }
-        yield { id: o.id, data: o.data };
-        await advance();
+        const run = { from: at, to: end };
+        at = end;
+        if (ost) yield snapshotLines(batch, run.from, run.to);
       }
     }
     try {
-      if (ost) files[type] = await writeDataFile(ost, type, epoch, revision, ofType());
+      if (ost) files[type] = await writeDataLines(ost, type, epoch, revision, ofType());
       else for await (const _ of ofType());
     } catch (err) {
       throw failure ?? err;
@@ -432,6 +506,38 @@ async function streamChecked(ost: ObjectStorage | undefined, reader: ExportReade
   checker.finish();
   const s = reader.summary!;
   return { summary: { objects: s.objects, bytes: s.bytes, sha256: s.sha256, epoch, revision: String(revision) }, files };
+}
+
+/**
+ * Objects `batch[from, to)` as snapshot lines, in one buffer: a canonical line's own bytes
+ * after its type (a copy, no stringify), any other line stringified.
+ */
+function snapshotLines(batch: readonly ReadObject[], from: number, to: number): DataLines {
+  let size = 0;
+  let others: Buffer[] | undefined; // the lines that are not canonical, stringified (rare)
+  for (let i = from; i < to; i++) {
+    const o = batch[i]!;
+    if (o.raw !== -1) size += o.end - o.raw + 2;
+    else {
+      const line = Buffer.from(JSON.stringify({ id: o.id, data: o.data }) + '\n');
+      (others ??= []).push(line);
+      size += line.length;
+    }
+  }
+  const lines = Buffer.allocUnsafe(size);
+  let out = 0;
+  let other = 0;
+  for (let i = from; i < to; i++) {
+    const o = batch[i]!;
+    if (o.raw === -1) {
+      out += others![other++]!.copy(lines, out);
+      continue;
+    }
+    lines[out++] = 0x7b; // {
+    out += o.buf.copy(lines, out, o.raw, o.end);
+    lines[out++] = 0x0a;
+  }
+  return { lines, objects: to - from };
 }
 
 /** Best effort: a failed import leaves no files of its snapshot id behind. */
