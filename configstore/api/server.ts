@@ -257,7 +257,7 @@ export async function createServer(options: ServerOptions): Promise<ConfigStoreS
       if (closing) return clearInterval(timer);
       if (!ready()) return;
       clearInterval(timer);
-      validators.compilePending().catch((err: unknown) => app.log.error({ err }, 'a route schema does not compile'));
+      validators.compilePending(() => closing).catch((err: unknown) => app.log.error({ err }, 'a route schema does not compile'));
     }, 50).unref();
   }
 

@@ -40,8 +40,8 @@ export function lazyValidator(compile: () => ValidateFunction): LazyValidator {
 }
 
 export interface Validators {
-  /** Compiles the validators no request has needed yet, one per event-loop turn; resolves with how many. */
-  compilePending(): Promise<number>;
+  /** Compiles the validators no request has needed yet, one per event-loop turn (until `stop()` says so); resolves with how many. */
+  compilePending(stop?: () => boolean): Promise<number>;
   /** How many are still to compile. */
   readonly pending: number;
 }
@@ -56,10 +56,10 @@ export function registerValidators(app: FastifyInstance): Validators {
     return validator;
   });
   return {
-    async compilePending() {
+    async compilePending(stop = () => false) {
       let n = 0;
       // left in the list if it throws: pending then says that one did not compile
-      for (let v = pending[0]; v; v = pending[0]) {
+      for (let v = pending[0]; v && !stop(); v = pending[0]) {
         v.compile();
         pending.shift();
         n++;
