@@ -164,6 +164,55 @@ describe('bootstrap.restore', () => {
     });
   });
 
+  it('backup: <name> restores that record, not the newest; a named record that is not Available is missing', async () => {
+    const w = fakeWorld();
+    w.cluster('restored', 2);
+    const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
+    const record = (name: string, createdAt: string, available: boolean) =>
+      w.api.put('ConfigStoreBackup', {
+        metadata: { name, namespace: 'ns' },
+        spec: {
+          location: { bucket: 'backups', key: `main/${name}.ndjson.gz`, credentialsSecretRef: { name: 's3' } },
+          manifest: { sha256: name.slice(-1).repeat(64), createdAt, source: { uid: 'uid-of-main' } },
+        },
+        status: { conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
+      });
+    record('nightly-1', '2026-06-01T02:00:00Z', true);
+    record('nightly-2', '2026-06-02T02:00:00Z', true);
+    record('nightly-3', '2026-06-03T02:00:00Z', false);
+    const objects = new FakeBackupObjects();
+    objects.putExport('backups', 'main/nightly-1.ndjson.gz');
+    const deps: BootstrapDeps = { custom: w.deps.custom, objects, isEmpty: async () => true, log: w.deps.log, now: w.clock.now };
+
+    stored.spec.bootstrap = { restore: { backup: 'nightly-3' } };
+    expect(await bootstrapStep(deps, stored, {}, true)).toMatchObject({
+      status: 'False',
+      reason: 'SourceMissing',
+      message: expect.stringContaining('no Available ConfigStoreBackup nightly-3 in namespace ns'),
+    });
+    expect(w.api.get('ConfigStoreMaintenance', 'ns', 'restored-bootstrap')).toBeUndefined();
+
+    stored.spec.bootstrap = { restore: { backup: 'nightly-1' } };
+    const status: ConfigStoreClusterStatus = {};
+    expect(await bootstrapStep(deps, stored, status, true)).toMatchObject({
+      reason: 'Restoring',
+      message: expect.stringContaining('main/nightly-1.ndjson.gz'),
+    });
+    const run = w.api.get<ConfigStoreMaintenance>('ConfigStoreMaintenance', 'ns', 'restored-bootstrap')!;
+    expect(run.spec.import).toEqual({
+      source: { s3: { bucket: 'backups', key: 'main/nightly-1.ndjson.gz', credentialsSecretRef: { name: 's3' } } },
+      requireEmpty: true,
+      sha256: '1'.repeat(64),
+    });
+    w.api.replace(
+      'ConfigStoreMaintenance',
+      { ...run, status: { phase: 'Succeeded', result: { location: 'x', objects: 1, bytes: 1, sha256: '1'.repeat(64), revision: '5' } } } as never,
+      'status',
+    );
+    await bootstrapStep(deps, stored, status, true);
+    expect(status.bootstrap).toMatchObject({ result: 'Restored', backup: 'nightly-1', sourceClusterUid: 'uid-of-main' });
+  });
+
   it('backup: latest with none listed yet waits (Fail) or starts empty (StartEmpty)', async () => {
     const w = fakeWorld();
     w.cluster('restored', 2);
