@@ -35,7 +35,14 @@ export function addOperatorCommand(program: Command): void {
       try {
         kc = loadKubeConfig(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {});
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        // a file that cannot be read: say which and how it was named, not fs's own wording
+        const e = err as NodeJS.ErrnoException;
+        const named = opts.kubeconfig ? `--kubeconfig=${JSON.stringify(opts.kubeconfig)}` : `KUBECONFIG=${JSON.stringify(process.env.KUBECONFIG ?? '')}`;
+        if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')
+          throw new UsageError(
+            `${named}: cannot read the kubeconfig (${e.code === 'ENOENT' ? 'no such file' : e.code}): give a readable kubeconfig file, or run in a cluster`,
+          );
+        throw new UsageError(e.message);
       }
       const { runOperator } = await import('../../operator/run.js');
       await runOperator(settings, kc);

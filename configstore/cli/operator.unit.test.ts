@@ -1,6 +1,7 @@
 // `configstore operator` settings: typed once, every bad value refused with the flag or
 // variable it came from (the command's defaults are commander's, as a user gets them).
 import { describe, expect, it } from 'vitest';
+import { finishedWithin, spawnCli } from '../../testsupport/cli.js';
 import { parseOperatorSettings } from './operator.js';
 import { UsageError } from './usage.js';
 
@@ -43,5 +44,16 @@ describe('operator settings', () => {
   ])('refuses %j', (bad, message) => {
     expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(UsageError);
     expect(() => parseOperatorSettings({ ...defaults, ...bad })).toThrow(message);
+  });
+
+  it("a kubeconfig that cannot be read: exit 2 and one line naming it, not the file system's wording", async () => {
+    const missing = await finishedWithin(spawnCli(['operator'], { KUBECONFIG: '/nonexistent/kubeconfig' }), 20_000);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      'configstore: KUBECONFIG="/nonexistent/kubeconfig": cannot read the kubeconfig (no such file): give a readable kubeconfig file, or run in a cluster\n',
+    );
+    const directory = await finishedWithin(spawnCli(['operator', '--kubeconfig', '/tmp']), 20_000);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toMatch(/^configstore: --kubeconfig="\/tmp": cannot read the kubeconfig \(EISDIR\)/);
   });
 });
