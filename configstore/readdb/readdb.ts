@@ -20,6 +20,7 @@ import { decodeWal, type Action } from '../datamanager/wal.js';
 import { readDataFile, readManifest } from '../datamanager/snapshot.js';
 import { epochOf, parsePointer, readCommittedState } from '../datamanager/state.js';
 import { ObjectTable, type FieldIndex, type ReadTx, type UntypedData } from './table.js';
+import './etcdwatch.js'; // etcd3's watch stream survives a response for a watcher it no longer has
 
 export type { FieldIndex, ReadTx, StoredObject, UntypedData } from './table.js';
 
