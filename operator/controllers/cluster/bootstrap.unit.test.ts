@@ -31,6 +31,18 @@ function setup(opts: { empty?: boolean; exists?: boolean; onMissing?: 'Fail' | '
   return { w, status, step, run, finish };
 }
 
+/** A ConfigStoreBackup record of cluster `sourceUid` under main/ (its sha256: the name's last character, 64 times). */
+function putBackup(w: ReturnType<typeof fakeWorld>, name: string, createdAt: string, available: boolean, sourceUid: string) {
+  w.api.put('ConfigStoreBackup', {
+    metadata: { name, namespace: 'ns' },
+    spec: {
+      location: { bucket: 'backups', key: `main/${name}.ndjson.gz`, credentialsSecretRef: { name: 's3' } },
+      manifest: { sha256: name.slice(-1).repeat(64), createdAt, source: { uid: sourceUid } },
+    },
+    status: { conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
+  });
+}
+
 describe('bootstrap.restore', () => {
   it('waits for ready instances, then imports with requireEmpty, records the source once and never runs again', async () => {
     const { w, status, step, run, finish } = setup();
@@ -124,15 +136,7 @@ describe('bootstrap.restore', () => {
     w.cluster('restored', 2);
     const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
     stored.spec.bootstrap = { restore: { backup: 'latest' } };
-    const record = (name: string, createdAt: string, available: boolean) =>
-      w.api.put('ConfigStoreBackup', {
-        metadata: { name, namespace: 'ns' },
-        spec: {
-          location: { bucket: 'backups', key: `main/${name}.ndjson.gz`, credentialsSecretRef: { name: 's3' } },
-          manifest: { sha256: name.slice(-1).repeat(64), createdAt, source: { uid: `uid-of-${name}` } },
-        },
-        status: { conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
-      });
+    const record = (name: string, createdAt: string, available: boolean) => putBackup(w, name, createdAt, available, `uid-of-${name}`);
     record('nightly-1', '2026-06-01T02:00:00Z', true);
     record('nightly-2', '2026-06-02T02:00:00Z', true);
     record('nightly-3', '2026-06-03T02:00:00Z', false); // its manifest left the bucket
@@ -168,15 +172,7 @@ describe('bootstrap.restore', () => {
     const w = fakeWorld();
     w.cluster('restored', 2);
     const stored = w.api.get<ConfigStoreCluster>('ConfigStoreCluster', 'ns', 'restored')!;
-    const record = (name: string, createdAt: string, available: boolean) =>
-      w.api.put('ConfigStoreBackup', {
-        metadata: { name, namespace: 'ns' },
-        spec: {
-          location: { bucket: 'backups', key: `main/${name}.ndjson.gz`, credentialsSecretRef: { name: 's3' } },
-          manifest: { sha256: name.slice(-1).repeat(64), createdAt, source: { uid: 'uid-of-main' } },
-        },
-        status: { conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] },
-      });
+    const record = (name: string, createdAt: string, available: boolean) => putBackup(w, name, createdAt, available, 'uid-of-main');
     record('nightly-1', '2026-06-01T02:00:00Z', true);
     record('nightly-2', '2026-06-02T02:00:00Z', true);
     record('nightly-3', '2026-06-03T02:00:00Z', false);
