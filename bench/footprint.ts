@@ -5,7 +5,7 @@
 // BENCH_ROUNDS times in turns; start = spawn → first /readyz 200 (polled every 5 ms); idle RSS
 // = VmRSS 2 s after ready (and RssAnon, its anonymous part). The medians are compared.
 // Targets (issue #15): start ≤ 500 ms, idle RSS ≤ 80 MB.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bundle } from '../scripts/bundle.js';
 import { freePort } from '../scripts/localenv/process.js';
 import { repoRoot } from '../scripts/localenv/tools.js';
-import { benchEnv, median, table, verdict } from './lib.js';
+import { benchEnv, buildServer, median, table, verdict } from './lib.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const env = await benchEnv('footprint');
@@ -66,8 +66,8 @@ async function startOnce(form: Form): Promise<{ startMs: number; rss: number; an
 
 try {
   process.stdout.write('building: tsc (dist/), the bundle (dist/bundle/), the hello world bundle\n');
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle.ts'], { cwd: repoRoot, stdio: 'inherit' });
+  const dist = buildServer('dist');
+  const image = buildServer('bundle');
   const hello = await bundle(join(repoRoot, 'bench/hello.ts'), join(env.dir, 'hello'));
 
   const serve = (port: number) => ({
@@ -80,8 +80,8 @@ try {
   const forms: Form[] = [
     { name: 'fastify hello, bundled (baseline)', args: [hello] },
     { name: 'configstore, tsx', args: ['--import', 'tsx', 'configstore/cli/main.ts', 'serve'], serverEnv: serve },
-    { name: 'configstore, dist (tsc)', args: ['dist/configstore/cli/main.js', 'serve'], serverEnv: serve },
-    { name: 'configstore, bundle (image)', args: ['dist/bundle/main.mjs', 'serve'], serverEnv: serve },
+    { name: 'configstore, dist (tsc)', args: [dist, 'serve'], serverEnv: serve },
+    { name: 'configstore, bundle (image)', args: [image, 'serve'], serverEnv: serve },
   ];
   const results = new Map<string, { startMs: number[]; rss: number[]; anon: number[] }>(forms.map((f) => [f.name, { startMs: [], rss: [], anon: [] }]));
   for (let round = 1; round <= rounds; round++) {
@@ -108,13 +108,13 @@ try {
       `${(m.rss / base.rss).toFixed(2)}×`,
     ];
   });
-  const image = med('configstore, bundle (image)');
+  const bundled = med('configstore, bundle (image)');
   process.stdout.write(
     [
       `footprint: ${rounds} starts of each, in turns; serve on an empty etcd prefix and posix storage, log level warn`,
       table(rows, ['', 'start ms (median)', 'max', 'idle RSS MiB (median)', 'max', 'of it anonymous', 'start / baseline', 'RSS / baseline']),
       "anonymous: the heap and malloc, what is the process's own; the rest of RSS is file pages, mostly of the node binary (shared by the pods of one image on a node, and reclaimable)",
-      `bundle: start ${Math.round(image.start)} ms (target ≤ 500 ms): ${verdict(image.start <= 500)}; idle RSS ${Math.round(image.rss)} MiB (target ≤ 80 MB = 76 MiB): ${verdict(image.rss <= 76.3)}`,
+      `bundle: start ${Math.round(bundled.start)} ms (target ≤ 500 ms): ${verdict(bundled.start <= 500)}; idle RSS ${Math.round(bundled.rss)} MiB (target ≤ 80 MB = 76 MiB): ${verdict(bundled.rss <= 76.3)}`,
       '',
     ].join('\n'),
   );

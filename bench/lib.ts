@@ -85,22 +85,26 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   };
 }
 
-let built: string | undefined;
+const builds = new Map<'dist' | 'bundle', string>();
+/** The image's bundle (scripts/bundle.ts) or the tsc build, built once per bench run; returns its entry. */
+export function buildServer(form: 'dist' | 'bundle'): string {
+  const done = builds.get(form);
+  if (done) return done;
+  const build = form === 'dist' ? [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'] : ['--import', 'tsx', 'scripts/bundle.ts'];
+  execFileSync(process.execPath, build, { cwd: repoRoot, stdio: 'inherit' });
+  const entry = form === 'dist' ? 'dist/configstore/cli/main.js' : 'dist/bundle/main.mjs';
+  builds.set(form, entry);
+  return entry;
+}
+
 /**
  * The server's entry: BENCH_BUNDLE (an esbuild bundle), BENCH_SERVER=bundle the image's bundle
- * (scripts/bundle.ts) or BENCH_SERVER=dist the tsc build (each built once per bench run), else
- * the TypeScript under tsx.
+ * or BENCH_SERVER=dist the tsc build, else the TypeScript under tsx.
  */
 function serverEntry(): string {
   if (process.env.BENCH_BUNDLE) return process.env.BENCH_BUNDLE;
   const form = process.env.BENCH_SERVER;
-  if (form !== 'dist' && form !== 'bundle') return 'configstore/cli/main.ts';
-  if (!built) {
-    const build = form === 'dist' ? [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'] : ['--import', 'tsx', 'scripts/bundle.ts'];
-    execFileSync(process.execPath, build, { cwd: repoRoot, stdio: 'inherit' });
-    built = form === 'dist' ? 'dist/configstore/cli/main.js' : 'dist/bundle/main.mjs';
-  }
-  return built;
+  return form === 'dist' || form === 'bundle' ? buildServer(form) : 'configstore/cli/main.ts';
 }
 
 /** `startSeconds`: how long it may take to turn ready (it loads the whole snapshot first: about a minute per 5M objects here). */
