@@ -6,14 +6,13 @@
 // = VmRSS 2 s after ready (and RssAnon, its anonymous part). The medians are compared.
 // Targets (issue #15): start ≤ 500 ms, idle RSS ≤ 80 MB.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundle } from '../scripts/bundle.js';
 import { freePort } from '../scripts/localenv/process.js';
 import { repoRoot } from '../scripts/localenv/tools.js';
-import { benchEnv, buildServer, median, table, verdict } from './lib.js';
+import { benchEnv, buildServer, median, rssMiB, table, verdict } from './lib.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const env = await benchEnv('footprint');
@@ -22,13 +21,6 @@ interface Form {
   name: string;
   args: string[];
   serverEnv?: (port: number) => Record<string, string>;
-}
-
-/** VmRSS, and its anonymous part (heap, malloc: the process's own) in MiB; the rest is file pages, mostly of the node binary. */
-function rssMiB(pid: number): { rss: number; anon: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n');
-  const field = (name: string) => Number(status.find((l) => l.startsWith(`${name}:`))!.split(/\s+/)[1]) / 1024;
-  return { rss: field('VmRSS'), anon: field('RssAnon') };
 }
 
 async function startOnce(form: Form): Promise<{ startMs: number; rss: number; anon: number }> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEtcd, type EtcdServer } from '../scripts/localenv/etcd.js';
+import { startEtcd, startEtcdCluster } from '../scripts/localenv/etcd.js';
 import { freePort, stopProcess } from '../scripts/localenv/process.js';
 import { binary, ensureTools, repoRoot } from '../scripts/localenv/tools.js';
 
@@ -26,19 +26,24 @@ export const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 export interface Env {
   dir: string;
-  etcd: EtcdServer;
+  /** `endpoint`: the members' client URLs comma-separated (as CONFIGSTORE_ETCD_ENDPOINTS takes them). */
+  etcd: { endpoint: string; endpoints: string[]; members: number };
   cleanup(): Promise<void>;
 }
 
-export async function benchEnv(name: string): Promise<Env> {
+/** A temp dir and an etcd of `members` members (1: a single etcd; 3: a cluster, as production runs it). */
+export async function benchEnv(name: string, members = 1): Promise<Env> {
   ensureTools(['etcd']);
   const dir = mkdtempSync(join(tmpdir(), `configstore-bench-${name}-`));
-  const etcd = await startEtcd(binary('etcd'), dir, 'etcd');
+  const cluster =
+    members === 1
+      ? await startEtcd(binary('etcd'), dir, 'etcd').then((e) => ({ endpoints: [e.endpoint], processes: [e.process] }))
+      : await startEtcdCluster(binary('etcd'), dir, 'etcd', members);
   return {
     dir,
-    etcd,
+    etcd: { endpoint: cluster.endpoints.join(','), endpoints: cluster.endpoints, members },
     async cleanup() {
-      await stopProcess(etcd.process);
+      await Promise.all(cluster.processes.map(stopProcess));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -47,6 +52,8 @@ export async function benchEnv(name: string): Promise<Env> {
 export interface Child {
   url: string;
   pid: number;
+  /** Spawn → first /readyz 200, in ms (polled every 10 ms). */
+  startMs: number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +64,7 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // compiled JavaScript (dist/, a bundle) runs as the image runs it: plain node, no tsx loader
   const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const started = performance.now();
   const child = spawn(process.execPath, [...prof, ...flags, ...loader, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
@@ -71,13 +79,14 @@ async function spawnServer(args: string[], env: Record<string, string>, port: nu
       (r) => r.ok,
       () => false,
     ));
-    await sleep(100)
+    await sleep(10)
   ) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(' ')} did not start`);
   }
   return {
     url,
     pid: child.pid!,
+    startMs: performance.now() - started,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -162,6 +171,13 @@ export function table(rows: Array<[string, ...Array<string | number>]>, header: 
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks of 10 ms
+}
+
+/** VmRSS, and its anonymous part (heap, malloc: the process's own) in MiB; the rest is file pages, mostly of the node binary. */
+export function rssMiB(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n');
+  const field = (name: string) => Number(status.find((l) => l.startsWith(`${name}:`))!.split(/\s+/)[1]) / 1024;
+  return { rss: field('VmRSS'), anon: field('RssAnon') };
 }
 
 /** A load run with the server's CPU time per answered request, in µs. */

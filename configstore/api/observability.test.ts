@@ -230,9 +230,9 @@ describe('log level of error answers', () => {
     expect(lines.filter((l) => l.reqId === 'a-probe')).toEqual([]);
   });
 
-  it('compiles every route validator in the background once ready (lazily before that)', async () => {
+  it('compiles every route validator and serialiser in the background once ready (lazily before that)', async () => {
     // a schema that does not compile would be logged and left pending
-    await eventually(async () => (server.validators.pending === 0 ? true : undefined));
+    await eventually(async () => (server.compilers.pending === 0 ? true : undefined));
     expect(lines.filter((l) => l.msg === 'a route schema does not compile')).toEqual([]);
   });
 

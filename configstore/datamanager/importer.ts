@@ -71,26 +71,36 @@ export interface ImportRules {
 const lockWaitMs = 20_000;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: false, strict: false, formats: schemaFormats }));
-
-/** A schema without its $id (Ajv refuses two schemas with one id; the API's keep theirs). */
-function stored(schema: TSchema): ValidateFunction {
-  const { $id: _, ...rest } = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
-  return ajv.compile(rest);
-}
 const viewOnly = ['path', 'parentPath', 'ownerType', 'ownerId', 'globalVisibility'] as const;
-const validators: Record<DataType, ValidateFunction> = {
-  remotesource: stored(RemoteSource),
-  user: stored(User),
-  usertoken: stored(UserTokenData),
-  linkedaccount: stored(LinkedAccountData),
-  org: stored(Org),
-  orgmember: stored(OrgMemberData),
-  projectgroup: stored(Type.Omit(ProjectGroup, [...viewOnly])),
-  project: stored(Type.Omit(Project, [...viewOnly])),
-  secret: stored(Type.Omit(Secret, ['parentPath'])),
-  variable: stored(Type.Omit(Variable, ['parentPath'])),
+/** The stored form of each type: what an imported object must be. */
+const storedSchemas: Record<DataType, () => TSchema> = {
+  remotesource: () => RemoteSource,
+  user: () => User,
+  usertoken: () => UserTokenData,
+  linkedaccount: () => LinkedAccountData,
+  org: () => Org,
+  orgmember: () => OrgMemberData,
+  projectgroup: () => Type.Omit(ProjectGroup, [...viewOnly]),
+  project: () => Type.Omit(Project, [...viewOnly]),
+  secret: () => Type.Omit(Secret, ['parentPath']),
+  variable: () => Type.Omit(Variable, ['parentPath']),
 };
+
+// Compiled by the first import that needs them, not when the module loads: ajv's code
+// generation for these schemas was about a tenth of a server's start-up CPU.
+let ajv: Ajv | undefined;
+const validators = new Map<DataType, ValidateFunction>();
+function validatorOf(type: DataType): ValidateFunction {
+  let validate = validators.get(type);
+  if (!validate) {
+    ajv ??= addFormats(new Ajv({ allErrors: false, strict: false, formats: schemaFormats }));
+    // without its $id: Ajv refuses two schemas with one id (the API's keep theirs)
+    const { $id: _, ...rest } = JSON.parse(JSON.stringify(storedSchemas[type]())) as Record<string, unknown>;
+    validate = ajv.compile(rest);
+    validators.set(type, validate);
+  }
+  return validate;
+}
 
 /** What a queued index check was about: enough to word its failure. */
 interface Queued {
@@ -177,7 +187,7 @@ export class ImportChecker {
   // showed up as a good part of an import's CPU in profiles
   private checkObject(o: ExportObjectLine, line: number): void {
     const type = o.type as DataType;
-    const validate = validators[type];
+    const validate = validatorOf(type);
     if (!validate(o.data)) {
       const e = validate.errors![0]!;
       const where = `data${e.instancePath.replaceAll('/', '.')}`;

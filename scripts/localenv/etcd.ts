@@ -1,4 +1,4 @@
-// A single-member etcd on loopback ports, data in the state dir. `secure` makes it one as a
+// etcd on loopback ports, data in the state dir: a single member, or a cluster of several. `secure` makes it one as a
 // production etcd is run: TLS with client certificates, and password auth enabled.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,39 +33,8 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string,
           '--client-cert-auth',
         ]
       : [];
-    const proc = startProcess(
-      name,
-      etcdBin,
-      [
-        ...tls,
-        '--name',
-        name,
-        '--data-dir',
-        join(dataDir, 'data'),
-        '--listen-client-urls',
-        endpoint,
-        '--advertise-client-urls',
-        endpoint,
-        '--listen-peer-urls',
-        `http://${host}:${peer}`,
-        '--initial-advertise-peer-urls',
-        `http://${host}:${peer}`,
-        '--initial-cluster',
-        `${name}=http://${host}:${peer}`,
-        '--listen-metrics-urls',
-        'http://127.0.0.1:0',
-        '--log-level',
-        'warn',
-        // tests and the demo write a lot and keep little: keep the db small
-        '--quota-backend-bytes',
-        String(4 * 1024 * 1024 * 1024),
-        '--auto-compaction-mode',
-        'revision',
-        '--auto-compaction-retention',
-        '100000',
-      ],
-      { log: join(stateDir, `${name}.log`) },
-    );
+    const member = { name, client: endpoint, peer: `http://${host}:${peer}` };
+    const proc = startProcess(name, etcdBin, [...tls, ...memberArgs(member, [member], dataDir)], { log: join(stateDir, `${name}.log`) });
     try {
       if (!credentialsDir) {
         await waitReady(proc, async () => (await fetch(`${endpoint}/health`)).ok, 20_000);
@@ -78,6 +47,75 @@ export async function startEtcd(etcdBin: string, stateDir: string, name: string,
       if (attempt >= 3) throw err; // a port taken between probe and bind: try new ports
     }
   }
+}
+
+interface Member {
+  name: string;
+  client: string;
+  peer: string;
+}
+
+/** The flags of one member of `cluster` (a single member is a cluster of one). */
+function memberArgs(member: Member, cluster: Member[], dataDir: string): string[] {
+  return [
+    '--name',
+    member.name,
+    '--data-dir',
+    join(dataDir, 'data'),
+    '--listen-client-urls',
+    member.client,
+    '--advertise-client-urls',
+    member.client,
+    '--listen-peer-urls',
+    member.peer,
+    '--initial-advertise-peer-urls',
+    member.peer,
+    '--initial-cluster',
+    cluster.map((m) => `${m.name}=${m.peer}`).join(','),
+    '--initial-cluster-state',
+    'new',
+    '--listen-metrics-urls',
+    'http://127.0.0.1:0',
+    '--log-level',
+    'warn',
+    // tests and the demo write a lot and keep little: keep the db small
+    '--quota-backend-bytes',
+    String(4 * 1024 * 1024 * 1024),
+    '--auto-compaction-mode',
+    'revision',
+    '--auto-compaction-retention',
+    '100000',
+  ];
+}
+
+export interface EtcdCluster {
+  /** The members' client URLs. */
+  endpoints: string[];
+  processes: StartedProcess[];
+}
+
+/**
+ * `size` members on loopback, as production runs etcd (a commit waits for a quorum: each member
+ * fsyncs, and the leader waits for the fastest follower): for benches that must not measure a
+ * single member's shortcut. Plain HTTP, no auth.
+ */
+export async function startEtcdCluster(etcdBin: string, stateDir: string, name: string, size: number): Promise<EtcdCluster> {
+  const members: Member[] = [];
+  for (let i = 0; i < size; i++)
+    members.push({ name: `${name}-${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
+  const processes = members.map((m) => {
+    const dataDir = join(stateDir, m.name);
+    mkdirSync(dataDir, { recursive: true });
+    return startProcess(m.name, etcdBin, memberArgs(m, members, dataDir), { log: join(stateDir, `${m.name}.log`) });
+  });
+  try {
+    // a member's /health is ok once the cluster has a leader and it has caught up
+    await Promise.all(processes.map((proc, i) => waitReady(proc, async () => (await fetch(`${members[i]!.client}/health`)).ok, 30_000)));
+  } catch (err) {
+    await Promise.all(processes.map(stopProcess));
+    throw err;
+  }
+  return { endpoints: members.map((m) => m.client), processes };
 }
 
 /** A CA, a server certificate for `host` and a client certificate, by openssl; the root password. */
