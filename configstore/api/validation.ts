@@ -81,9 +81,12 @@ export function schemaCompilers(): SchemaCompilers {
       },
     },
     registerValidators(app) {
-      const strict = makeAjv({ coerceTypes: false });
-      const coercing = makeAjv({ coerceTypes: 'array' });
-      app.setValidatorCompiler(({ schema, httpPart }) => queued(lazyValidator(() => (httpPart === 'body' ? strict : coercing).compile(schema))));
+      // made by the first compile too (with ajv-formats, a few ms of the start each)
+      let strict: Ajv | undefined;
+      let coercing: Ajv | undefined;
+      const ajvFor = (httpPart: string | undefined) =>
+        httpPart === 'body' ? (strict ??= makeAjv({ coerceTypes: false })) : (coercing ??= makeAjv({ coerceTypes: 'array' }));
+      app.setValidatorCompiler(({ schema, httpPart }) => queued(lazyValidator(() => ajvFor(httpPart).compile(schema))));
     },
     async compilePending(stop = () => false) {
       let n = 0;
