@@ -18,7 +18,6 @@ const sizes = (process.env.BENCH_OBJECTS ?? '5000,50000,500000').split(',').map(
 
 interface Sized {
   users: number;
-  env: Env;
   server: Child;
   idle: { rss: number; anon: number };
   reads: Array<{ rps: number; p99: number; cpuUs: number }>;
@@ -26,13 +25,14 @@ interface Sized {
 }
 
 const all: Sized[] = [];
+const envs: Env[] = []; // cleaned up even when a server did not start
 try {
   for (const users of sizes) {
     const env = await benchEnv(`growth-${users}`);
-    all.push({ users, env, server: undefined as unknown as Child, idle: { rss: 0, anon: 0 }, reads: [], writes: [] });
+    envs.push(env);
     await seedUsers(new PosixObjectStorage(join(env.dir, 'objects')), env.etcd.endpoint, '/bench/', users);
     const server = await startConfigstore(env, { CONFIGSTORE_DATA_DIR: join(env.dir, 'readdb') }, 60 + users / 5_000);
-    all[all.length - 1]!.server = server;
+    all.push({ users, server, idle: { rss: 0, anon: 0 }, reads: [], writes: [] });
     await sleep(2000);
     all[all.length - 1]!.idle = rssMiB(server.pid);
   }
@@ -107,8 +107,6 @@ try {
     ].join('\n'),
   );
 } finally {
-  for (const s of all) {
-    await s.server?.stop();
-    await s.env.cleanup();
-  }
+  for (const s of all) await s.server.stop();
+  for (const env of envs) await env.cleanup();
 }

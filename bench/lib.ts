@@ -27,7 +27,7 @@ export const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
 export interface Env {
   dir: string;
   /** `endpoint`: the members' client URLs comma-separated (as CONFIGSTORE_ETCD_ENDPOINTS takes them). */
-  etcd: { endpoint: string; endpoints: string[]; members: number };
+  etcd: { endpoint: string; endpoints: string[] };
   cleanup(): Promise<void>;
 }
 
@@ -41,7 +41,7 @@ export async function benchEnv(name: string, members = 1): Promise<Env> {
       : await startEtcdCluster(binary('etcd'), dir, 'etcd', members);
   return {
     dir,
-    etcd: { endpoint: cluster.endpoints.join(','), endpoints: cluster.endpoints, members },
+    etcd: { endpoint: cluster.endpoints.join(','), endpoints: cluster.endpoints },
     async cleanup() {
       await Promise.all(cluster.processes.map(stopProcess));
       rmSync(dir, { recursive: true, force: true });

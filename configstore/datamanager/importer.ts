@@ -73,17 +73,17 @@ const lockWaitMs = 20_000;
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const viewOnly = ['path', 'parentPath', 'ownerType', 'ownerId', 'globalVisibility'] as const;
 /** The stored form of each type: what an imported object must be. */
-const storedSchemas: Record<DataType, () => TSchema> = {
-  remotesource: () => RemoteSource,
-  user: () => User,
-  usertoken: () => UserTokenData,
-  linkedaccount: () => LinkedAccountData,
-  org: () => Org,
-  orgmember: () => OrgMemberData,
-  projectgroup: () => Type.Omit(ProjectGroup, [...viewOnly]),
-  project: () => Type.Omit(Project, [...viewOnly]),
-  secret: () => Type.Omit(Secret, ['parentPath']),
-  variable: () => Type.Omit(Variable, ['parentPath']),
+const storedSchemas: Record<DataType, TSchema> = {
+  remotesource: RemoteSource,
+  user: User,
+  usertoken: UserTokenData,
+  linkedaccount: LinkedAccountData,
+  org: Org,
+  orgmember: OrgMemberData,
+  projectgroup: Type.Omit(ProjectGroup, [...viewOnly]),
+  project: Type.Omit(Project, [...viewOnly]),
+  secret: Type.Omit(Secret, ['parentPath']),
+  variable: Type.Omit(Variable, ['parentPath']),
 };
 
 // Compiled by the first import that needs them, not when the module loads: ajv's code
@@ -95,7 +95,7 @@ function validatorOf(type: DataType): ValidateFunction {
   if (!validate) {
     ajv ??= addFormats(new Ajv({ allErrors: false, strict: false, formats: schemaFormats }));
     // without its $id: Ajv refuses two schemas with one id (the API's keep theirs)
-    const { $id: _, ...rest } = JSON.parse(JSON.stringify(storedSchemas[type]())) as Record<string, unknown>;
+    const { $id: _, ...rest } = JSON.parse(JSON.stringify(storedSchemas[type])) as Record<string, unknown>;
     validate = ajv.compile(rest);
     validators.set(type, validate);
   }

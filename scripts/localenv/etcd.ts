@@ -1,5 +1,6 @@
-// etcd on loopback ports, data in the state dir: a single member, or a cluster of several. `secure` makes it one as a
-// production etcd is run: TLS with client certificates, and password auth enabled.
+// etcd on loopback ports, data in the state dir: a single member, or a cluster of several.
+// `secure` makes the single member one as a production etcd is run: TLS with client
+// certificates, and password auth enabled.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
