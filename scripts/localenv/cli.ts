@@ -5,7 +5,7 @@ import { leftovers } from './node/teardown.js';
 import { isRunning } from './process.js';
 
 const usage =
-  'usage: scripts/local-env up [--kube | --control-plane] [--dir DIR] | run [--kube | --control-plane] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers';
+  'usage: scripts/local-env up [--kube | --control-plane] [--dir DIR] | run [--kube | --control-plane] | status [--dir DIR] | down [--dir DIR] [--keep] | leftovers [--since MS]';
 
 function fail(message: string): never {
   process.stderr.write(`local-env: ${message}\n${usage}\n`);
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
         'control-plane': { type: 'boolean' },
         dir: { type: 'string' },
         keep: { type: 'boolean' },
+        since: { type: 'string' },
       },
     });
   } catch (err) {
@@ -95,8 +96,11 @@ async function main(): Promise<void> {
       return;
     }
     case 'leftovers': {
-      // what a node left on the machine (mounts, interfaces, iptables chains, cgroups…): exit 1 if anything
-      const found = leftovers({ stateDir: '/tmp/configstore-env-', since: 0 });
+      // what a node left on the machine (mounts, interfaces, iptables chains, cgroups…): exit 1 if
+      // anything; --since MS (epoch ms) leaves out mounts and netns of environments begun earlier
+      const since = values.since === undefined ? 0 : Number(values.since);
+      if (!Number.isFinite(since)) fail(`--since takes milliseconds since the epoch, not ${values.since}`);
+      const found = leftovers({ stateDir: '/tmp/configstore-env-', since });
       for (const f of found) process.stdout.write(`${f}\n`);
       if (found.length) process.exit(1);
       process.stderr.write('local-env: no node leftovers\n');

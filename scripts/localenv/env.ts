@@ -135,8 +135,10 @@ export async function down(stateDir: string, options: { remove?: boolean } = {})
   // the kubelet before its runtime, the runtime before the rest
   for (const first of ['kubelet', 'containerd']) await stopAll(state.processes.filter((p) => p.name === first));
   await stopAll(state.processes);
-  // the machine's node is swept only by the environment that owns it (never another's)
-  if (withNode && nodeOwner() === dir) {
+  // the machine's node is swept only by the environment that owns it (never another's), or by
+  // any when no one owns it (the claim in /run is gone after a reboot; the mounts may not be)
+  const owner = nodeOwner();
+  if (withNode && (owner === dir || owner === undefined)) {
     await sweepNode({ stateDir: dir, since: state.startedAt ?? 0, kubeProxyBin: join(state.binDir, 'kube-proxy') });
     releaseNode(dir);
   }

@@ -133,12 +133,26 @@ export async function sweepNode(o: { stateDir: string; since: number; kubeProxyB
   removeNodeIp();
 }
 
-/** What the node left on the machine (empty when the sweep worked). */
+/** When the environment that owns `path` (under `prefix`: `/tmp/configstore-env-` + its name) began, in ms. */
+function envStartedAt(path: string, prefix: string): number {
+  const dir = prefix + path.slice(prefix.length).split('/')[0];
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { startedAt?: number }).startedAt ?? statSync(dir).mtimeMs;
+  } catch {
+    return existsSync(dir) ? statSync(dir).mtimeMs : 0;
+  }
+}
+
+/**
+ * What the node left on the machine (empty when the sweep worked). Mounts and network
+ * namespaces count only for environments begun at or after `since`: one an earlier, killed
+ * run left behind is not this run's leak.
+ */
 export function leftovers(o: { stateDir: string; since: number }): string[] {
   const found: string[] = [];
   const pids = containerPids(o.stateDir);
   if (pids.length) found.push(`container processes: ${pids.join(', ')}`);
-  const mounts = mountsUnder(o.stateDir);
+  const mounts = mountsUnder(o.stateDir).filter((m) => envStartedAt(m, o.stateDir) >= o.since - 1000);
   if (mounts.length) found.push(`mounts: ${mounts.join(', ')}`);
   const netns = ourNetns(o.since);
   if (netns.length) found.push(`network namespaces: ${netns.join(', ')}`);
